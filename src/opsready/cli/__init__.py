@@ -1,0 +1,1 @@
+"""The ``opsready`` command line."""

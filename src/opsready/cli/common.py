@@ -1,0 +1,72 @@
+"""What every command shares: loading the configuration and the target, progress lines, error handling."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from opsready.config import Config, load_config
+from opsready.errors import OpsreadyError
+from opsready.target.protocol import Target
+
+F = TypeVar("F", bound=Callable[..., Any])
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def progress(message: str) -> None:
+    """A progress line on stderr, so stdout stays clean for --json."""
+    err.print(f"[dim]·[/dim] {message}")
+
+
+def config_option(fn: F) -> F:
+    """--config and --target, shared by every command that drives a target."""
+    fn = click.option(
+        "--target",
+        "target_name",
+        metavar="NAME",
+        default=None,
+        help="Target from opsready.yaml (default: its default_target).",
+    )(fn)
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Configuration file (default: opsready.yaml here or in a parent, or $OPSREADY_CONFIG).",
+    )(fn)
+
+
+def load(config_path: Path | None) -> Config:
+    """The validated configuration."""
+    return load_config(config_path)
+
+
+def open_target(config: Config, name: str | None) -> Target:
+    """The Target for a configured name."""
+    from opsready.target.registry import open_target as _open
+
+    return _open(config, name)
+
+
+def handle_errors(fn: F) -> F:
+    """Print opsready errors as ``path:line: message`` (no traceback) and exit with their code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except OpsreadyError as exc:
+            err.print(f"[bold red]error:[/bold red] {exc.render()}", markup=True, highlight=False)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]

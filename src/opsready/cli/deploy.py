@@ -1,0 +1,86 @@
+"""``opsready deploy``, ``opsready rollback`` and ``opsready check``: the procedures of the deployment runbooks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
+from opsready.deploy.checklist import ChecklistResult
+from opsready.deploy.procedure import Procedures
+from opsready.timeline import Timeline
+
+
+def _show_checklist(result: ChecklistResult) -> None:
+    out.print(f"[bold]{result.checklist}[/bold]")
+    for item in result.results:
+        mark = "[green]ok[/green]    " if item.observation.ok else "[red]FAILED[/red]"
+        out.print(f"  {mark} {item.item}: {item.observation.describe()}")
+
+
+def _show_timeline(timeline: Timeline) -> None:
+    for m in timeline.measurements:
+        colour = "green" if m.ok else "red"
+        out.print(f"  [{colour}]{m.describe()}[/{colour}]")
+
+
+@click.command()
+@click.argument("version")
+@click.option("--emergency", is_flag=True, help="Expedited path: no soak, mandatory health checks only.")
+@click.option("--justification", default="", help="Why this cannot wait (required with --emergency).")
+@config_option
+@handle_errors
+def deploy(
+    version: str, emergency: bool, justification: str, config_path: Path | None, target_name: str | None
+) -> None:
+    """Deploy VERSION by the runbook: pre-checks, switch, soak with rollback triggers, post-checks.
+
+    Exit code 0 when the release is serving and validated, 1 when it was rolled back.
+    """
+    config = load(config_path)
+    target = open_target(config, target_name)
+    timeline = Timeline(f"deploy {version}")
+    outcome = Procedures(config, target, timeline, progress).deploy(version, emergency, justification)
+    _show_checklist(outcome.pre)
+    if outcome.post:
+        _show_checklist(outcome.post)
+    _show_timeline(timeline)
+    if outcome.review:
+        out.print(f"follow-up review item: {outcome.review}")
+    if outcome.result == "succeeded":
+        out.print(f"[green]deployed {outcome.version}[/green] (was {outcome.previous})")
+        return
+    assert outcome.trigger is not None
+    out.print(f"[red]rolled back to {outcome.previous}[/red]: {outcome.trigger.trigger}: {outcome.trigger.evidence}")
+    sys.exit(1)
+
+
+@click.command()
+@click.option("--reason", required=True, help="Why you roll back; recorded in the release history.")
+@config_option
+@handle_errors
+def rollback(reason: str, config_path: Path | None, target_name: str | None) -> None:
+    """Roll back to the previous release by the runbook, then validate."""
+    config = load(config_path)
+    target = open_target(config, target_name)
+    timeline = Timeline("manual rollback")
+    outcome = Procedures(config, target, timeline, progress).rollback(reason)
+    _show_checklist(outcome.post)
+    _show_timeline(timeline)
+    out.print(f"rolled back {outcome.from_version} -> {outcome.to_version}")
+    sys.exit(0 if outcome.post.ok else 1)
+
+
+@click.command()
+@click.argument("checklist", type=click.Choice(["pre-deploy", "post-deploy"]))
+@config_option
+@handle_errors
+def check(checklist: str, config_path: Path | None, target_name: str | None) -> None:
+    """Run a validation checklist against the target (read-only). Exit code 1 when a check fails."""
+    config = load(config_path)
+    target = open_target(config, target_name)
+    result = Procedures(config, target, Timeline(checklist), progress).checklist(checklist)
+    _show_checklist(result)
+    sys.exit(0 if result.ok else 1)

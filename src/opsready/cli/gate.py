@@ -1,0 +1,93 @@
+"""``opsready gate``: the pre-release readiness gate for CI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from opsready.cli.common import err, handle_errors, load, out
+from opsready.cli.runbooks import run_lint
+
+
+def _summary(path: Path) -> None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        err.print(f"no readable report at {path}")
+        return
+    table = Table("scenario", "measurement", "measured", "target", "", box=None, pad_edge=False)
+    for scenario in data.get("scenarios", []):
+        timeline = scenario.get("timeline") or {}
+        for m in timeline.get("measurements", []):
+            target = f"{m['target']:.1f} s" if m.get("target") is not None else "-"
+            table.add_row(scenario["name"], m["name"], f"{m['seconds']:.2f} s", target, "ok" if m["ok"] else "MISSED")
+    if table.row_count:
+        out.print(table)
+    counts: dict[str, int] = {}
+    for scenario in data.get("scenarios", []):
+        counts[scenario["outcome"]] = counts.get(scenario["outcome"], 0) + 1
+    verdict = data.get("verdict", "unknown")
+    colour = "green" if verdict == "ready" else "red"
+    shown = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    out.print(f"[bold {colour}]{verdict.upper()}[/bold {colour}] ({shown}); reports in {path.parent}")
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.option("--target", "target_name", metavar="NAME", default=None, help="Target from opsready.yaml.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Configuration file (default: opsready.yaml here or in a parent).",
+)
+@click.option(
+    "--reports",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where to write reports (default: reports_dir from opsready.yaml).",
+)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@handle_errors
+def gate(target_name: str | None, config_path: Path | None, reports: Path | None, pytest_args: tuple[str, ...]) -> None:
+    """Run the readiness gate: lint runbooks, run `pytest -m gate` against the target, write reports.
+
+    \b
+    Writes readiness.json, readiness.md (for a CI job summary), junit.xml and cucumber.json.
+    Exit code 0 when ready, 1 when not, 2 for bad input (configuration, runbooks, Gherkin).
+    Extra arguments after -- go to pytest.
+    """
+    import pytest
+
+    config = load(config_path)
+    config.target(target_name)
+    if not run_lint(config.root):
+        sys.exit(2)
+    directory = (reports or config.resolve(config.reports_dir)).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    args = [
+        str(config.root / "steps"),
+        "-m",
+        "gate",
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={config.root}",
+        f"--opsready-config={config.path}",
+        f"--opsready-reports={directory}",
+        f"--junitxml={directory / 'junit.xml'}",
+        f"--cucumberjson={directory / 'cucumber.json'}",
+    ]
+    if target_name:
+        args.append(f"--target={target_name}")
+    code = int(pytest.main([*args, *pytest_args]))
+    _summary(directory / "readiness.json")
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        err.print("no gate scenario was selected: not ready")
+        sys.exit(1)
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
+        sys.exit(2)
+    sys.exit(0 if code == 0 else 1)

@@ -1,0 +1,60 @@
+"""``opsready``: the entry point and its command groups."""
+
+from __future__ import annotations
+
+import click
+
+from opsready import __version__
+from opsready.cli.common import config_option, handle_errors, load, out
+from opsready.cli.deploy import check, deploy, rollback
+from opsready.cli.gate import gate
+from opsready.cli.runbooks import runbooks
+from opsready.cli.sandbox import sandbox
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="opsready")
+def cli() -> None:
+    """Operational readiness: runbooks as executable drills.
+
+    \b
+    Typical use:
+      opsready sandbox up            start the bundled reference system
+      opsready deploy 1.1.0          deploy by the runbook (checklists, soak, automatic rollback)
+      opsready rollback --reason ... roll back by hand
+      opsready runbooks lint         check runbooks and their scenario links
+      opsready gate                  the CI readiness gate (pytest -m gate + reports)
+      pytest -m rollback             rehearse the rollback drills
+    """
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Inspect opsready.yaml."""
+
+
+@config_group.command("check")
+@config_option
+@handle_errors
+def config_check(config_path: object, target_name: str | None) -> None:
+    """Validate opsready.yaml (and the target's options) without touching any target."""
+    from opsready.cli.common import open_target
+
+    config = load(config_path)  # type: ignore[arg-type]
+    for target in config.targets:
+        if target_name in (None, target.name):
+            open_target(config, target.name)
+    out.print(f"{config.path}: ok ({len(config.targets)} target(s), default '{config.default_target}')")
+
+
+cli.add_command(sandbox)
+cli.add_command(deploy)
+cli.add_command(rollback)
+cli.add_command(check)
+cli.add_command(runbooks)
+cli.add_command(gate)
+
+
+def main() -> None:
+    """Console script entry point."""
+    cli()

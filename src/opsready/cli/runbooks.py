@@ -1,0 +1,44 @@
+"""``opsready runbooks``: lint runbooks and their links to the scenarios that verify them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from opsready.cli.common import err, handle_errors, out
+
+
+def run_lint(root: Path) -> bool:
+    """Lint runbooks/ against features/ under ``root``; print problems; True when there is no error."""
+    from opsready.runbooks import lint
+
+    report = lint(root / "runbooks", root / "features")
+    for problem in report.problems:
+        colour = "red" if problem.severity == "error" else "yellow"
+        err.print(f"[{colour}]{problem.severity}[/{colour}]: {problem.loc}: {problem.message}")
+    for runbook_id, scenarios in report.coverage:
+        out.print(f"{runbook_id}: verified by {len(scenarios)} scenario(s)")
+    return report.ok
+
+
+@click.group()
+def runbooks() -> None:
+    """Work with the runbooks in runbooks/."""
+
+
+@runbooks.command()
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=Path(),
+    show_default=True,
+    help="Suite directory holding runbooks/ and features/.",
+)
+@handle_errors
+def lint(root: Path) -> None:
+    """Check structure, front matter and review dates, and that every runbook is verified by a scenario
+    (@runbook:<id> tags) and every tag names a runbook. Exit code 2 on any error."""
+    if not run_lint(root):
+        sys.exit(2)

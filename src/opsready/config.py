@@ -1,0 +1,235 @@
+"""opsready.yaml: targets, SLOs, rollback triggers, checklists and the safety allowlist, as frozen dataclasses.
+
+Every mistake is reported as ``opsready.yaml:LINE: message`` before anything touches a target.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from opsready.errors import ConfigError, Loc, ValidationError
+from opsready.yamlsrc import MapReader, did_you_mean, load_yaml
+
+CONFIG_NAME = "opsready.yaml"
+PLATFORMS = ("sandbox", "kubernetes")
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """One system under test: its name, platform, and the platform's own options (as written)."""
+
+    name: str
+    platform: str
+    options: dict[str, object]
+    loc: Loc
+
+    def reader(self) -> MapReader:
+        """A reader over the platform options, for the adapter to build its typed options from."""
+        return MapReader(self.options, self.loc, f"targets.{self.name}")
+
+
+@dataclass(frozen=True)
+class Slos:
+    """Service level objectives the drills are asserted against (seconds)."""
+
+    rollback_within: float = 300.0
+    detect_within: float = 60.0
+    healthy_within: float = 60.0
+    deploy_within: float = 300.0
+    acknowledge_within: float = 900.0
+
+
+@dataclass(frozen=True)
+class RollbackTriggers:
+    """When a fresh deployment is judged bad and rolled back automatically."""
+
+    error_rate_above: float = 0.05
+    p95_latency_above: float = 0.3
+    readiness_failures: int = 3
+    smoke_test: bool = True
+    soak: float = 10.0
+    interval: float = 0.5
+    min_requests: int = 10
+
+
+@dataclass(frozen=True)
+class DeploymentConfig:
+    """Checklists and the emergency path."""
+
+    pre_checklist: Path = Path("runbooks/checklists/pre-deploy.yaml")
+    post_checklist: Path = Path("runbooks/checklists/post-deploy.yaml")
+    emergency_soak: float = 0.0
+    reviews_dir: Path = Path("reports/reviews")
+
+
+@dataclass(frozen=True)
+class Safety:
+    """What opsready may do where: targets allowlisted for destructive actions."""
+
+    destructive_targets: tuple[str, ...] = ("sandbox",)
+    kubernetes_namespaces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole suite configuration."""
+
+    path: Path
+    default_target: str
+    targets: tuple[TargetConfig, ...]
+    slos: Slos = field(default_factory=Slos)
+    triggers: RollbackTriggers = field(default_factory=RollbackTriggers)
+    deployment: DeploymentConfig = field(default_factory=DeploymentConfig)
+    safety: Safety = field(default_factory=Safety)
+    reports_dir: Path = Path("reports")
+
+    @property
+    def root(self) -> Path:
+        """The directory relative paths in the configuration are resolved against."""
+        return self.path.parent
+
+    def target(self, name: str | None = None) -> TargetConfig:
+        """The named target (the default one when ``name`` is None); unknown names are a :class:`ConfigError`."""
+        wanted = name or self.default_target
+        for target in self.targets:
+            if target.name == wanted:
+                return target
+        names = [t.name for t in self.targets]
+        raise ConfigError(
+            f"unknown target '{wanted}'{did_you_mean(wanted, names)}; {self.path.name} defines: {', '.join(names)}"
+        )
+
+    def resolve(self, path: Path) -> Path:
+        """A configured path made absolute against the configuration's directory."""
+        return path if path.is_absolute() else self.root / path
+
+
+def _slos(r: MapReader | None) -> Slos:
+    if r is None:
+        return Slos()
+    d = Slos()
+    slos = Slos(
+        rollback_within=r.duration("rollback_within", d.rollback_within),
+        detect_within=r.duration("detect_within", d.detect_within),
+        healthy_within=r.duration("healthy_within", d.healthy_within),
+        deploy_within=r.duration("deploy_within", d.deploy_within),
+        acknowledge_within=r.duration("acknowledge_within", d.acknowledge_within),
+    )
+    r.done()
+    return slos
+
+
+def _triggers(r: MapReader | None) -> RollbackTriggers:
+    if r is None:
+        return RollbackTriggers()
+    d = RollbackTriggers()
+    triggers = RollbackTriggers(
+        error_rate_above=r.percent("error_rate_above", d.error_rate_above),
+        p95_latency_above=r.duration("p95_latency_above", d.p95_latency_above),
+        readiness_failures=r.integer("readiness_failures", d.readiness_failures, minimum=1),
+        smoke_test=r.flag("smoke_test", d.smoke_test),
+        soak=r.duration("soak", d.soak),
+        interval=r.duration("interval", d.interval),
+        min_requests=r.integer("min_requests", d.min_requests, minimum=1),
+    )
+    if triggers.interval <= 0:
+        raise ConfigError("'interval' must be greater than zero", r.loc_of("interval"))
+    r.done()
+    return triggers
+
+
+def _deployment(r: MapReader | None) -> DeploymentConfig:
+    if r is None:
+        return DeploymentConfig()
+    d = DeploymentConfig()
+    dep = DeploymentConfig(
+        pre_checklist=Path(r.string("pre_checklist", str(d.pre_checklist))),
+        post_checklist=Path(r.string("post_checklist", str(d.post_checklist))),
+        emergency_soak=r.duration("emergency_soak", d.emergency_soak),
+        reviews_dir=Path(r.string("reviews_dir", str(d.reviews_dir))),
+    )
+    r.done()
+    return dep
+
+
+def _safety(r: MapReader | None) -> Safety:
+    if r is None:
+        return Safety()
+    d = Safety()
+    safety = Safety(
+        destructive_targets=r.str_list("destructive_targets", d.destructive_targets),
+        kubernetes_namespaces=r.str_list("kubernetes_namespaces", d.kubernetes_namespaces),
+    )
+    r.done()
+    return safety
+
+
+def _target(name: str, r: MapReader) -> TargetConfig:
+    platform = r.choice("platform", PLATFORMS)
+    options = {k: v for k, v in r.data.items() if k != "platform"}
+    r.names()
+    return TargetConfig(name=name, platform=platform, options=options, loc=r.loc)
+
+
+def parse_config(data: object, path: Path) -> Config:
+    """Build a :class:`Config` from parsed YAML, validating every field."""
+    try:
+        r = MapReader(data, Loc(str(path), 1), CONFIG_NAME)
+        version = r.integer("version", 1)
+        if version != 1:
+            raise ConfigError(
+                f"unsupported config version {version} (this opsready reads version 1)", r.loc_of("version")
+            )
+        section = r.map("targets")
+        targets = tuple(_target(n, section.map(n, f"targets.{n}")) for n in section.names())
+        if not targets:
+            raise ConfigError("'targets' must define at least one target", r.loc_of("targets"))
+        default = r.string("default_target", targets[0].name)
+        names = [t.name for t in targets]
+        if default not in names:
+            raise ConfigError(
+                f"default_target '{default}' is not defined under 'targets'{did_you_mean(default, names)}",
+                r.loc_of("default_target"),
+            )
+        config = Config(
+            path=path,
+            default_target=default,
+            targets=targets,
+            slos=_slos(r.optional_map("slos")),
+            triggers=_triggers(r.optional_map("rollback_triggers")),
+            deployment=_deployment(r.optional_map("deployment")),
+            safety=_safety(r.optional_map("safety")),
+            reports_dir=Path(r.string("reports_dir", "reports")),
+        )
+        r.done()
+    except ValidationError as exc:
+        raise ConfigError(exc.message, exc.loc, exc.hint) from None
+    return config
+
+
+def find_config(start: Path | None = None) -> Path:
+    """The configuration to use: $OPSREADY_CONFIG, else opsready.yaml in ``start`` or one of its parents."""
+    env = os.environ.get("OPSREADY_CONFIG")
+    if env:
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {CONFIG_NAME} found in {here} or its parents",
+        hint="run opsready from the suite's directory, or set OPSREADY_CONFIG",
+    )
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load and validate the configuration file (found with :func:`find_config` when no path is given)."""
+    resolved = (path or find_config()).resolve()
+    try:
+        data = load_yaml(resolved)
+    except ValidationError as exc:
+        raise ConfigError(exc.message, exc.loc) from None
+    return parse_config(data, resolved)

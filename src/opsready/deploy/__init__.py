@@ -1,0 +1,1 @@
+"""Deployment and rollback procedures: checklists, rollback triggers, automatic and manual rollback, emergency path."""

@@ -1,0 +1,182 @@
+"""The deployment and rollback procedures of runbooks/deployment.md, rollback.md and emergency-deployment.md.
+
+Each run records a timeline; durations (time to deploy, to detect a bad release, to roll back, until healthy) are
+derived from it and held against the SLOs in opsready.yaml.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from opsready.config import Config
+from opsready.deploy.checklist import ChecklistResult, load_checklist, run_checklist
+from opsready.deploy.triggers import TriggerHit, watch
+from opsready.errors import DeployError, TargetError, UsageError
+from opsready.probes import http, metrics
+from opsready.target.protocol import Target
+from opsready.timeline import Timeline
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    """How a deployment ended: ``succeeded`` or ``rolled_back`` (with the trigger that fired)."""
+
+    version: str
+    previous: str
+    kind: str
+    result: str
+    pre: ChecklistResult
+    post: ChecklistResult | None
+    trigger: TriggerHit | None
+    review: Path | None = None
+
+
+@dataclass(frozen=True)
+class RollbackOutcome:
+    """A manual rollback: from which release to which, and the validation after it."""
+
+    from_version: str
+    to_version: str
+    post: ChecklistResult
+
+
+def wait_healthy(target: Target, timeout: float, streak: int = 3, interval: float = 0.2) -> None:
+    """Wait until readiness passes ``streak`` times in a row."""
+    deadline = time.monotonic() + timeout
+    passes = 0
+    last = ""
+    while time.monotonic() < deadline:
+        observation = http.readiness(target)
+        passes = passes + 1 if observation.ok else 0
+        last = observation.detail
+        if passes >= streak:
+            return
+        time.sleep(interval)
+    raise TargetError(f"the target was not healthy within {timeout:.0f} s ({last})")
+
+
+class Procedures:
+    """Deploy and roll back one target by the runbooks, recording a timeline."""
+
+    def __init__(self, config: Config, target: Target, timeline: Timeline, progress: Progress = _quiet) -> None:
+        self.config = config
+        self.target = target
+        self.timeline = timeline
+        self.progress = progress
+
+    def checklist(self, which: str, mandatory_only: bool = False) -> ChecklistResult:
+        """Run the pre-deploy or post-deploy checklist."""
+        paths = {
+            "pre-deploy": self.config.deployment.pre_checklist,
+            "post-deploy": self.config.deployment.post_checklist,
+        }
+        if which not in paths:
+            raise UsageError(f"unknown checklist '{which}' (known: {', '.join(paths)})")
+        checklist = load_checklist(self.config.resolve(paths[which]))
+        self.progress(f"checklist {checklist.name}" + (" (mandatory items only)" if mandatory_only else ""))
+        return run_checklist(checklist, self.target, mandatory_only)
+
+    def deploy(self, version: str, emergency: bool = False, justification: str = "") -> DeployOutcome:
+        """Pre-checks, switch, soak watching the rollback triggers, roll back automatically, post-checks."""
+        if emergency and not justification.strip():
+            raise UsageError("an emergency deployment needs a justification (--justification)")
+        known = {r.version for r in self.target.releases()}
+        if version not in known:
+            raise UsageError(f"unknown release '{version}'; available: {', '.join(sorted(known))}")
+        # validate both checklists before anything touches the target
+        load_checklist(self.config.resolve(self.config.deployment.post_checklist))
+        tl, slos, rules = self.timeline, self.config.slos, self.config.triggers
+        kind = "emergency" if emergency else "deploy"
+        tl.mark("started", f"{kind} {version}")
+        pre = self.checklist("pre-deploy", mandatory_only=emergency)
+        if not pre.ok:
+            raise DeployError(f"pre-deploy checklist failed, nothing was changed: {pre.summary()}")
+        previous = self.target.current_release()
+        baseline = metrics.scrape(self.target)
+        tl.mark("deploy_started", f"{previous} -> {version}")
+        self.progress(f"switching {previous} -> {version}")
+        self.target.deploy(version, kind, justification)
+        tl.mark("deployed", version)
+        tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
+        soak = self.config.deployment.emergency_soak if emergency else rules.soak
+        self.progress(f"watching rollback triggers for {soak:.0f} s")
+        hit = watch(self.target, rules, baseline, soak)
+        post: ChecklistResult | None = None
+        if hit is None:
+            post = self.checklist("post-deploy", mandatory_only=emergency)
+            if not post.ok:
+                hit = TriggerHit("post_deploy_checklist", post.summary(), time.monotonic())
+        if hit is not None:
+            self._roll_back_after(hit)
+            post = self.checklist("post-deploy")
+        review = self._write_review(version, previous, justification, hit) if emergency else None
+        tl.mark("finished")
+        return DeployOutcome(version, previous, kind, "rolled_back" if hit else "succeeded", pre, post, hit, review)
+
+    def _roll_back_after(self, hit: TriggerHit) -> None:
+        tl, slos = self.timeline, self.config.slos
+        tl.mark("detected", f"{hit.trigger}: {hit.evidence}", at=hit.at)
+        tl.measure("time to detect", "deployed", "detected", slos.detect_within)
+        self.progress(f"rollback trigger {hit.trigger}: {hit.evidence}; rolling back")
+        tl.mark("rollback_started", hit.trigger)
+        record = self.target.rollback(f"automatic: {hit.trigger}")
+        tl.mark("rolled_back", record.version)
+        tl.measure("time to roll back", "detected", "rolled_back", slos.rollback_within)
+        wait_healthy(self.target, slos.healthy_within)
+        tl.mark("healthy", record.version)
+        tl.measure("time until healthy", "rolled_back", "healthy", slos.healthy_within)
+        tl.measure("time to recover", "deployed", "healthy", slos.rollback_within)
+
+    def rollback(self, reason: str) -> RollbackOutcome:
+        """Manual rollback to the previous release, then the post-deploy checklist."""
+        if not reason.strip():
+            raise UsageError("say why you roll back (--reason): it goes into the release history")
+        tl, slos = self.timeline, self.config.slos
+        current = self.target.current_release()
+        tl.mark("rollback_started", reason, source="manual")
+        record = self.target.rollback(f"manual: {reason}")
+        tl.mark("rolled_back", record.version)
+        tl.measure("time to roll back", "rollback_started", "rolled_back", slos.rollback_within)
+        wait_healthy(self.target, slos.healthy_within)
+        tl.mark("healthy", record.version)
+        tl.measure("time until healthy", "rolled_back", "healthy", slos.healthy_within)
+        post = self.checklist("post-deploy")
+        tl.mark("finished")
+        return RollbackOutcome(current, record.version, post)
+
+    def _write_review(self, version: str, previous: str, justification: str, hit: TriggerHit | None) -> Path:
+        """An emergency deployment owes a follow-up review: write the item people must complete."""
+        directory = self.config.resolve(self.config.deployment.reviews_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = directory / f"emergency-{stamp}-{version}.md"
+        outcome = f"rolled back ({hit.trigger}: {hit.evidence})" if hit else "succeeded"
+        lines = [
+            f"# Follow-up review: emergency deployment of {version}",
+            "",
+            f"- Deployed: {previous} -> {version} at {stamp} on target `{self.target.name}`",
+            f"- Justification: {justification}",
+            f"- Outcome: {outcome}",
+            "- Skipped: the soak period and non-mandatory checklist items (mandatory health checks ran)",
+            "",
+            "## Measured",
+            *[f"- {m.describe()}" for m in self.timeline.measurements],
+            "",
+            "## To complete (owner: release manager, within 2 working days)",
+            "- [ ] Was the emergency path justified? What made the standard path too slow?",
+            "- [ ] Run the skipped checks now: `opsready check post-deploy`",
+            "- [ ] Action items to avoid the next emergency deployment",
+            "",
+        ]
+        path.write_text("\n".join(lines), encoding="utf-8")
+        return path

@@ -1,0 +1,64 @@
+"""Rollback triggers: watch a fresh release during its soak and say when (and why) it must be rolled back."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from opsready.config import RollbackTriggers
+from opsready.errors import ProbeError
+from opsready.probes import http, metrics
+from opsready.target.protocol import Target
+
+
+@dataclass(frozen=True)
+class TriggerHit:
+    """The trigger that fired, the evidence, and when it was observed (monotonic clock)."""
+
+    trigger: str
+    evidence: str
+    at: float
+
+
+def _metric_hit(rules: RollbackTriggers, baseline: metrics.Scrape, target: Target) -> TriggerHit | None:
+    try:
+        now = metrics.scrape(target)
+    except ProbeError:
+        return None  # readiness answers for an unreachable service; metrics are evidence, not the judge
+    w = metrics.window(baseline, now)
+    if w.requests < rules.min_requests:
+        return None
+    rate = w.error_rate
+    if rate is not None and rate > rules.error_rate_above:
+        evidence = f"error rate {rate:.1%} ({w.errors:.0f}/{w.requests:.0f}) above {rules.error_rate_above:.1%}"
+        return TriggerHit("error_rate", evidence, now.at)
+    p95 = w.quantile(0.95)
+    if p95 is not None and p95 > rules.p95_latency_above:
+        evidence = f"p95 latency {p95 * 1000:.0f} ms above {rules.p95_latency_above * 1000:.0f} ms"
+        return TriggerHit("latency", evidence, now.at)
+    return None
+
+
+def watch(target: Target, rules: RollbackTriggers, baseline: metrics.Scrape, soak: float) -> TriggerHit | None:
+    """Observe the target for ``soak`` seconds (at least one round); the first trigger that fires, or None."""
+    failures = 0
+    deadline = time.monotonic() + soak
+    smoke_done = not rules.smoke_test
+    while True:
+        started = time.monotonic()
+        ready = http.readiness(target)
+        failures = 0 if ready.ok else failures + 1
+        if failures >= rules.readiness_failures:
+            evidence = f"readiness failed {failures} times in a row ({ready.detail})"
+            return TriggerHit("readiness", evidence, ready.at)
+        if not smoke_done:
+            smoke = http.smoke(target)
+            smoke_done = True
+            if not smoke.ok:
+                return TriggerHit("smoke_test", smoke.detail, smoke.at)
+        hit = _metric_hit(rules, baseline, target)
+        if hit is not None:
+            return hit
+        if time.monotonic() >= deadline and failures == 0:
+            return None
+        time.sleep(max(0.0, rules.interval - (time.monotonic() - started)))

@@ -1,0 +1,109 @@
+"""The one exception tree of opsready.
+
+::
+
+    OpsreadyError                      anything opsready raises on purpose
+    ├── UserError                      the user can fix it; printed as ``path:line: message``, exit code 2
+    │   ├── ConfigError                opsready.yaml and other configuration
+    │   ├── ValidationError            checklists, runbooks, experiments, plans and other input files
+    │   └── UsageError                 a bad argument or an impossible request (unknown release, ...)
+    ├── EnvironmentProblem             the machine is not ready (port taken, PostgreSQL missing, sandbox down); exit 2
+    └── TargetError                    the target misbehaved while we drove it; exit 1
+        ├── DeployError                a deployment could not be completed
+        ├── RollbackError              a rollback could not be completed
+        └── ProbeError                 an observation could not be made
+
+User-facing errors never show a traceback: the CLI and the pytest plugin print :meth:`OpsreadyError.render`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A place in an input file: a path and a 1-based line number (0 when unknown)."""
+
+    path: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def source_line(self) -> str | None:
+        """The text of the offending line, if the file can be read."""
+        if not self.line:
+            return None
+        try:
+            lines = Path(self.path).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return None
+        return lines[self.line - 1] if 0 < self.line <= len(lines) else None
+
+
+class OpsreadyError(Exception):
+    """Base of every error opsready raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, loc: Loc | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.loc = loc
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.loc}: {self.message}" if self.loc else self.message
+
+    def render(self) -> str:
+        """The error as the user sees it: ``path:line: message``, the offending line, and a hint."""
+        out = [str(self)]
+        if self.loc is not None:
+            text = self.loc.source_line()
+            if text is not None:
+                out.append(f"    {text.rstrip()}")
+        if self.hint:
+            out.append(f"hint: {self.hint}")
+        return "\n".join(out)
+
+
+class UserError(OpsreadyError):
+    """Something the user can fix in their input or command line."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError):
+    """A mistake in opsready.yaml or another configuration file."""
+
+
+class ValidationError(UserError):
+    """A mistake in an input file other than the configuration (checklist, runbook, experiment, plan)."""
+
+
+class UsageError(UserError):
+    """A bad argument or a request that cannot be satisfied as asked."""
+
+
+class EnvironmentProblem(OpsreadyError):
+    """The machine is not ready: a port is taken, a server binary is missing, the sandbox is not running."""
+
+    exit_code = 2
+
+
+class TargetError(OpsreadyError):
+    """The target misbehaved while opsready drove it."""
+
+
+class DeployError(TargetError):
+    """A deployment could not be completed."""
+
+
+class RollbackError(TargetError):
+    """A rollback could not be completed."""
+
+
+class ProbeError(TargetError):
+    """An observation of the target could not be made."""

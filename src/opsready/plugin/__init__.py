@@ -1,0 +1,1 @@
+"""The pytest plugin: options, markers, fixtures, the step library, and the readiness reports."""

@@ -1,0 +1,114 @@
+"""Fixtures of the plugin: configuration, the target (started for the session when needed), timeline, traffic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from opsready.config import Config, TargetConfig, load_config
+from opsready.errors import OpsreadyError
+from opsready.plugin.state import RUN_KEY
+from opsready.target.protocol import Target
+from opsready.timeline import Timeline
+from opsready.traffic import Traffic
+
+
+def _fail(exc: OpsreadyError) -> None:
+    pytest.fail(exc.render(), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def opsready_config(pytestconfig: pytest.Config) -> Config:
+    """The validated opsready.yaml (from --opsready-config, $OPSREADY_CONFIG, or rootdir and its parents)."""
+    from opsready.config import find_config
+
+    option = pytestconfig.getoption("opsready_config")
+    try:
+        path = Path(option) if option else find_config(pytestconfig.rootpath)
+        return load_config(path)
+    except OpsreadyError as exc:
+        _fail(exc)
+        raise
+
+
+@pytest.fixture(scope="session")
+def target_config(opsready_config: Config, pytestconfig: pytest.Config) -> TargetConfig:
+    """The configured target this run drives (--target, else the default)."""
+    try:
+        return opsready_config.target(pytestconfig.getoption("opsready_target"))
+    except OpsreadyError as exc:
+        _fail(exc)
+        raise
+
+
+@pytest.fixture(scope="session")
+def target(opsready_config: Config, target_config: TargetConfig, pytestconfig: pytest.Config) -> Iterator[Target]:
+    """The system under test; a sandbox that is down is started for the session and stopped afterwards."""
+    from opsready.target.registry import open_target
+
+    try:
+        tgt = open_target(opsready_config, target_config.name)
+    except OpsreadyError as exc:
+        _fail(exc)
+        raise
+    started = False
+    sandbox = getattr(tgt, "sandbox", None)
+    if sandbox is not None and not sandbox.is_up():
+        if pytestconfig.getoption("opsready_sandbox") == "use":
+            pytest.fail(
+                f"the sandbox in {sandbox.layout.state} is not running (--sandbox=use); run: opsready sandbox up"
+            )
+        try:
+            sandbox.up()
+        except OpsreadyError as exc:
+            sandbox.down()
+            _fail(exc)
+        started = True
+    pytestconfig.stash[RUN_KEY].target = tgt.describe()
+    try:
+        yield tgt
+    finally:
+        if started and sandbox is not None:
+            sandbox.down()
+
+
+@pytest.fixture(autouse=True)
+def _opsready_safety(request: pytest.FixtureRequest) -> None:
+    """Refuse destructive scenarios on a target that is not a sandbox, unless allowed and allowlisted."""
+    if request.node.get_closest_marker("destructive") is None:
+        return
+    config: Config = request.getfixturevalue("opsready_config")
+    tcfg: TargetConfig = request.getfixturevalue("target_config")
+    if tcfg.platform == "sandbox":
+        return
+    if not request.config.getoption("opsready_allow_destructive"):
+        pytest.skip(f"refused: destructive scenario on {tcfg.platform} target '{tcfg.name}' needs --allow-destructive")
+    if tcfg.name not in config.safety.destructive_targets:
+        pytest.fail(
+            f"refused: target '{tcfg.name}' is not in safety.destructive_targets of {config.path.name}", pytrace=False
+        )
+
+
+@pytest.fixture
+def timeline(request: pytest.FixtureRequest) -> Timeline:
+    """The drill's timeline; it is written to the reports with the scenario's outcome."""
+    tl = Timeline(request.node.name)
+    request.config.stash[RUN_KEY].timelines[request.node.nodeid] = tl
+    return tl
+
+
+@pytest.fixture
+def background_traffic(target: Target, timeline: Timeline) -> Iterator[Callable[..., Traffic]]:
+    """Start bounded background traffic against the target; it is stopped when the test ends."""
+    started: list[Traffic] = []
+
+    def start(clients: int = 4, rate: float = 40.0, max_seconds: float = 120.0) -> Traffic:
+        traffic = Traffic(target.base_url, clients=clients, rate=rate, max_seconds=max_seconds, timeline=timeline)
+        started.append(traffic.start())
+        return traffic
+
+    yield start
+    for traffic in started:
+        traffic.stop()

@@ -1,0 +1,135 @@
+"""Entry point of the pytest plugin (``pytest11``): options, markers, run-wide state and report hooks.
+
+This module stays light: targets, chaos, load and Kubernetes libraries are imported inside fixtures and hooks.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from opsready.plugin.state import RUN_KEY, RunState
+
+MARKERS = {
+    "gate": "part of the pre-release readiness gate (opsready gate runs `-m gate`)",
+    "deployment": "deployment procedure drills (runbooks/deployment.md, emergency-deployment.md)",
+    "rollback": "rollback drills: a bad release detected and rolled back, manual rollback (runbooks/rollback.md)",
+    "destructive": "changes the target (deploys, faults); refused on non-sandbox targets without --allow-destructive",
+    "chaos": "chaos experiments that inject faults and always revert them",
+    "incident": "incident response drills",
+    "capacity": "capacity and load threshold checks",
+    "troubleshooting": "troubleshooting decision-tree drills",
+    "maintenance": "maintenance and update procedure drills",
+    "gameday": "game-day plan runs",
+    "cluster": "needs a real Kubernetes cluster (KUBECONFIG); skipped otherwise",
+    "sandbox": "integration test against a real sandbox it starts itself",
+    "runbook(id)": "links a scenario to the runbook it verifies (Gherkin tag @runbook:<id>)",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options of the ``opsready`` group."""
+    group = parser.getgroup("opsready", "operational readiness (opsready)")
+    group.addoption(
+        "--target",
+        dest="opsready_target",
+        metavar="NAME",
+        default=None,
+        help="target from opsready.yaml to drive (default: its default_target)",
+    )
+    group.addoption(
+        "--opsready-config",
+        dest="opsready_config",
+        metavar="PATH",
+        default=None,
+        help="configuration file (default: opsready.yaml in rootdir or a parent, or $OPSREADY_CONFIG)",
+    )
+    group.addoption(
+        "--sandbox",
+        dest="opsready_sandbox",
+        choices=("auto", "use"),
+        default="auto",
+        help="auto: start the sandbox for the session if it is down and stop it afterwards; "
+        "use: require a running sandbox (default: auto)",
+    )
+    group.addoption(
+        "--allow-destructive",
+        dest="opsready_allow_destructive",
+        action="store_true",
+        help="allow destructive scenarios on a target that is not a sandbox (it must be allowlisted)",
+    )
+    group.addoption(
+        "--opsready-reports",
+        dest="opsready_reports",
+        metavar="DIR",
+        default=None,
+        help="write readiness.json, readiness.md (and, with --junitxml/--cucumberjson, those) here",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register markers, keep run-wide state in the stash, load the step library."""
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    config.stash[RUN_KEY] = RunState(started_wall=datetime.now(tz=UTC), started=time.monotonic())
+    if config.pluginmanager.hasplugin("pytest-bdd") or config.pluginmanager.hasplugin("pytest_bdd"):
+        for module in ("opsready.steps.common", "opsready.steps.deployment"):
+            if not config.pluginmanager.has_plugin(module):
+                config.pluginmanager.import_plugin(module)
+    config.pluginmanager.import_plugin("opsready.plugin.fixtures")
+
+
+def pytest_bdd_apply_tag(tag: str, function: object) -> object | None:
+    """Turn Gherkin ``@runbook:<id>`` into ``pytest.mark.runbook("<id>")`` (colons are no marker names)."""
+    if tag.startswith("runbook:"):
+        return pytest.mark.runbook(tag.split(":", 1)[1])(function)
+    return None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Check every scenario's steps have definitions before anything runs (nothing half-done on the target)."""
+    from opsready.plugin.preflight import missing_steps
+
+    problems = missing_steps(session, items)
+    if problems:
+        tr = config.pluginmanager.get_plugin("terminalreporter")
+        for line in problems:
+            if tr is not None:
+                tr.write_line(f"error: {line}", red=True)
+        pytest.exit(f"{len(problems)} Gherkin step(s) have no definition; nothing was run", returncode=2)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Collect each test's outcome, runbook links and timeline for the reports."""
+    report: pytest.TestReport = yield
+    item.config.stash[RUN_KEY].record(item, report)
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write readiness.json and readiness.md when a reports directory was asked for."""
+    directory = session.config.getoption("opsready_reports")
+    state = session.config.stash.get(RUN_KEY, None)
+    if directory and state is not None:
+        from opsready.plugin.reporting import write_reports
+
+        write_reports(session.config, state, Path(directory))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    """Measured durations against their targets, one line each."""
+    state = config.stash.get(RUN_KEY, None)
+    if state is None:
+        return
+    lines = state.measurement_lines()
+    if lines:
+        terminalreporter.section("opsready: measured timings")
+        for line in lines:
+            terminalreporter.write_line(line)

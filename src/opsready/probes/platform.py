@@ -1,0 +1,38 @@
+"""Probes of the platform through the Target protocol: processes, database, business backlog."""
+
+from __future__ import annotations
+
+import httpx
+
+from opsready.probes.observation import Observation
+from opsready.target.protocol import Target
+
+
+def processes(target: Target) -> Observation:
+    """Every component of the target is running."""
+    instances = target.instances()
+    down = [f"{i.name}={i.state}" for i in instances if not i.running]
+    if not instances:
+        return Observation("processes", False, 0.0, " running", "no components found")
+    running = len(instances) - len(down)
+    detail = "all running" if not down else "not running: " + ", ".join(down)
+    return Observation("processes", not down, float(running), f"/{len(instances)} running", detail)
+
+
+def database(target: Target, timeout: float = 2.0) -> Observation:
+    """The database answers on the service's own path to it."""
+    ok, detail = target.check_database(timeout)
+    return Observation("database", ok, None, "", detail)
+
+
+def backlog(target: Target, max_age: float = 10.0, timeout: float = 2.0) -> Observation:
+    """Pending orders get fulfilled: the oldest pending order is younger than ``max_age`` seconds."""
+    try:
+        stats = httpx.get(f"{target.base_url}/orders/stats", timeout=timeout).json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return Observation("backlog", False, None, "", f"stats unavailable: {type(exc).__name__}")
+    age = stats.get("oldest_pending_age_s")
+    if age is None:
+        return Observation("backlog", True, 0.0, " s", f"{stats.get('pending', 0)} pending")
+    detail = f"{stats.get('pending', 0)} pending, oldest {float(age):.1f} s, max {max_age:.0f} s"
+    return Observation("backlog", float(age) <= max_age, float(age), " s", detail)

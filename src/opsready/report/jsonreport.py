@@ -1,0 +1,126 @@
+"""``readiness.json``: the machine-readable report of a run; its JSON Schema ships beside this module."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from opsready.report.output import write_atomically
+from opsready.report.redact import redact_result
+from opsready.results import RunResult, ScenarioResult
+from opsready.target.protocol import TargetDescription
+from opsready.timeline import Event, Measurement, TimelineRecord
+
+SCHEMA_ID = "opsready.readiness/1"
+SCHEMA_FILE = "readiness.schema.json"
+OUTCOMES = ("passed", "failed", "skipped", "error")
+
+
+def _seconds(value: float) -> float:
+    return round(value, 3)
+
+
+def outcome_counts(result: RunResult) -> dict[str, int]:
+    """How many scenarios ended in each outcome (every known outcome present, zero or not), plus ``total``."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for scenario in result.scenarios:
+        counts[scenario.outcome] = counts.get(scenario.outcome, 0) + 1
+    counts["total"] = len(result.scenarios)
+    return counts
+
+
+def _target(target: TargetDescription | None) -> dict[str, Any] | None:
+    if target is None:
+        return None
+    return {
+        "name": target.name,
+        "platform": target.platform,
+        "base_url": target.base_url,
+        "details": dict(target.details),
+    }
+
+
+def _event(event: Event) -> dict[str, Any]:
+    return {
+        "kind": event.kind,
+        "at": _seconds(event.at),
+        "wall": event.wall,
+        "detail": event.detail,
+        "source": event.source,
+    }
+
+
+def _measurement(measurement: Measurement) -> dict[str, Any]:
+    return {
+        "name": measurement.name,
+        "start": measurement.start,
+        "end": measurement.end,
+        "seconds": _seconds(measurement.seconds),
+        "target": None if measurement.target is None else _seconds(measurement.target),
+        "ok": measurement.ok,
+        "description": measurement.describe(),
+    }
+
+
+def _timeline(record: TimelineRecord | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {
+        "name": record.name,
+        "started_wall": record.started_wall,
+        "events": [_event(e) for e in record.events],
+        "measurements": [_measurement(m) for m in record.measurements],
+    }
+
+
+def _scenario(scenario: ScenarioResult) -> dict[str, Any]:
+    return {
+        "nodeid": scenario.nodeid,
+        "name": scenario.name,
+        "feature": scenario.feature,
+        "outcome": scenario.outcome,
+        "duration": _seconds(scenario.duration),
+        "runbooks": list(scenario.runbooks),
+        "markers": list(scenario.markers),
+        "message": scenario.message,
+        "timeline": _timeline(scenario.timeline),
+    }
+
+
+def readiness_dict(result: RunResult) -> dict[str, Any]:
+    """The report as JSON-ready data; every string is redacted first."""
+    clean = redact_result(result)
+    measurements = [
+        {"scenario": s.nodeid, "scenario_name": s.name, **_measurement(m)}
+        for s in clean.scenarios
+        if s.timeline is not None
+        for m in s.timeline.measurements
+    ]
+    return {
+        "schema": SCHEMA_ID,
+        "verdict": clean.verdict,
+        "started": clean.started,
+        "finished": clean.finished,
+        "duration": _seconds(clean.duration),
+        "target": _target(clean.target),
+        "selection": clean.selection,
+        "notes": list(clean.notes),
+        "summary": outcome_counts(clean),
+        "scenarios": [_scenario(s) for s in clean.scenarios],
+        "measurements": measurements,
+    }
+
+
+def write_json(result: RunResult, path: Path) -> None:
+    """Write ``readiness.json`` (redacted) atomically, creating the directory."""
+    text = json.dumps(readiness_dict(result), indent=2, ensure_ascii=False) + "\n"
+    write_atomically(path, text)
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema of ``readiness.json``, as shipped in the package."""
+    text = resources.files("opsready.report").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema

@@ -1,0 +1,39 @@
+"""Runbooks: Markdown procedures with front matter, parsed, linted, and linked to the scenarios that verify them."""
+
+from __future__ import annotations
+
+from opsready.runbooks.lint import LintReport, Problem, lint
+from opsready.runbooks.model import (
+    CATEGORIES,
+    REQUIRED_SECTIONS,
+    SEVERITIES,
+    Contact,
+    Runbook,
+    Section,
+    Step,
+    TargetTime,
+)
+from opsready.runbooks.parse import find_runbook_files, load_runbooks, parse_runbook, runbook_index
+from opsready.runbooks.scenarios import ScenarioRef, Tag, find_feature_files, read_feature
+
+__all__ = [
+    "CATEGORIES",
+    "REQUIRED_SECTIONS",
+    "SEVERITIES",
+    "Contact",
+    "LintReport",
+    "Problem",
+    "Runbook",
+    "ScenarioRef",
+    "Section",
+    "Step",
+    "Tag",
+    "TargetTime",
+    "find_feature_files",
+    "find_runbook_files",
+    "lint",
+    "load_runbooks",
+    "parse_runbook",
+    "read_feature",
+    "runbook_index",
+]

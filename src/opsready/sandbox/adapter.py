@@ -1,0 +1,108 @@
+"""The sandbox as a :class:`~opsready.target.protocol.Target`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from opsready.config import Config, TargetConfig
+from opsready.sandbox import rollout
+from opsready.sandbox.database import ENGINES
+from opsready.sandbox.manager import Sandbox, SandboxOptions
+from opsready.target.protocol import Instance, Release, ReleaseRecord, TargetDescription
+
+
+def parse_options(config: Config, target: TargetConfig) -> SandboxOptions:
+    """Typed sandbox options; $OPSREADY_STATE_DIR and $OPSREADY_PORTS override the file (tests use them)."""
+    r = target.reader()
+    d = SandboxOptions()
+    state = Path(r.string("state_dir", str(d.state_dir)))
+    ports = r.choice("ports", ("fixed", "auto"), d.ports)
+    options = SandboxOptions(
+        state_dir=config.resolve(state),
+        ports=ports,
+        database=r.choice("database", ENGINES, d.database),
+        api_workers=r.integer("api_workers", d.api_workers, minimum=1),
+        initial_release=r.string("initial_release", d.initial_release),
+    )
+    r.done()
+    env_state, env_ports = os.environ.get("OPSREADY_STATE_DIR"), os.environ.get("OPSREADY_PORTS")
+    if env_state:
+        options = replace(options, state_dir=Path(env_state).resolve())
+    if env_ports in ("fixed", "auto"):
+        options = replace(options, ports=env_ports)
+    return options
+
+
+class SandboxTarget:
+    """Drive the bundled sandbox through the Target protocol."""
+
+    platform = "sandbox"
+
+    def __init__(self, name: str, sandbox: Sandbox) -> None:
+        self.name = name
+        self.sandbox = sandbox
+
+    @property
+    def base_url(self) -> str:
+        """The edge proxy's URL."""
+        return self.sandbox.base_url
+
+    def describe(self) -> TargetDescription:
+        """Platform, URL, release and database engine."""
+        status = self.sandbox.status()
+        return TargetDescription(
+            name=self.name,
+            platform=self.platform,
+            base_url=self.base_url if status.up else "",
+            details=(
+                ("state_dir", str(status.state_dir)),
+                ("database", status.engine or "unknown"),
+                ("release", status.release or "none"),
+            ),
+        )
+
+    def releases(self) -> tuple[Release, ...]:
+        """Every shipped release."""
+        return rollout.shipped()
+
+    def current_release(self) -> str:
+        """The release ``current`` points at."""
+        return self.sandbox.current_release() or ""
+
+    def history(self) -> tuple[ReleaseRecord, ...]:
+        """Release history, oldest first."""
+        return rollout.history(self.sandbox)
+
+    def deploy(self, version: str, kind: str = "deploy", note: str = "") -> ReleaseRecord:
+        """Install, migrate, switch, reload gracefully."""
+        return rollout.switch(self.sandbox, version, kind, note)
+
+    def rollback(self, note: str = "") -> ReleaseRecord:
+        """Back to the release that ran before."""
+        return rollout.rollback(self.sandbox, note)
+
+    def instances(self) -> tuple[Instance, ...]:
+        """Supervised programs and their state."""
+        return tuple(Instance(p.name, p.state, p.pid, p.description) for p in self.sandbox.status().programs)
+
+    def check_database(self, timeout: float = 2.0) -> tuple[bool, str]:
+        """Connect through the service's own database path and run SELECT 1."""
+        from opsready.sandbox.service.db import ping
+
+        url = self.sandbox.db_url()
+        try:
+            ping(url, timeout)
+        except Exception as exc:  # any driver error means "not reachable"; the message is the evidence
+            return False, f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+        return True, "SELECT 1 answered"
+
+    def testinfra_hosts(self) -> tuple[str, ...]:
+        """The sandbox runs on this machine."""
+        return ("local://",)
+
+
+def open_target(config: Config, target: TargetConfig) -> SandboxTarget:
+    """Adapter entry point (see :mod:`opsready.target.registry`)."""
+    return SandboxTarget(target.name, Sandbox(parse_options(config, target)))

@@ -1,0 +1,143 @@
+"""Steps of the deployment, rollback and emergency-deployment runbooks."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from pytest_bdd import parsers, then, when
+
+from opsready.config import Config
+from opsready.deploy.procedure import DeployOutcome, Procedures, RollbackOutcome
+from opsready.steps.common import Drill
+from opsready.target.protocol import Target
+from opsready.timeline import Timeline
+
+
+@pytest.fixture
+def procedures(opsready_config: Config, target: Target, timeline: Timeline) -> Procedures:
+    """The deployment procedures bound to this scenario's target and timeline."""
+    return Procedures(opsready_config, target, timeline)
+
+
+def _deployed(drill: Drill) -> DeployOutcome:
+    outcome = drill.facts.get("deploy")
+    assert isinstance(outcome, DeployOutcome), "no deployment ran in this scenario"
+    return outcome
+
+
+def _stats(target: Target) -> dict[str, object]:
+    data: dict[str, object] = httpx.get(f"{target.base_url}/orders/stats", timeout=5).json()
+    return data
+
+
+@when(parsers.parse('release "{version}" is deployed by the runbook'))
+def deploy_by_runbook(drill: Drill, procedures: Procedures, version: str) -> None:
+    """The standard procedure: checklists, switch, soak with rollback triggers."""
+    drill.facts["deploy"] = procedures.deploy(version)
+
+
+@when(parsers.parse('release "{version}" is deployed as an emergency because "{reason}"'))
+def deploy_emergency(drill: Drill, procedures: Procedures, version: str, reason: str) -> None:
+    """The expedited procedure."""
+    drill.facts["deploy"] = procedures.deploy(version, emergency=True, justification=reason)
+
+
+@when(parsers.parse('the operator rolls back with reason "{reason}"'))
+def manual_rollback(drill: Drill, procedures: Procedures, reason: str) -> None:
+    """A person decides to roll back."""
+    drill.facts["rollback"] = procedures.rollback(reason)
+
+
+@when(parsers.parse("{count:d} orders are placed"))
+@when(parsers.parse('{count:d} orders with priority "{priority}" are placed'))
+def place_orders(target: Target, count: int, priority: str = "") -> None:
+    """Real orders through the public API."""
+    with httpx.Client(base_url=target.base_url, timeout=5) as client:
+        for i in range(count):
+            body: dict[str, object] = {"item": f"drill-{i}", "quantity": i % 5 + 1}
+            if priority:
+                body["priority"] = priority
+            response = client.post("/orders", json=body)
+            assert response.status_code == 201, f"order {i}: HTTP {response.status_code} {response.text[:200]}"
+
+
+@when("the orders are counted")
+def count_orders(drill: Drill, target: Target) -> None:
+    """Remember how many orders exist and their checksum."""
+    drill.facts["orders"] = _stats(target)
+
+
+@then("the pre-deploy checklist passed")
+def pre_passed(drill: Drill) -> None:
+    """Every pre-deploy check passed."""
+    outcome = _deployed(drill)
+    assert outcome.pre.ok and outcome.pre.results, outcome.pre.summary()
+
+
+@then("the post-deploy checklist passed")
+def post_passed(drill: Drill) -> None:
+    """Every post-deploy check passed (after a deployment or a rollback)."""
+    result = drill.facts.get("rollback") or drill.facts.get("deploy")
+    assert isinstance(result, DeployOutcome | RollbackOutcome), "nothing was deployed or rolled back"
+    assert result.post is not None and result.post.ok and result.post.results, result.post and result.post.summary()
+
+
+@then("only the mandatory checks ran before the switch")
+def only_mandatory(drill: Drill, opsready_config: Config) -> None:
+    """The emergency path skipped optional checks but kept the mandatory ones."""
+    from opsready.deploy.checklist import load_checklist
+
+    checklist = load_checklist(opsready_config.resolve(opsready_config.deployment.pre_checklist))
+    mandatory = {i.name for i in checklist.items if i.mandatory}
+    ran = {r.item for r in _deployed(drill).pre.results}
+    assert mandatory and ran == mandatory, f"ran {sorted(ran)}, mandatory {sorted(mandatory)}"
+
+
+@then("the deployment succeeded")
+def deployment_succeeded(drill: Drill) -> None:
+    """No rollback trigger fired."""
+    outcome = _deployed(drill)
+    assert outcome.result == "succeeded", f"rolled back: {outcome.trigger}"
+
+
+@then("a follow-up review item was written")
+def review_written(drill: Drill) -> None:
+    """The emergency deployment left an item to review, with the justification in it."""
+    outcome = _deployed(drill)
+    assert outcome.review is not None and outcome.review.is_file()
+    text = outcome.review.read_text()
+    assert "Justification:" in text and "To complete" in text
+
+
+@then(parsers.parse('the deployment was rolled back by the "{trigger}" trigger'))
+def rolled_back_by(drill: Drill, trigger: str) -> None:
+    """The automatic rollback happened, for the expected reason."""
+    outcome = _deployed(drill)
+    assert outcome.result == "rolled_back", "the bad release was not rolled back"
+    assert outcome.trigger is not None and outcome.trigger.trigger == trigger, outcome.trigger
+
+
+@then(parsers.parse("the {measurement} was within its target"))
+def within_target(timeline: Timeline, measurement: str) -> None:
+    """A duration derived from the timeline met its SLO (e.g. 'time to roll back')."""
+    found = {m.name: m for m in timeline.measurements}
+    assert measurement in found, f"no measurement '{measurement}' (have: {', '.join(found) or 'none'})"
+    m = found[measurement]
+    assert m.target is not None, f"{measurement} has no target"
+    assert m.ok, m.describe()
+
+
+@then("no order was lost")
+def no_order_lost(drill: Drill, target: Target) -> None:
+    """Same number of orders and the same checksum as counted before."""
+    before = drill.facts.get("orders")
+    assert isinstance(before, dict), "the orders were not counted before"
+    after = _stats(target)
+    assert after["total"] == before["total"], f"orders before {before['total']}, after {after['total']}"
+    assert after["checksum"] == before["checksum"], "order contents changed"
+
+
+@then("new orders can be placed")
+def new_orders(target: Target) -> None:
+    """The service takes orders after the change."""
+    place_orders(target, 3)

@@ -1,0 +1,1 @@
+"""The system under test: one protocol, and adapters chosen by platform name."""

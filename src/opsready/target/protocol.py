@@ -1,0 +1,103 @@
+"""The Target protocol: everything opsready does to or asks of a system under test.
+
+Nothing above the adapters knows which platform it drives: the sandbox and Kubernetes adapters both implement this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Release:
+    """A version the target can run."""
+
+    version: str
+    description: str = ""
+    training: bool = False
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """One entry of the release history: what was switched to, when, and how."""
+
+    version: str
+    previous: str | None
+    kind: str  # deploy | rollback | emergency
+    at: str  # wall clock, ISO 8601 UTC
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One running component of the target (a supervised process, a pod)."""
+
+    name: str
+    state: str
+    pid: int | None = None
+    detail: str = ""
+
+    @property
+    def running(self) -> bool:
+        """Whether the component is up."""
+        return self.state.upper() == "RUNNING"
+
+
+@dataclass(frozen=True)
+class TargetDescription:
+    """What a report says about the target: never credentials."""
+
+    name: str
+    platform: str
+    base_url: str
+    details: tuple[tuple[str, str], ...] = ()
+
+
+@runtime_checkable
+class Target(Protocol):
+    """A system under test."""
+
+    name: str
+    platform: str
+
+    @property
+    def base_url(self) -> str:
+        """The URL users reach the service at."""
+        ...
+
+    def describe(self) -> TargetDescription:
+        """A description for reports."""
+        ...
+
+    def releases(self) -> tuple[Release, ...]:
+        """Versions that can be deployed."""
+        ...
+
+    def current_release(self) -> str:
+        """The version the target is configured to serve."""
+        ...
+
+    def history(self) -> tuple[ReleaseRecord, ...]:
+        """Release history, oldest first."""
+        ...
+
+    def deploy(self, version: str, kind: str = "deploy", note: str = "") -> ReleaseRecord:
+        """Switch the service to ``version`` without dropping requests; returns once the switch is done."""
+        ...
+
+    def rollback(self, note: str = "") -> ReleaseRecord:
+        """Switch back to the release that ran before the current one."""
+        ...
+
+    def instances(self) -> tuple[Instance, ...]:
+        """The target's components and their state."""
+        ...
+
+    def check_database(self, timeout: float = 2.0) -> tuple[bool, str]:
+        """Whether the database answers, and how (read-only)."""
+        ...
+
+    def testinfra_hosts(self) -> tuple[str, ...]:
+        """testinfra host specs for the target's hosts (``local://``, ``kubectl://pod?namespace=ns``)."""
+        ...

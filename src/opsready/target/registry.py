@@ -1,0 +1,37 @@
+"""Adapters chosen by platform name, imported lazily (like testinfra's backends)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Protocol
+
+from opsready.errors import ConfigError
+
+if TYPE_CHECKING:
+    from opsready.config import Config, TargetConfig
+    from opsready.target.protocol import Target
+
+ADAPTERS: dict[str, str] = {
+    "sandbox": "opsready.sandbox.adapter:open_target",
+}
+
+
+class Opener(Protocol):
+    """An adapter's entry point."""
+
+    def __call__(self, config: Config, target: TargetConfig) -> Target: ...
+
+
+def open_target(config: Config, name: str | None = None) -> Target:
+    """The Target for a configured target name, through the adapter of its platform."""
+    target = config.target(name)
+    spec = ADAPTERS.get(target.platform)
+    if spec is None:
+        raise ConfigError(
+            f"platform '{target.platform}' has no adapter in this version of opsready "
+            f"(available: {', '.join(sorted(ADAPTERS))})",
+            target.loc,
+        )
+    module_name, _, attr = spec.partition(":")
+    opener: Opener = getattr(importlib.import_module(module_name), attr)
+    return opener(config, target)

@@ -1,0 +1,152 @@
+"""Background traffic: a few bounded client threads playing users against the target while a drill runs.
+
+This is the lightweight generator drills use to prove "zero failed requests" and to see when user impact began and
+ended; capacity tests use locust in a subprocess instead. Every loop is bounded in time and in request count.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from opsready.timeline import Timeline
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One request as a user saw it (``at`` on the monotonic clock)."""
+
+    at: float
+    endpoint: str
+    status: int | None
+    latency: float
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """No answer, or a server error."""
+        return self.status is None or self.status >= 500
+
+
+@dataclass(frozen=True)
+class TrafficReport:
+    """What the users saw over a period."""
+
+    samples: tuple[Sample, ...]
+
+    @property
+    def total(self) -> int:
+        """Requests sent."""
+        return len(self.samples)
+
+    @property
+    def failed(self) -> int:
+        """Requests that failed."""
+        return sum(1 for s in self.samples if s.failed)
+
+    def between(self, start: float, end: float) -> TrafficReport:
+        """The samples sent in [start, end) on the monotonic clock."""
+        return TrafficReport(tuple(s for s in self.samples if start <= s.at < end))
+
+    def impact(self) -> tuple[float, float] | None:
+        """When the first and the last failure happened (monotonic), or None when users saw none."""
+        failures = [s.at for s in self.samples if s.failed]
+        return (min(failures), max(failures)) if failures else None
+
+    def describe(self) -> str:
+        """'1234 requests, 0 failed'."""
+        examples = {f"{s.endpoint} -> {s.status or s.error}" for s in self.samples if s.failed}
+        shown = f" (e.g. {', '.join(sorted(examples)[:3])})" if examples else ""
+        return f"{self.total} requests, {self.failed} failed{shown}"
+
+
+class Traffic:
+    """Start with :meth:`start`, stop with :meth:`stop`; stops by itself at ``max_seconds`` or ``max_requests``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        clients: int = 4,
+        rate: float = 40.0,
+        max_seconds: float = 300.0,
+        max_requests: int = 50_000,
+        timeline: Timeline | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.clients = clients
+        self.interval = clients / rate
+        self.max_seconds = max_seconds
+        self.max_requests = max_requests
+        self.timeline = timeline
+        self._samples: list[Sample] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._sent = itertools.count()
+
+    def start(self) -> Traffic:
+        """Start the client threads."""
+        deadline = time.monotonic() + self.max_seconds
+        for n in range(self.clients):
+            thread = threading.Thread(target=self._run, args=(n, deadline), name=f"traffic-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def _record(self, sample: Sample) -> None:
+        with self._lock:
+            self._samples.append(sample)
+
+    def _request(
+        self, client: httpx.Client, method: str, path: str, endpoint: str, **kw: object
+    ) -> httpx.Response | None:
+        start = time.monotonic()
+        try:
+            response = client.request(method, path, **kw)  # type: ignore[arg-type]
+        except httpx.HTTPError as exc:
+            self._record(Sample(start, endpoint, None, time.monotonic() - start, type(exc).__name__))
+            return None
+        self._record(Sample(start, endpoint, response.status_code, time.monotonic() - start))
+        return response
+
+    def _run(self, n: int, deadline: float) -> None:
+        # a new connection per request: a user never sees a pooled connection the server closed in between
+        limits = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(base_url=self.base_url, timeout=5.0, limits=limits) as client:
+            step = 0
+            while not self._stop.is_set() and time.monotonic() < deadline and next(self._sent) < self.max_requests:
+                started = time.monotonic()
+                step += 1
+                if step % 3 == 0:
+                    self._request(client, "GET", "/products", "/products")
+                else:
+                    created = self._request(
+                        client, "POST", "/orders", "/orders", json={"item": f"load-{n}", "quantity": 1}
+                    )
+                    if created is not None and created.status_code == 201:
+                        order_id = created.json().get("id")
+                        self._request(client, "GET", f"/orders/{order_id}", "/orders/<id>")
+                self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+    def snapshot(self) -> TrafficReport:
+        """What was seen so far (traffic keeps running)."""
+        with self._lock:
+            return TrafficReport(tuple(self._samples))
+
+    def stop(self) -> TrafficReport:
+        """Stop the clients and return everything they saw."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        return self.snapshot()
+
+    def __enter__(self) -> Traffic:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
