@@ -40,10 +40,14 @@ def _metric_hit(rules: RollbackTriggers, baseline: metrics.Scrape, target: Targe
 
 
 def watch(target: Target, rules: RollbackTriggers, baseline: metrics.Scrape, soak: float) -> TriggerHit | None:
-    """Observe the target for ``soak`` seconds (at least one round); the first trigger that fires, or None."""
+    """Observe the target for ``soak`` seconds (at least one round); the first trigger that fires, or None.
+
+    Readiness and the metric triggers are evaluated every interval; the smoke test runs once when the soak ends,
+    and its own requests then count towards the metric triggers (so a quiet system is judged too).
+    """
     failures = 0
     deadline = time.monotonic() + soak
-    smoke_done = not rules.smoke_test
+    smoke_pending = rules.smoke_test
     while True:
         started = time.monotonic()
         ready = http.readiness(target)
@@ -51,14 +55,15 @@ def watch(target: Target, rules: RollbackTriggers, baseline: metrics.Scrape, soa
         if failures >= rules.readiness_failures:
             evidence = f"readiness failed {failures} times in a row ({ready.detail})"
             return TriggerHit("readiness", evidence, ready.at)
-        if not smoke_done:
-            smoke = http.smoke(target)
-            smoke_done = True
-            if not smoke.ok:
-                return TriggerHit("smoke_test", smoke.detail, smoke.at)
         hit = _metric_hit(rules, baseline, target)
         if hit is not None:
             return hit
         if time.monotonic() >= deadline and failures == 0:
-            return None
+            if not smoke_pending:
+                return None
+            smoke_pending = False
+            smoke = http.smoke(target)
+            if not smoke.ok:
+                return TriggerHit("smoke_test", smoke.detail, smoke.at)
+            return _metric_hit(rules, baseline, target)
         time.sleep(max(0.0, rules.interval - (time.monotonic() - started)))

@@ -50,7 +50,7 @@ def _install(sandbox: Sandbox, version: str) -> None:
     if not dest.exists():
         tmp = sandbox.layout.releases / f".{version}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(src, tmp)
+        shutil.copytree(src, tmp, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         os.replace(tmp, dest)
     try:
         migrate(sandbox.db_url(), dest)

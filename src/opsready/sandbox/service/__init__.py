@@ -1,0 +1,1 @@
+"""The sandbox's orders service: the gunicorn-served api, its background worker, migrations and shipped releases."""
