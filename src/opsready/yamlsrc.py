@@ -74,8 +74,7 @@ def parse_yaml(text: str, path: str, first_line: int = 1) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + first_line) if mark is not None else 0
         last = len(text.rstrip().splitlines()) + first_line - 1
-        if line > last:  # "found <stream end>": point at the last written line (an unclosed bracket), not past it
-            line = last
+        line = min(line, last)  # "found <stream end>": point at the last written line (an unclosed bracket)
         raise ValidationError(f"invalid YAML: {exc.problem or exc}", Loc(path, line)) from None
     except yaml.YAMLError as exc:
         raise ValidationError(f"invalid YAML: {exc}", Loc(path)) from None

@@ -6,8 +6,8 @@ This module stays light: targets, chaos, load and Kubernetes libraries are impor
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from collections.abc import Generator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest

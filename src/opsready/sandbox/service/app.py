@@ -152,8 +152,12 @@ class _Service:
         return _json([order.to_json() for order in orders])
 
     def stats(self) -> flask.Response:
+        upto_arg = flask.request.args.get("upto")
+        if upto_arg is not None and not upto_arg.isdigit():
+            return _json({"error": "upto must be a non-negative integer"}, 400)
+        upto = int(upto_arg) if upto_arg is not None else None
         with session(self.db_url, app_name="opsready-api") as db:
-            return _json(order_stats(db, time.time()).to_json())
+            return _json(order_stats(db, time.time(), upto).to_json())
 
     def metrics(self) -> flask.Response:
         body, content_type = metrics.render()

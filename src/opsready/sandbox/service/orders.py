@@ -57,6 +57,7 @@ class OrderStats:
     fulfilled: int
     oldest_pending_age_s: float | None
     checksum: str
+    last_id: int | None = None
 
     def to_json(self) -> dict[str, object]:
         """The stats as the api returns them."""
@@ -66,6 +67,7 @@ class OrderStats:
             "fulfilled": self.fulfilled,
             "oldest_pending_age_s": self.oldest_pending_age_s,
             "checksum": self.checksum,
+            "last_id": self.last_id,
         }
 
 
@@ -115,18 +117,26 @@ def list_orders(db: Db, *, status: str | None = None, limit: int = 50, with_prio
     return [_order(row) for row in db.query(sql, [*params, limit])]
 
 
-def order_stats(db: Db, now: float) -> OrderStats:
-    """Counts and the checksum over every order's (id, item, quantity), which fulfilment never changes."""
-    total, pending, oldest = db.query(
+def order_stats(db: Db, now: float, upto: int | None = None) -> OrderStats:
+    """Counts and the checksum over every order's (id, item, quantity), which fulfilment never changes.
+
+    With ``upto``, only orders with an id up to it count: "were the orders that existed then all kept?".
+    """
+    where, params = ("WHERE id <= ?", (upto,)) if upto is not None else ("", ())
+    total, pending, oldest, last_id = db.query(
         "SELECT COUNT(*), "
         "COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0), "
-        "MIN(CASE WHEN status = 'pending' THEN created_at END) FROM orders"
+        f"MIN(CASE WHEN status = 'pending' THEN created_at END), MAX(id) FROM orders {where}",
+        params,
     )[0]
     digest = hashlib.sha256()
-    for id_, item, quantity in db.query("SELECT id, item, quantity FROM orders ORDER BY id", timeout=10.0):
+    for id_, item, quantity in db.query(
+        f"SELECT id, item, quantity FROM orders {where} ORDER BY id", params, timeout=10.0
+    ):
         digest.update(f"{id_}\t{item}\t{quantity}\n".encode())
     age = None if oldest is None else round(max(0.0, now - float(oldest)), 3)
-    return OrderStats(int(total), int(pending), int(total) - int(pending), age, digest.hexdigest())
+    last = None if last_id is None else int(last_id)
+    return OrderStats(int(total), int(pending), int(total) - int(pending), age, digest.hexdigest(), last)
 
 
 def fulfil_due(db: Db, *, older_than: float, now: float, batch: int = 500) -> int:
