@@ -31,6 +31,17 @@ MARKERS = {
 }
 
 
+def step_modules() -> list[str]:
+    """Every module of the step library (``opsready.steps.*``), loaded as plugins so features can use them."""
+    import pkgutil
+
+    import opsready.steps
+
+    return [
+        f"opsready.steps.{m.name}" for m in pkgutil.iter_modules(opsready.steps.__path__) if not m.name.startswith("_")
+    ]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Options of the ``opsready`` group."""
     group = parser.getgroup("opsready", "operational readiness (opsready)")
@@ -77,7 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {description}")
     config.stash[RUN_KEY] = RunState(started_wall=datetime.now(tz=UTC), started=time.monotonic())
     if config.pluginmanager.hasplugin("pytest-bdd") or config.pluginmanager.hasplugin("pytest_bdd"):
-        for module in ("opsready.steps.common", "opsready.steps.deployment"):
+        for module in step_modules():
             if not config.pluginmanager.has_plugin(module):
                 config.pluginmanager.import_plugin(module)
     config.pluginmanager.import_plugin("opsready.plugin.fixtures")
