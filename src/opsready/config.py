@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opsready.errors import ConfigError, Loc, ValidationError
-from opsready.yamlsrc import MapReader, did_you_mean, load_yaml
+from opsready.maintenance_policy import MaintenancePolicy, parse_policy
+from opsready.yamlsrc import MapReader, YamlMap, did_you_mean, load_yaml
 
 CONFIG_NAME = "opsready.yaml"
 PLATFORMS = ("sandbox", "kubernetes")
@@ -83,6 +84,7 @@ class Config:
     triggers: RollbackTriggers = field(default_factory=RollbackTriggers)
     deployment: DeploymentConfig = field(default_factory=DeploymentConfig)
     safety: Safety = field(default_factory=Safety)
+    maintenance: MaintenancePolicy = field(default_factory=MaintenancePolicy)
     reports_dir: Path = Path("reports")
 
     @property
@@ -168,7 +170,9 @@ def _safety(r: MapReader | None) -> Safety:
 
 def _target(name: str, r: MapReader) -> TargetConfig:
     platform = r.choice("platform", PLATFORMS)
-    options = {k: v for k, v in r.data.items() if k != "platform"}
+    options = YamlMap((k, v) for k, v in r.data.items() if k != "platform")
+    options.line = r.loc.line
+    options.key_lines = {k: r.loc_of(k).line for k in options}  # keep lines so adapters report options precisely
     r.names()
     return TargetConfig(name=name, platform=platform, options=options, loc=r.loc)
 
@@ -201,6 +205,7 @@ def parse_config(data: object, path: Path) -> Config:
             triggers=_triggers(r.optional_map("rollback_triggers")),
             deployment=_deployment(r.optional_map("deployment")),
             safety=_safety(r.optional_map("safety")),
+            maintenance=parse_policy(r.optional_map("maintenance")),
             reports_dir=Path(r.string("reports_dir", "reports")),
         )
         r.done()

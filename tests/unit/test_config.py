@@ -57,8 +57,11 @@ def test_repository_config_is_valid() -> None:
         (GOOD.replace("platform: sandbox", "platform: sandbx"), 4, "did you mean 'sandbox'"),
         (GOOD.replace("version: 1", "version: 2"), 1, "unsupported config version 2"),
         (GOOD + "reports_dir: 3\n", 11, "'reports_dir' must be a string"),
-        (GOOD.replace("  rollback_within: 5 minutes", "  rollback_within: 5 minutes\n  rollback_within: 1m"), 8,
-         "duplicate key"),
+        (
+            GOOD.replace("  rollback_within: 5 minutes", "  rollback_within: 5 minutes\n  rollback_within: 1m"),
+            8,
+            "duplicate key",
+        ),
         (GOOD.replace("  soak: 3s", "  soak: 3s\n  interval: 0"), 11, "'interval' must be greater than zero"),
         ("targets: [1, 2]\n", 1, "'targets' must be a mapping"),
         ("version: 1\n", 1, "missing required key 'targets'"),
@@ -78,7 +81,9 @@ def test_mistakes_are_reported_at_their_line(tmp_path: Path, text: str, line: in
 def test_unknown_target_lists_the_defined_ones(tmp_path: Path) -> None:
     """Asking for a target that is not configured names the ones that are."""
     config = load_config(write(tmp_path, GOOD))
-    with pytest.raises(ConfigError, match="unknown target 'sandbx' \\(did you mean 'sandbox'\\?\\); .* defines: sandbox"):
+    with pytest.raises(
+        ConfigError, match=r"unknown target 'sandbx' \(did you mean 'sandbox'\?\); .* defines: sandbox"
+    ):
         config.target("sandbx")
 
 

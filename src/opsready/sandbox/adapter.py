@@ -7,10 +7,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from opsready.config import Config, TargetConfig
+from opsready.probes.observation import Observation
 from opsready.sandbox import rollout
 from opsready.sandbox.database import ENGINES
 from opsready.sandbox.manager import Sandbox, SandboxOptions
-from opsready.target.protocol import Instance, Release, ReleaseRecord, TargetDescription
+from opsready.target.capacity import ResourceSnapshot
+from opsready.target.faults import Facts, Fault, FaultKind, FaultSpec
+from opsready.target.maintenance import MaintenanceOps
+from opsready.target.protocol import HostExpectations, Instance, Release, ReleaseRecord, TargetDescription
 
 
 def parse_options(config: Config, target: TargetConfig) -> SandboxOptions:
@@ -101,6 +105,70 @@ class SandboxTarget:
     def testinfra_hosts(self) -> tuple[str, ...]:
         """The sandbox runs on this machine."""
         return ("local://",)
+
+    def resource_usage(self) -> ResourceSnapshot:
+        """CPU, memory and connections of every supervised program (:mod:`opsready.target.capacity`)."""
+        from opsready.sandbox import capacity
+
+        return capacity.resource_usage(self.sandbox)
+
+    def capacity_units(self) -> int:
+        """gunicorn workers serving now."""
+        from opsready.sandbox import capacity
+
+        return capacity.capacity_units(self.sandbox)
+
+    def scale(self, units: int, timeout: float = 30.0) -> int:
+        """Run exactly ``units`` gunicorn workers (TTIN/TTOU to the master)."""
+        from opsready.sandbox import capacity
+
+        return capacity.scale(self.sandbox, units, timeout)
+
+    def add_latency(self, link: str, latency_ms: int, direction: str = "upstream") -> None:
+        """Latency on the users' (edge) or database link, through its fault proxy."""
+        from opsready.sandbox import capacity
+
+        capacity.add_latency(self.sandbox, link, latency_ms, direction)
+
+    def clear_latency(self, link: str) -> None:
+        """Remove latency from a link."""
+        from opsready.sandbox import capacity
+
+        capacity.clear_latency(self.sandbox, link)
+
+    def host_expectations(self) -> HostExpectations:
+        """Supervised programs, loopback sockets, the ``current`` link and PostgreSQL's private data directory."""
+        from opsready.sandbox.hostfacts import expectations
+
+        return expectations(self.sandbox)
+
+    def maintenance_ops(self) -> MaintenanceOps:
+        """Backups, verified restores, housekeeping, logs, disk and TLS (:mod:`opsready.target.maintenance`)."""
+        from opsready.sandbox.maintenance import SandboxMaintenance
+
+        return SandboxMaintenance(self.sandbox)
+
+    def fault_kinds(self) -> tuple[FaultKind, ...]:
+        """Process, database, network, resource and release faults (:mod:`opsready.target.faults`)."""
+        from opsready.sandbox.faults.catalog import sandbox_kinds
+
+        return sandbox_kinds(self.sandbox)
+
+    def fault(self, spec: FaultSpec, fault_id: str, facts: Facts = ()) -> Fault:
+        """A handle on one fault of the sandbox (:mod:`opsready.sandbox.faults`)."""
+        from opsready.sandbox.faults.catalog import open_fault
+
+        return open_fault(self.sandbox, spec, fault_id, facts)
+
+    def fault_journal_dir(self) -> Path:
+        """Fault journals live in the sandbox's state directory."""
+        return self.sandbox.layout.state / "faults"
+
+    def fault_residue(self) -> tuple[Observation, ...]:
+        """Programs, stopped processes, proxies, holder processes, fault sessions, training release."""
+        from opsready.sandbox.faults.residue import residue
+
+        return residue(self.sandbox)
 
 
 def open_target(config: Config, target: TargetConfig) -> SandboxTarget:

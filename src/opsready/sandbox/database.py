@@ -29,11 +29,16 @@ class PgBinaries:
 
 
 def find_postgres() -> PgBinaries | None:
-    """PostgreSQL server binaries on PATH or in Debian's versioned directories, newest first."""
-    initdb, postgres = shutil.which("initdb"), shutil.which("postgres")
-    if initdb and postgres:
-        return PgBinaries(Path(initdb), Path(postgres))
-    for bindir in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+    """PostgreSQL server binaries: in $OPSREADY_PG_BINDIR when set, else on PATH or in Debian's versioned dirs."""
+    override = os.environ.get("OPSREADY_PG_BINDIR")
+    if override:
+        candidates = [override]
+    else:
+        initdb, postgres = shutil.which("initdb"), shutil.which("postgres")
+        if initdb and postgres:
+            return PgBinaries(Path(initdb), Path(postgres))
+        candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for bindir in candidates:
         i, p = Path(bindir) / "initdb", Path(bindir) / "postgres"
         if i.exists() and p.exists():
             return PgBinaries(i, p)
@@ -56,7 +61,7 @@ def choose_engine(requested: str, recorded: str | None) -> str:
     return "sqlite"
 
 
-def _server_user() -> str | None:
+def server_user() -> str | None:
     """The unprivileged account PostgreSQL runs as when we are root (initdb refuses root)."""
     if os.geteuid() != 0:
         return None
@@ -70,7 +75,7 @@ def _server_user() -> str | None:
 
 
 def _as_server_user(argv: list[str]) -> list[str]:
-    user = _server_user()
+    user = server_user()
     return ["runuser", "-u", user, "--", *argv] if user else argv
 
 
@@ -85,7 +90,7 @@ def init_postgres(layout: Layout) -> None:
     root = layout.pg_root
     root.mkdir(parents=True, exist_ok=True)
     run.mkdir(parents=True, exist_ok=True)
-    user = _server_user()
+    user = server_user()
     if user:
         entry = pwd.getpwnam(user)
         for path in (root, run):
@@ -116,7 +121,7 @@ def postgres_program(layout: Layout, ports: Ports) -> Program:
         name="postgres",
         command=f"{bins.postgres} -D {layout.pg_data()} " + " ".join(settings),
         priority=10,
-        user=_server_user(),
+        user=server_user(),
         stopsignal="INT",
         stopwaitsecs=20,
         startsecs=0,

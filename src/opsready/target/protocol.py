@@ -54,6 +54,17 @@ class TargetDescription:
     details: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class HostExpectations:
+    """What a host running the target should look like, for testinfra checks (empty where a platform has no such thing)."""
+
+    services: tuple[str, ...] = ()
+    supervisorctl: tuple[str, str] | None = None  # (supervisorctl command, configuration file)
+    sockets: tuple[str, ...] = ()  # testinfra socket specs, e.g. "tcp://127.0.0.1:18080"
+    release_link: tuple[str, str] | None = None  # (link path, release it must point at)
+    private_dirs: tuple[tuple[str, str], ...] = ()  # (directory, owner) that must be mode 0700
+
+
 @runtime_checkable
 class Target(Protocol):
     """A system under test."""
@@ -100,4 +111,8 @@ class Target(Protocol):
 
     def testinfra_hosts(self) -> tuple[str, ...]:
         """testinfra host specs for the target's hosts (``local://``, ``kubectl://pod?namespace=ns``)."""
+        ...
+
+    def host_expectations(self) -> HostExpectations:
+        """What its hosts should look like: services, listening sockets, release link, private directories."""
         ...

@@ -1,0 +1,5 @@
+"""``python -m opsready.cli``."""
+
+from opsready.cli.main import main
+
+main()

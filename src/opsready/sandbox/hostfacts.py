@@ -1,0 +1,34 @@
+"""What the machine running a sandbox should look like, for testinfra host-state checks."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+from opsready.sandbox.database import server_user
+from opsready.sandbox.layout import HOST
+from opsready.sandbox.manager import Sandbox
+from opsready.target.protocol import HostExpectations
+
+
+def expectations(sandbox: Sandbox) -> HostExpectations:
+    """Services from the generated supervisord.conf, the recorded ports, the release link, the data directory."""
+    ports = sandbox.ports()
+    engine = sandbox.engine()
+    services = ["api", "worker", "edge"]
+    sockets = [f"tcp://{HOST}:{ports.edge}", f"tcp://{HOST}:{ports.api}"]
+    private: list[tuple[str, str]] = []
+    if engine == "postgresql":
+        services[:0] = ["postgres", "db_proxy"]
+        sockets += [f"tcp://{HOST}:{ports.postgres}", f"tcp://{HOST}:{ports.db_proxy}"]
+        private.append((str(sandbox.layout.pg_data()), server_user() or getpass.getuser()))
+    supervisorctl = str(Path(sys.executable).parent / "supervisorctl")
+    release = sandbox.current_release() or ""
+    return HostExpectations(
+        services=tuple(services),
+        supervisorctl=(supervisorctl, str(sandbox.layout.supervisor_conf)),
+        sockets=tuple(sockets),
+        release_link=(str(sandbox.layout.current), release),
+        private_dirs=tuple(private),
+    )
