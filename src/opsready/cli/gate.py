@@ -7,33 +7,27 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from opsready.cli.common import err, handle_errors, load, out
 from opsready.cli.runbooks import run_lint
 
 
 def _summary(path: Path) -> None:
+    """The verdict line (the measured timings were printed by the plugin, per scenario)."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         err.print(f"no readable report at {path}")
         return
-    table = Table("scenario", "measurement", "measured", "target", "", box=None, pad_edge=False)
-    for scenario in data.get("scenarios", []):
-        timeline = scenario.get("timeline") or {}
-        for m in timeline.get("measurements", []):
-            target = f"{m['target']:.1f} s" if m.get("target") is not None else "-"
-            table.add_row(scenario["name"], m["name"], f"{m['seconds']:.2f} s", target, "ok" if m["ok"] else "MISSED")
-    if table.row_count:
-        out.print(table)
     counts: dict[str, int] = {}
     for scenario in data.get("scenarios", []):
         counts[scenario["outcome"]] = counts.get(scenario["outcome"], 0) + 1
+    missed = [m for m in data.get("measurements", []) if not m.get("ok", True)]
     verdict = data.get("verdict", "unknown")
     colour = "green" if verdict == "ready" else "red"
     shown = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    out.print(f"[bold {colour}]{verdict.upper()}[/bold {colour}] ({shown}); reports in {path.parent}")
+    out.print(f"[bold {colour}]{verdict.upper()}[/bold {colour}] ({shown}; {len(missed)} target(s) missed)")
+    out.print(f"reports: {path.parent}/readiness.md, readiness.json, junit.xml, cucumber.json")
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
