@@ -11,6 +11,16 @@ SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
+class TrafficPoint:
+    """What users saw in one second of a drill (``at`` in seconds since the drill's timeline started)."""
+
+    at: float
+    requests: int
+    failed: int
+    p95: float | None  # seconds
+
+
+@dataclass(frozen=True)
 class ScenarioResult:
     """One scenario (or plain test) of a drill run."""
 
@@ -23,6 +33,7 @@ class ScenarioResult:
     markers: tuple[str, ...] = ()
     message: str = ""
     timeline: TimelineRecord | None = None
+    traffic: tuple[TrafficPoint, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from opsready.results import TrafficPoint
 from opsready.timeline import Timeline
 
 
@@ -56,6 +57,19 @@ class TrafficReport:
         """When the first and the last failure happened (monotonic), or None when users saw none."""
         failures = [s.at for s in self.samples if s.failed]
         return (min(failures), max(failures)) if failures else None
+
+    def series(self, t0: float, step: float = 1.0) -> tuple[TrafficPoint, ...]:
+        """Requests, failures and p95 latency per ``step`` seconds, relative to ``t0`` (a timeline's start)."""
+        buckets: dict[int, list[Sample]] = {}
+        for sample in self.samples:
+            buckets.setdefault(int((sample.at - t0) // step), []).append(sample)
+        points = []
+        for index in sorted(buckets):
+            group = buckets[index]
+            latencies = sorted(s.latency for s in group if not s.failed)
+            p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else None
+            points.append(TrafficPoint(index * step, len(group), sum(1 for s in group if s.failed), p95))
+        return tuple(points)
 
     def describe(self) -> str:
         """'1234 requests, 0 failed'."""

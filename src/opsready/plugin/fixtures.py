@@ -100,9 +100,11 @@ def timeline(request: pytest.FixtureRequest) -> Timeline:
 
 
 @pytest.fixture
-def background_traffic(target: Target, timeline: Timeline) -> Iterator[Callable[..., Traffic]]:
-    """Start bounded background traffic against the target; it is stopped when the test ends."""
-    started: list[Traffic] = []
+def background_traffic(
+    request: pytest.FixtureRequest, target: Target, timeline: Timeline
+) -> Iterator[Callable[..., Traffic]]:
+    """Start bounded background traffic against the target; it is stopped when the test ends (and reported)."""
+    started: list[Traffic] = request.config.stash[RUN_KEY].traffic.setdefault(request.node.nodeid, [])
 
     def start(clients: int = 4, rate: float = 40.0, max_seconds: float = 120.0) -> Traffic:
         traffic = Traffic(target.base_url, clients=clients, rate=rate, max_seconds=max_seconds, timeline=timeline)

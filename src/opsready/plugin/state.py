@@ -7,9 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from opsready.results import ScenarioResult
+from opsready.results import ScenarioResult, TrafficPoint
 from opsready.target.protocol import TargetDescription
 from opsready.timeline import Timeline
+from opsready.traffic import Traffic
 
 
 @dataclass
@@ -20,6 +21,7 @@ class RunState:
     started: float
     results: dict[str, ScenarioResult] = field(default_factory=dict)
     timelines: dict[str, Timeline] = field(default_factory=dict)
+    traffic: dict[str, list[Traffic]] = field(default_factory=dict)
     target: TargetDescription | None = None
 
     def record(self, item: pytest.Item, report: pytest.TestReport) -> None:
@@ -34,6 +36,10 @@ class RunState:
             outcome = "error" if report.when != "call" and report.failed else report.outcome
             message = _message(report) if (report.failed or report.skipped) else ""
         timeline = self.timelines.get(item.nodeid)
+        series: tuple[TrafficPoint, ...] = ()
+        if timeline is not None:
+            for traffic in self.traffic.get(item.nodeid, []):
+                series += traffic.snapshot().series(timeline.t0)
         feature, name = _names(item)
         self.results[item.nodeid] = ScenarioResult(
             nodeid=item.nodeid,
@@ -45,6 +51,7 @@ class RunState:
             markers=tuple(sorted({m.name for m in item.iter_markers()} - {"runbook", "parametrize", "usefixtures"})),
             message=message,
             timeline=timeline.record() if timeline is not None else None,
+            traffic=series,
         )
 
     def measurement_lines(self) -> list[str]:

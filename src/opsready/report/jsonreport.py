@@ -86,6 +86,9 @@ def _scenario(scenario: ScenarioResult) -> dict[str, Any]:
         "markers": list(scenario.markers),
         "message": scenario.message,
         "timeline": _timeline(scenario.timeline),
+        "traffic": [
+            {"at": _seconds(p.at), "requests": p.requests, "failed": p.failed, "p95": p.p95} for p in scenario.traffic
+        ],
     }
 
 
