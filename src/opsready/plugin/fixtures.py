@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -67,9 +68,16 @@ def target(opsready_config: Config, target_config: TargetConfig, pytestconfig: p
             _fail(exc)
         started = True
     pytestconfig.stash[RUN_KEY].target = tgt.describe()
+    # known now, while the target is open: reports leave deployments of these out of the deployment KPI (a target
+    # that cannot list its releases still runs its drills; every deployment then counts)
+    with contextlib.suppress(OpsreadyError):
+        pytestconfig.stash[RUN_KEY].training_releases = tuple(r.version for r in tgt.releases() if r.training)
     try:
         yield tgt
     finally:
+        close = getattr(tgt, "close", None)
+        if callable(close):
+            close()  # e.g. a kubectl port-forward the adapter started
         if started and sandbox is not None:
             sandbox.down()
 
