@@ -14,11 +14,11 @@ from pathlib import Path
 
 from opsready.config import Config
 from opsready.deploy.checklist import ChecklistResult, load_checklist, run_checklist
-from opsready.deploy.triggers import TriggerHit, watch
 from opsready.errors import DeployError, TargetError, UsageError
 from opsready.probes import http, metrics
 from opsready.target.protocol import Target
 from opsready.timeline import Timeline
+from opsready.triggers import TriggerHit, watch
 
 Progress = Callable[[str], None]
 

@@ -20,11 +20,13 @@ schema: 1
 
 
 def test_shipped_releases_are_listed_in_version_order() -> None:
-    """The six releases the brief names, oldest first, training variants last."""
+    """The shipped releases, oldest first; a tagged variant sorts before the plain release it patches."""
     assert [r.version for r in shipped_releases()] == [
         "1.0.0",
         "1.1.0",
         "1.2.0",
+        "1.2.1-broken",
+        "1.2.1",
         "1.3.0-errors",
         "1.3.0-slow",
         "1.3.0-unready",
@@ -38,17 +40,25 @@ def test_shipped_releases_declare_schema_training_and_defects() -> None:
         "1.0.0": 1,
         "1.1.0": 1,
         "1.2.0": 2,
+        "1.2.1-broken": 2,
+        "1.2.1": 2,
         "1.3.0-errors": 2,
         "1.3.0-slow": 2,
         "1.3.0-unready": 2,
     }
-    for version in ("1.0.0", "1.1.0", "1.2.0"):
+    for version in ("1.0.0", "1.1.0", "1.2.0", "1.2.1"):
         assert not by_version[version].training
         assert by_version[version].defects == Defects()
+    assert by_version["1.2.1-broken"].defects.as_pairs() == (("error_every", 1),)
     assert by_version["1.3.0-errors"].defects.as_pairs() == (("error_every", 3),)
     assert by_version["1.3.0-slow"].defects.as_pairs() == (("latency_ms", 400),)
     assert by_version["1.3.0-unready"].defects.as_pairs() == (("never_ready", True),)
-    for version, words in (("1.3.0-errors", "500"), ("1.3.0-slow", "400 ms"), ("1.3.0-unready", "503")):
+    for version, words in (
+        ("1.2.1-broken", "500"),
+        ("1.3.0-errors", "500"),
+        ("1.3.0-slow", "400 ms"),
+        ("1.3.0-unready", "503"),
+    ):
         release = by_version[version]
         assert release.training
         assert "FLAWED ON PURPOSE" in release.description

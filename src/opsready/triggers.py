@@ -1,4 +1,8 @@
-"""Rollback triggers: watch a fresh release during its soak and say when (and why) it must be rolled back."""
+"""Rollback triggers: watch a fresh release or patch during its soak and say when (and why) to roll it back.
+
+Shared by the deployment procedures and the patching maintenance procedure, so both hold a change to the same
+rules from opsready.yaml.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Maintenance and update procedures as drills: routine upkeep, patching, scheduling, validation, communication."""

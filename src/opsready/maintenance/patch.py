@@ -1,0 +1,84 @@
+"""Patching: roll a patch release out with the target's zero-downtime deploy, guard it, and roll it back by itself.
+
+The switch is the target's own graceful deploy; the rollback triggers of :mod:`opsready.triggers` (the same rules
+deployments are held to) then watch the patched service. When a trigger fires, the procedure rolls back at once,
+waits until the service is healthy again, and records time to detect, to roll back and until healthy on the drill's
+timeline against the SLOs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from opsready.config import Config
+from opsready.errors import TargetError, UsageError
+from opsready.probes import http, metrics
+from opsready.target.protocol import Target
+from opsready.timeline import Timeline
+from opsready.triggers import TriggerHit, watch
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PatchOutcome:
+    """How a patch ended: ``succeeded`` (the patch serves) or ``rolled_back`` (with what caught it)."""
+
+    release: str
+    previous: str
+    result: str
+    serving: str
+    hit: TriggerHit | None = None
+
+
+def check_patch(target: Target, release: str) -> None:
+    """Refuse an unknown release, or the one already serving, before anything changes."""
+    known = {r.version for r in target.releases()}
+    if release not in known:
+        raise UsageError(f"unknown release '{release}'; available: {', '.join(sorted(known))}")
+    if target.current_release() == release:
+        raise UsageError(f"release {release} is already serving: there is nothing to patch")
+
+
+def wait_healthy(target: Target, timeout: float, streak: int = 3, interval: float = 0.2) -> None:
+    """Wait until readiness passes ``streak`` times in a row."""
+    deadline = time.monotonic() + timeout
+    passes, last = 0, ""
+    while time.monotonic() < deadline:
+        observation = http.readiness(target)
+        passes, last = (passes + 1 if observation.ok else 0), observation.detail
+        if passes >= streak:
+            return
+        time.sleep(interval)
+    raise TargetError(f"the target was not healthy within {timeout:.0f} s after the rollback ({last})")
+
+
+def apply_patch(config: Config, target: Target, release: str, timeline: Timeline, progress: Progress) -> PatchOutcome:
+    """Switch to ``release``, guard it for the soak, roll back automatically when a trigger fires."""
+    check_patch(target, release)
+    slos, rules, tl = config.slos, config.triggers, timeline
+    previous = target.current_release()
+    baseline = metrics.scrape(target)
+    tl.mark("deploy_started", f"patch {previous} -> {release}")
+    progress(f"patching {previous} -> {release} (graceful reload)")
+    target.deploy(release, "deploy", "maintenance: patch")
+    tl.mark("deployed", release)
+    tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
+    progress(f"guarding the patch for {rules.soak:.0f} s")
+    hit = watch(target, rules, baseline, rules.soak)
+    if hit is None:
+        return PatchOutcome(release, previous, "succeeded", target.current_release())
+    tl.mark("detected", f"{hit.trigger}: {hit.evidence}", at=hit.at)
+    tl.measure("time to detect", "deployed", "detected", slos.detect_within)
+    progress(f"patch validation failed ({hit.trigger}: {hit.evidence}); rolling back")
+    tl.mark("rollback_started", hit.trigger)
+    record = target.rollback(f"automatic: patch {release} failed validation ({hit.trigger})")
+    tl.mark("rolled_back", record.version)
+    tl.measure("time to roll back", "detected", "rolled_back", slos.rollback_within)
+    wait_healthy(target, slos.healthy_within)
+    tl.mark("healthy", record.version)
+    tl.measure("time until healthy", "rolled_back", "healthy", slos.healthy_within)
+    tl.measure("time to recover", "deployed", "healthy", slos.rollback_within)
+    return PatchOutcome(release, previous, "rolled_back", target.current_release(), hit)

@@ -1,0 +1,250 @@
+"""Steps of the maintenance runbooks (runbooks/maintenance/): procedures run on the target, and what they proved."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from opsready.config import Config
+from opsready.errors import UsageError
+from opsready.maintenance.procedures import MaintenanceRequest
+from opsready.maintenance.record import MaintenanceRecord
+from opsready.maintenance.runner import MaintenanceRunner
+from opsready.maintenance_policy import AllowedWindow
+from opsready.steps.common import Drill
+from opsready.target.protocol import Target
+from opsready.timeline import Timeline
+
+
+@dataclass
+class MaintenanceDrill:
+    """One scenario's maintenance runs: its configuration (records and notices in the test's own directory)."""
+
+    drill: Drill
+    base: Config
+    target: Target
+    timeline: Timeline
+    tmp: Path
+
+    @property
+    def config(self) -> Config:
+        """The scenario's configuration."""
+        config = self.drill.facts.get("config")
+        if config is None:
+            policy = dataclasses.replace(
+                self.base.maintenance, records_dir=self.tmp / "records", comms_dir=self.tmp / "comms"
+            )
+            config = self.drill.facts["config"] = dataclasses.replace(self.base, maintenance=policy)
+        assert isinstance(config, Config)
+        return config
+
+    def change_policy(self, **changes: object) -> None:
+        """Adjust the scenario's maintenance policy."""
+        policy = dataclasses.replace(self.config.maintenance, **changes)  # type: ignore[arg-type]
+        self.drill.facts["config"] = dataclasses.replace(self.config, maintenance=policy)
+
+    def run(self, procedure: str, **kw: object) -> MaintenanceRecord:
+        """Run a procedure as the operator would, forced only when the scenario authorised it."""
+        request = MaintenanceRequest(
+            procedure=procedure,
+            force_reason=str(self.drill.facts.get("force_reason", "")),
+            backup_dir=self.tmp / "backups",
+            **kw,  # type: ignore[arg-type]
+        )
+        record = MaintenanceRunner(self.config, self.target, self.timeline).run(request)
+        self.drill.facts["record"] = record
+        return record
+
+
+@pytest.fixture
+def maintenance_drill(
+    drill: Drill, opsready_config: Config, target: Target, timeline: Timeline, tmp_path: Path
+) -> MaintenanceDrill:
+    """The scenario's maintenance runner on the target, recording on its timeline."""
+    return MaintenanceDrill(drill, opsready_config, target, timeline, tmp_path)
+
+
+def record_of(drill: Drill) -> MaintenanceRecord:
+    """The record of the scenario's last maintenance run."""
+    record = drill.facts.get("record")
+    assert isinstance(record, MaintenanceRecord), "no maintenance procedure ran in this scenario"
+    return record
+
+
+@given("maintenance is authorised for this drill")
+def authorised(drill: Drill, request: pytest.FixtureRequest) -> None:
+    """Drills run whenever CI does: they are forced outside the window, with the drill named as the reason."""
+    drill.facts["force_reason"] = f"drill rehearsal: {request.node.name}"
+
+
+@given(parsers.parse("{count:d} orders have been placed and counted before any traffic"))
+def counted_before_traffic(drill: Drill, target: Target, count: int) -> None:
+    """Orders counted while nothing else writes, so every order up to the last id counted is committed:
+    'no order lost' can then compare checksums exactly while traffic adds orders afterwards."""
+    from opsready.steps.deployment import count_orders, place_orders
+
+    assert drill.traffic is None, "count before starting the background traffic"
+    place_orders(target, count)
+    count_orders(drill, target)
+
+
+@given(parsers.parse("the allowed maintenance window opens {hours:d} hours from now"))
+def window_later(maintenance_drill: MaintenanceDrill, hours: int) -> None:
+    """A policy whose only allowed window (daily, one hour long) is ``hours`` from now; no freezes."""
+    opens = dt.datetime.now(tz=dt.UTC) + dt.timedelta(hours=hours)
+    minute = opens.hour * 60 + opens.minute
+    window = AllowedWindow(tuple(range(7)), minute, (minute + 60) % 1440)
+    maintenance_drill.change_policy(allowed_windows=(window,), freezes=())
+
+
+@when(parsers.parse('the "{procedure}" maintenance procedure runs'))
+def run_procedure(maintenance_drill: MaintenanceDrill, procedure: str) -> None:
+    """Run a procedure by its runbook (pre-checks, work, validation, post-checks, record, notices)."""
+    maintenance_drill.run(procedure)
+
+
+@when(parsers.parse('the patch procedure rolls out release "{release}"'))
+def run_patch(maintenance_drill: MaintenanceDrill, release: str) -> None:
+    """The patching runbook: zero-downtime switch, guard, automatic rollback."""
+    maintenance_drill.run("patch", release=release)
+
+
+@when(parsers.parse("the disk is checked against a threshold of {percent:d}%"))
+def disk_threshold(maintenance_drill: MaintenanceDrill, percent: int) -> None:
+    """The disk-check procedure held to ``percent``."""
+    maintenance_drill.change_policy(disk_threshold=percent / 100)
+    maintenance_drill.run("disk-check")
+
+
+@when(parsers.parse('the "{procedure}" maintenance procedure is started without a reason'))
+def started_unforced(drill: Drill, maintenance_drill: MaintenanceDrill, procedure: str) -> None:
+    """Start it as an operator would, outside the window and without --force."""
+    config = maintenance_drill.config
+    drill.facts["history_before"] = len(maintenance_drill.target.history())
+    drill.facts["records_before"] = _listing(config.resolve(config.maintenance.records_dir))
+    drill.facts["procedure"] = procedure
+    try:
+        maintenance_drill.run(procedure)
+    except UsageError as exc:
+        drill.facts["refusal"] = exc
+
+
+@when(parsers.parse('it is forced with the reason "{reason}"'))
+def forced(drill: Drill, maintenance_drill: MaintenanceDrill, reason: str) -> None:
+    """Force the refused procedure, saying why."""
+    drill.facts["force_reason"] = reason
+    maintenance_drill.run(str(drill.facts["procedure"]))
+
+
+def _listing(directory: Path) -> frozenset[str]:
+    return frozenset(p.name for p in directory.glob("*")) if directory.is_dir() else frozenset()
+
+
+@then("the maintenance succeeded with its pre- and post-checks passed")
+def succeeded(drill: Drill) -> None:
+    """Outcome, both check phases, and the KPI."""
+    record = record_of(drill)
+    assert record.outcome == "succeeded", record.summary()
+    assert record.pre.ok, record.pre.summary()
+    assert record.post is not None and record.post.ok, record.post and record.post.summary()
+    assert record.ok and record.within_kpi, record.summary()
+
+
+@then("the maintenance failed its validation while the service stayed healthy")
+def failed_validation(drill: Drill) -> None:
+    """The procedure's own verdict failed, the post-checks still passed."""
+    record = record_of(drill)
+    assert record.outcome == "failed" and not record.ok, record.summary()
+    assert record.post is not None and record.post.ok, record.post and record.post.summary()
+
+
+@then("the backup restored every counted order with the same checksum")
+def restored_all(drill: Drill) -> None:
+    """The restore matched the backup, and the backup matched what the api counted just before."""
+    record = record_of(drill)
+    counted = drill.facts.get("orders")
+    assert isinstance(counted, dict) and isinstance(counted["total"], int) and counted["total"] > 0, counted
+    assert record.backup is not None and record.restore is not None, record.summary()
+    assert record.restore.ok, record.validation
+    assert record.restore.restored.orders == counted["total"], (record.restore.restored, counted)
+    assert record.restore.restored.checksum == counted["checksum"], (record.restore.restored, counted)
+    assert record.backup.path.is_file() and record.backup.size_bytes > 0
+
+
+@then("the scratch database was removed")
+def scratch_removed(drill: Drill) -> None:
+    """Verification leaves nothing behind."""
+    restore = record_of(drill).restore
+    assert restore is not None and restore.scratch_removed, restore
+
+
+@then("the start and completion notices name the measured outcome")
+def notices(drill: Drill) -> None:
+    """The communication plan: a start notice and a completion notice with the measured duration and result."""
+    from opsready.durations import format_duration
+
+    record = record_of(drill)
+    by_kind = {p.name.rsplit("-", 1)[1].removesuffix(".md"): p for p in record.notices}
+    assert {"start", "completion"} <= set(by_kind), record.notices
+    text = by_kind["completion"].read_text(encoding="utf-8")
+    assert format_duration(record.seconds) in text and record.outcome.replace("_", " ") in text, text
+    assert "n/a" not in by_kind["start"].read_text(encoding="utf-8")
+
+
+@then(parsers.parse('the patch was rolled back by the "{trigger}" trigger'))
+def patch_rolled_back(drill: Drill, trigger: str) -> None:
+    """The procedure caught the broken patch itself and rolled it back."""
+    record = record_of(drill)
+    assert record.outcome == "rolled_back", record.summary()
+    assert record.patch is not None and record.patch.hit is not None, record.patch
+    assert record.patch.hit.trigger == trigger, record.patch.hit
+
+
+@then("the users saw failed requests while the broken patch was live")
+def users_saw_breakage(drill: Drill) -> None:
+    """The patch really broke the service (so catching it mattered)."""
+    report = drill.stop_traffic()
+    assert report.failed > 0, f"the broken patch broke nothing users saw: {report.describe()}"
+
+
+@then("the post-maintenance checks passed")
+def post_passed(drill: Drill) -> None:
+    """The service is healthy after the procedure, whatever its outcome."""
+    post = record_of(drill).post
+    assert post is not None and post.ok, post and post.summary()
+
+
+@then("the maintenance was aborted by its pre-checks before any change")
+def aborted(drill: Drill, tmp_path: Path) -> None:
+    """A failed pre-check stops the procedure: no work, no notices, nothing written to the target."""
+    record = record_of(drill)
+    assert record.outcome == "aborted" and not record.pre.ok, record.summary()
+    assert record.post is None and record.backup is None and not record.notices, record
+    assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").iterdir())
+
+
+@then("it was refused and nothing changed")
+def refused(drill: Drill, maintenance_drill: MaintenanceDrill) -> None:
+    """Refused with a clear reason before anything ran: no record, no backup, no release change."""
+    refusal = drill.facts.get("refusal")
+    assert isinstance(refusal, UsageError), "the procedure was not refused"
+    assert "not inside an allowed maintenance window" in refusal.message, refusal.message
+    config = maintenance_drill.config
+    assert len(maintenance_drill.target.history()) == drill.facts["history_before"]
+    assert _listing(config.resolve(config.maintenance.records_dir)) == drill.facts["records_before"]
+    backups = maintenance_drill.tmp / "backups"
+    assert not backups.exists() or not any(backups.iterdir())
+
+
+@then(parsers.parse('the record and the completion notice carry the reason "{reason}"'))
+def reason_recorded(drill: Drill, reason: str) -> None:
+    """A forced run says why, where people will read it."""
+    record = record_of(drill)
+    assert not record.authorisation.in_window and record.authorisation.forced_reason == reason
+    completion = next(p for p in record.notices if p.name.endswith("-completion.md"))
+    assert reason in completion.read_text(encoding="utf-8")
