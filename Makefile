@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv gate test lint typecheck fmt bench clean sandbox-down
+.PHONY: venv gate test lint typecheck fmt bench clean sandbox-down chromium
 
 venv: $(STAMP)
 
@@ -20,8 +20,17 @@ $(STAMP): pyproject.toml
 gate: venv
 	$(BIN)/opsready gate
 
+# Headless Chromium opens readiness.html in the report tests: Debian's package, installed when missing and we are root
+# (elsewhere, or when the install fails, that one test skips and says why).
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium for the HTML report test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "could not install chromium: the HTML report's browser test will skip"; \
+	fi
+
 # The tests drive a sandbox of their own (free ports, separate state) so they never touch one you have up.
-test: venv
+test: venv chromium
 	OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto $(BIN)/python -m pytest -p no:cacheprovider; \
 	rc=$$?; OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test $(BIN)/opsready sandbox down >/dev/null 2>&1; \
 	if [ $$rc -eq 5 ]; then echo "make test: no test ran" >&2; exit 1; fi; exit $$rc

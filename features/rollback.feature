@@ -2,11 +2,12 @@
 Feature: Rollback procedures
   The rollback runbook (runbooks/rollback.md) promises: a bad release is detected by its rollback triggers and the
   previous release serves again within 5 minutes, with no order lost, even across a schema migration.
+  Tags @runbook:<id>:<n> name the numbered runbook steps a scenario verifies (the HTML report's coverage matrix).
 
   Background:
     Given the target is healthy
 
-  @gate
+  @gate @runbook:rollback:1 @runbook:deployment:4
   Scenario Outline: A flawed release is detected and rolled back automatically
     Given the target runs release "1.2.0"
     And background traffic is running
@@ -26,7 +27,7 @@ Feature: Rollback procedures
       | 1.3.0-slow    | latency    |
       | 1.3.0-unready | readiness  |
 
-  @gate
+  @gate @runbook:rollback:4 @runbook:rollback:5
   Scenario: Manual rollback to the previous release
     Given the target runs release "1.1.0" after "1.0.0"
     When the operator rolls back with reason "customers report wrong totals"
@@ -35,7 +36,7 @@ Feature: Rollback procedures
     And the time until healthy was within its target
     And the post-deploy checklist passed
 
-  @gate
+  @gate @runbook:rollback:4 @runbook:deployment:3
   Scenario: Rollback across the schema migration loses no order
     Given the target runs release "1.1.0"
     When 20 orders are placed

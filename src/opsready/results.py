@@ -8,6 +8,8 @@ from opsready.target.protocol import TargetDescription
 from opsready.timeline import TimelineRecord
 
 SCHEMA_VERSION = 1
+# What kind of run produced a result: the CI gate, a game day, or a drill such as `pytest -m rollback`.
+RUN_KINDS = ("gate", "gameday", "drill")
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,42 @@ class TrafficPoint:
     requests: int
     failed: int
     p95: float | None  # seconds
+
+
+@dataclass(frozen=True)
+class StepRef:
+    """A runbook step a scenario verifies (Gherkin tag ``@runbook:<id>:<step>``)."""
+
+    runbook: str
+    step: int
+
+
+@dataclass(frozen=True)
+class RunbookStep:
+    """One numbered step of a runbook: its number and its first line of text."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class RunbookInfo:
+    """What reports need to know of a runbook (put here by the plugin, so reports never read runbooks themselves)."""
+
+    id: str
+    title: str
+    category: str
+    path: str = ""
+    steps: tuple[RunbookStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file a drill left beside the reports: a fault journal, a comms message, a review draft."""
+
+    kind: str  # journal | comms | review
+    path: str  # absolute
+    modified: str  # wall clock, ISO 8601 UTC
 
 
 @dataclass(frozen=True)
@@ -34,6 +72,7 @@ class ScenarioResult:
     message: str = ""
     timeline: TimelineRecord | None = None
     traffic: tuple[TrafficPoint, ...] = ()
+    runbook_steps: tuple[StepRef, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -43,7 +82,7 @@ class ScenarioResult:
 
 @dataclass(frozen=True)
 class RunResult:
-    """A whole gate or drill run."""
+    """A whole gate, game-day or drill run."""
 
     started: str
     finished: str
@@ -52,6 +91,12 @@ class RunResult:
     scenarios: tuple[ScenarioResult, ...]
     selection: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    kind: str = "drill"  # one of RUN_KINDS
+    run_id: str = ""
+    runbooks: tuple[RunbookInfo, ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+    # releases flawed on purpose: deploying one rehearses a rollback, so deployment KPIs leave them out
+    training_releases: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:

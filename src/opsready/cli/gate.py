@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,28 @@ def _summary(path: Path) -> None:
     colour = "green" if verdict == "ready" else "red"
     shown = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     out.print(f"[bold {colour}]{verdict.upper()}[/bold {colour}] ({shown}; {len(missed)} target(s) missed)")
-    out.print(f"reports: {path.parent}/readiness.md, readiness.json, junit.xml, cucumber.json")
+    score = data.get("score")
+    if isinstance(score, dict):
+        line = f"readiness score {score['overall']:.1f}/100"
+        if score.get("min_score") is not None:
+            met = "met" if score.get("meets_minimum") else "[bold red]BELOW MINIMUM, the gate fails[/bold red]"
+            line += f" (minimum {score['min_score']:.1f}: {met})"
+        out.print(line)
+    out.print(
+        f"reports: {path.parent}/readiness.html, readiness.md, readiness.json, history.jsonl, junit.xml, cucumber.json"
+    )
+
+
+def _job_summary(path: Path) -> None:
+    """Append readiness.md to the CI job summary when the CI provides one ($GITHUB_STEP_SUMMARY)."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not summary or not path.is_file():
+        return
+    try:
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write(path.read_text(encoding="utf-8") + "\n")
+    except OSError as exc:
+        err.print(f"could not append to the job summary {summary}: {exc.strerror}")
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -45,14 +67,29 @@ def _summary(path: Path) -> None:
     default=None,
     help="Where to write reports (default: reports_dir from opsready.yaml).",
 )
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 100),
+    default=None,
+    metavar="N",
+    help="Fail the gate (exit 1) when the readiness score (0-100) is below N.",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 @handle_errors
-def gate(target_name: str | None, config_path: Path | None, reports: Path | None, pytest_args: tuple[str, ...]) -> None:
+def gate(
+    target_name: str | None,
+    config_path: Path | None,
+    reports: Path | None,
+    min_score: float | None,
+    pytest_args: tuple[str, ...],
+) -> None:
     """Run the readiness gate: lint runbooks, run `pytest -m gate` against the target, write reports.
 
     \b
-    Writes readiness.json, readiness.md (for a CI job summary), junit.xml and cucumber.json.
-    Exit code 0 when ready, 1 when not, 2 for bad input (configuration, runbooks, Gherkin).
+    Writes readiness.html, readiness.json, readiness.md (for a CI job summary; appended to
+    $GITHUB_STEP_SUMMARY when set), junit.xml and cucumber.json, and records the run in history.jsonl.
+    Exit code 0 when ready, 1 when not (or the readiness score is below --min-score),
+    2 for bad input (configuration, runbooks, Gherkin).
     Extra arguments after -- go to pytest.
     """
     import pytest
@@ -72,13 +109,17 @@ def gate(target_name: str | None, config_path: Path | None, reports: Path | None
         f"--rootdir={config.root}",
         f"--opsready-config={config.path}",
         f"--opsready-reports={directory}",
+        "--opsready-kind=gate",
         f"--junitxml={directory / 'junit.xml'}",
         f"--cucumberjson={directory / 'cucumber.json'}",
     ]
     if target_name:
         args.append(f"--target={target_name}")
+    if min_score is not None:
+        args.append(f"--opsready-min-score={min_score}")
     code = int(pytest.main([*args, *pytest_args]))
     _summary(directory / "readiness.json")
+    _job_summary(directory / "readiness.md")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         err.print("no gate scenario was selected: not ready")
         sys.exit(1)

@@ -27,7 +27,8 @@ MARKERS = {
     "gameday": "game-day plan runs",
     "cluster": "needs a real Kubernetes cluster (KUBECONFIG); skipped otherwise",
     "sandbox": "integration test against a real sandbox it starts itself",
-    "runbook(id)": "links a scenario to the runbook it verifies (Gherkin tag @runbook:<id>)",
+    "runbook(id)": "links a scenario to the runbook it verifies (Gherkin tag @runbook:<id>; "
+    "@runbook:<id>:<n> adds step=n, the numbered runbook step it verifies)",
 }
 
 
@@ -80,6 +81,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="write readiness.json, readiness.md (and, with --junitxml/--cucumberjson, those) here",
     )
+    group.addoption(
+        "--opsready-kind",
+        dest="opsready_kind",
+        choices=("gate", "gameday", "drill"),
+        default="drill",
+        help="what this run is, as recorded in the reports and the run history (default: drill)",
+    )
+    group.addoption(
+        "--opsready-min-score",
+        dest="opsready_min_score",
+        metavar="N",
+        type=float,
+        default=None,
+        help="fail the run when the readiness score (0-100) is below N; needs --opsready-reports",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -92,12 +108,17 @@ def pytest_configure(config: pytest.Config) -> None:
             if not config.pluginmanager.has_plugin(module):
                 config.pluginmanager.import_plugin(module)
     config.pluginmanager.import_plugin("opsready.plugin.fixtures")
+    from opsready.plugin.reporting import check_options
+
+    check_options(config)
 
 
 def pytest_bdd_apply_tag(tag: str, function: object) -> object | None:
-    """Turn Gherkin ``@runbook:<id>`` into ``pytest.mark.runbook("<id>")`` (colons are no marker names)."""
+    """Turn Gherkin ``@runbook:<id>`` into ``pytest.mark.runbook("<id>")`` (colons are no marker names), and
+    ``@runbook:<id>:<n>`` into ``pytest.mark.runbook("<id>", step=n)`` (a step that is no number is the linter's)."""
     if tag.startswith("runbook:"):
-        return pytest.mark.runbook(tag.split(":", 1)[1])(function)
+        rid, _, step = tag.split(":", 1)[1].partition(":")
+        return (pytest.mark.runbook(rid, step=int(step)) if step.isdigit() else pytest.mark.runbook(rid))(function)
     return None
 
 
@@ -125,13 +146,13 @@ def pytest_runtest_makereport(
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Write readiness.json and readiness.md when a reports directory was asked for."""
+    """Write readiness.json, .md and .html and the history line when a reports directory was asked for."""
     directory = session.config.getoption("opsready_reports")
     state = session.config.stash.get(RUN_KEY, None)
     if directory and state is not None:
-        from opsready.plugin.reporting import write_reports
+        from opsready.plugin.reporting import finish_reports
 
-        write_reports(session.config, state, Path(directory))
+        finish_reports(session, state, Path(directory))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
@@ -143,4 +164,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     if lines:
         terminalreporter.section("opsready: measured timings")
         for line in lines:
+            terminalreporter.write_line(line)
+    if state.report_lines:
+        terminalreporter.section("opsready: readiness score")
+        for line in state.report_lines:
             terminalreporter.write_line(line)

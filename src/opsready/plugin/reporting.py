@@ -1,15 +1,27 @@
-"""Turn the run's collected results into readiness.json and readiness.md."""
+"""Turn the run's collected results into the reports, the history line and the readiness score.
+
+The plugin may import both runbooks and reports, so this is where the runbooks' ids, categories and steps and the
+files drills left (journals, comms, reviews) are put into the :class:`~opsready.results.RunResult`: the report
+package reads results only.
+"""
 
 from __future__ import annotations
 
+import secrets
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from opsready.plugin.state import RunState
 from opsready.results import RunResult
+
+if TYPE_CHECKING:
+    from opsready.config import Config
+    from opsready.report import Published
 
 
 def _iso(moment: datetime) -> str:
@@ -19,22 +31,91 @@ def _iso(moment: datetime) -> str:
 def build_result(config: pytest.Config, state: RunState) -> RunResult:
     """The run as frozen data."""
     markexpr = config.getoption("markexpr", "") or ""
+    finished = datetime.now(tz=UTC)
     return RunResult(
         started=_iso(state.started_wall),
-        finished=_iso(datetime.now(tz=UTC)),
+        finished=_iso(finished),
         duration=time.monotonic() - state.started,
         target=state.target,
         scenarios=tuple(state.results.values()),
         selection=f"-m {markexpr}" if markexpr else "all",
+        kind=config.getoption("opsready_kind", "drill") or "drill",
+        run_id=f"{finished:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}",
+        training_releases=state.training_releases,
     )
 
 
-def write_reports(config: pytest.Config, state: RunState, directory: Path) -> RunResult:
-    """Write readiness.json and readiness.md into ``directory``."""
-    from opsready.report import write_json, write_markdown
+def _suite(config: pytest.Config) -> tuple[Path, Config | None]:
+    """The suite's directory (where runbooks/ lives) and its configuration, when one can be loaded."""
+    from opsready.config import find_config, load_config
+    from opsready.errors import OpsreadyError
 
-    directory.mkdir(parents=True, exist_ok=True)
-    result = build_result(config, state)
-    write_json(result, directory / "readiness.json")
-    write_markdown(result, directory / "readiness.md")
-    return result
+    option = config.getoption("opsready_config", None)
+    try:
+        suite = load_config(Path(option) if option else find_config(config.rootpath))
+    except OpsreadyError:
+        return config.rootpath, None  # reports still get written; they just know no runbooks or artifact dirs
+    return suite.root, suite
+
+
+def artifact_dirs(directory: Path, suite: Config | None) -> list[tuple[str, Path]]:
+    """Where drills leave journals, comms and reviews: beside the reports, and where the configuration says."""
+    found = [("journal", directory / "journals"), ("comms", directory / "comms"), ("review", directory / "reviews")]
+    if suite is not None:
+        found += [
+            ("journal", suite.resolve(suite.reports_dir) / "journals"),
+            ("comms", suite.resolve(suite.maintenance.comms_dir)),
+            ("review", suite.resolve(suite.deployment.reviews_dir)),
+        ]
+    return found
+
+
+def enrich(result: RunResult, root: Path, directory: Path, suite: Config | None) -> RunResult:
+    """The result with the suite's runbooks and the artifacts found beside the reports."""
+    from opsready.report import find_artifacts
+    from opsready.runbooks import runbook_infos
+
+    return replace(
+        result,
+        runbooks=runbook_infos(root / "runbooks"),
+        artifacts=find_artifacts(artifact_dirs(directory.resolve(), suite)),
+    )
+
+
+def write_reports(config: pytest.Config, state: RunState, directory: Path) -> Published:
+    """Record the run in the history and write readiness.json, .md and .html into ``directory``."""
+    from opsready.report import publish
+
+    root, suite = _suite(config)
+    result = enrich(build_result(config, state), root, directory, suite)
+    return publish(result, directory, min_score=config.getoption("opsready_min_score", None))
+
+
+def check_options(config: pytest.Config) -> None:
+    """A minimum score lies in 0-100 and needs the history, which lives with the reports (checked before any test)."""
+    minimum = config.getoption("opsready_min_score", None)
+    if minimum is None:
+        return
+    if not 0 <= minimum <= 100:
+        raise pytest.UsageError(f"--opsready-min-score must lie between 0 and 100, not {minimum:g}")
+    if not config.getoption("opsready_reports", None):
+        raise pytest.UsageError("--opsready-min-score needs --opsready-reports DIR (the run history is kept there)")
+
+
+def finish_reports(session: pytest.Session, state: RunState, directory: Path) -> None:
+    """Write the reports; fail the session when the readiness score is below the minimum (like --cov-fail-under)."""
+    published = write_reports(session.config, state, directory)
+    state.report_lines = tuple(score_lines(published))
+    if not published.readiness.meets_minimum and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def score_lines(published: Published) -> list[str]:
+    """The score for the terminal summary: overall (against the minimum) and per category."""
+    readiness = published.readiness
+    line = f"readiness score {readiness.overall:.1f}/100"
+    if readiness.min_score is not None:
+        verdict = "met" if readiness.meets_minimum else "BELOW MINIMUM: the run fails"
+        line += f" (minimum {readiness.min_score:.1f}: {verdict})"
+    categories = ", ".join(f"{c.category} {c.score:.0f}" for c in readiness.categories)
+    return [line, categories, f"reports: {published.files[-1]}"]

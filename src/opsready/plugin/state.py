@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from opsready.results import ScenarioResult, TrafficPoint
+from opsready.results import ScenarioResult, StepRef, TrafficPoint
 from opsready.target.protocol import TargetDescription
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
@@ -23,6 +23,8 @@ class RunState:
     timelines: dict[str, Timeline] = field(default_factory=dict)
     traffic: dict[str, list[Traffic]] = field(default_factory=dict)
     target: TargetDescription | None = None
+    training_releases: tuple[str, ...] = ()
+    report_lines: tuple[str, ...] = ()  # the readiness score, for the terminal summary once reports are written
 
     def record(self, item: pytest.Item, report: pytest.TestReport) -> None:
         """Fold one phase report (setup, call, teardown) into the test's result."""
@@ -47,11 +49,12 @@ class RunState:
             feature=feature,
             outcome=outcome,
             duration=(previous.duration if previous else 0.0) + report.duration,
-            runbooks=tuple(m.args[0] for m in item.iter_markers("runbook") if m.args),
+            runbooks=tuple(dict.fromkeys(m.args[0] for m in item.iter_markers("runbook") if m.args)),
             markers=tuple(sorted({m.name for m in item.iter_markers()} - {"runbook", "parametrize", "usefixtures"})),
             message=message,
             timeline=timeline.record() if timeline is not None else None,
             traffic=series,
+            runbook_steps=_steps(item),
         )
 
     def measurement_lines(self) -> list[str]:
@@ -72,6 +75,16 @@ def _message(report: pytest.TestReport) -> str:
     if crash is not None:
         return str(crash.message)[:2000]
     return str(report.longrepr)[:2000] if report.longrepr else ""
+
+
+def _steps(item: pytest.Item) -> tuple[StepRef, ...]:
+    """The runbook steps a test verifies: ``pytest.mark.runbook("<id>", step=n)`` (from ``@runbook:<id>:<n>``)."""
+    refs = (
+        StepRef(str(m.args[0]), int(m.kwargs["step"]))
+        for m in item.iter_markers("runbook")
+        if m.args and "step" in m.kwargs
+    )
+    return tuple(sorted(set(refs), key=lambda r: (r.runbook, r.step)))
 
 
 def _names(item: pytest.Item) -> tuple[str, str]:

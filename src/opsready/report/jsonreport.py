@@ -9,6 +9,7 @@ from typing import Any
 
 from opsready.report.output import write_atomically
 from opsready.report.redact import redact_result
+from opsready.report.score import Readiness
 from opsready.results import RunResult, ScenarioResult
 from opsready.target.protocol import TargetDescription
 from opsready.timeline import Event, Measurement, TimelineRecord
@@ -89,11 +90,39 @@ def _scenario(scenario: ScenarioResult) -> dict[str, Any]:
         "traffic": [
             {"at": _seconds(p.at), "requests": p.requests, "failed": p.failed, "p95": p.p95} for p in scenario.traffic
         ],
+        "runbook_steps": [{"runbook": r.runbook, "step": r.step} for r in scenario.runbook_steps],
     }
 
 
-def readiness_dict(result: RunResult) -> dict[str, Any]:
-    """The report as JSON-ready data; every string is redacted first."""
+def score_dict(readiness: Readiness) -> dict[str, Any]:
+    """The readiness score as JSON-ready data."""
+    return {
+        "overall": readiness.overall,
+        "at": readiness.at,
+        "min_score": readiness.min_score,
+        "meets_minimum": readiness.meets_minimum,
+        "categories": [
+            {
+                "category": c.category,
+                "score": c.score,
+                "runbooks": [
+                    {
+                        "id": r.id,
+                        "credit": round(r.credit, 3),
+                        "last_drill": r.last_drill,
+                        "passed": r.passed,
+                        "reason": r.reason,
+                    }
+                    for r in c.runbooks
+                ],
+            }
+            for c in readiness.categories
+        ],
+    }
+
+
+def readiness_dict(result: RunResult, readiness: Readiness | None = None) -> dict[str, Any]:
+    """The report as JSON-ready data (with the readiness score when given); every string is redacted first."""
     clean = redact_result(result)
     measurements = [
         {"scenario": s.nodeid, "scenario_name": s.name, **_measurement(m)}
@@ -103,6 +132,8 @@ def readiness_dict(result: RunResult) -> dict[str, Any]:
     ]
     return {
         "schema": SCHEMA_ID,
+        "kind": clean.kind,
+        "run_id": clean.run_id,
         "verdict": clean.verdict,
         "started": clean.started,
         "finished": clean.finished,
@@ -113,12 +144,13 @@ def readiness_dict(result: RunResult) -> dict[str, Any]:
         "summary": outcome_counts(clean),
         "scenarios": [_scenario(s) for s in clean.scenarios],
         "measurements": measurements,
+        "score": score_dict(readiness) if readiness is not None else None,
     }
 
 
-def write_json(result: RunResult, path: Path) -> None:
+def write_json(result: RunResult, path: Path, readiness: Readiness | None = None) -> None:
     """Write ``readiness.json`` (redacted) atomically, creating the directory."""
-    text = json.dumps(readiness_dict(result), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(readiness_dict(result, readiness), indent=2, ensure_ascii=False) + "\n"
     write_atomically(path, text)
 
 

@@ -12,6 +12,7 @@ from opsready.durations import format_duration
 from opsready.report.jsonreport import outcome_counts
 from opsready.report.output import write_atomically
 from opsready.report.redact import redact_result
+from opsready.report.score import Readiness
 from opsready.results import RunResult, ScenarioResult
 from opsready.timeline import Measurement
 
@@ -79,8 +80,8 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_markdown(result: RunResult) -> str:
-    """The Markdown report as text; every string is redacted first."""
+def render_markdown(result: RunResult, readiness: Readiness | None = None) -> str:
+    """The Markdown report as text (with the readiness score when given); every string is redacted first."""
     clean = redact_result(result)
     rows = [_row(s, m) for s in clean.scenarios if s.timeline is not None for m in s.timeline.measurements]
     failures = [Failure(s, _fence(s.message)) for s in clean.scenarios if not s.ok]
@@ -94,10 +95,11 @@ def render_markdown(result: RunResult) -> str:
             rows=rows,
             missed=sum(1 for r in rows if r.result == "MISSED"),
             failures=failures,
+            readiness=readiness,
         )
     )
 
 
-def write_markdown(result: RunResult, path: Path) -> None:
+def write_markdown(result: RunResult, path: Path, readiness: Readiness | None = None) -> None:
     """Write ``readiness.md`` (redacted) atomically, creating the directory."""
-    write_atomically(path, render_markdown(result))
+    write_atomically(path, render_markdown(result, readiness))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opsready.runbooks.info import runbook_infos
 from opsready.runbooks.lint import LintReport, Problem, lint
 from opsready.runbooks.model import (
     CATEGORIES,
@@ -36,4 +37,5 @@ __all__ = [
     "parse_runbook",
     "read_feature",
     "runbook_index",
+    "runbook_infos",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 from opsready.errors import Loc, ValidationError
 from opsready.runbooks.model import Runbook
 from opsready.runbooks.parse import RunbookRead, find_runbook_files, read_runbook
-from opsready.runbooks.scenarios import RUNBOOK_TAG, ScenarioRef, find_feature_files, read_feature
+from opsready.runbooks.scenarios import RUNBOOK_TAG, ScenarioRef, Tag, find_feature_files, read_feature
 
 ERROR = "error"
 WARNING = "warning"
@@ -108,14 +108,38 @@ def _read_scenarios(features_dir: Path, problems: list[Problem]) -> list[Scenari
     return scenarios
 
 
-def _tag_problems(scenarios: list[ScenarioRef], known: set[str]) -> list[Problem]:
+def _step_problem(tag: Tag, runbook: Runbook | None) -> str | None:
+    """Why a ``runbook:<id>:<step>`` tag is wrong, or None."""
+    if tag.step_text is None:
+        return None
+    if tag.runbook_step is None:
+        return _bad_step(tag)
+    if runbook is None:  # its front matter is broken, which is reported already; its steps are unknown
+        return None
+    numbers = [step.number for step in runbook.steps]
+    if tag.runbook_step in numbers:
+        return None
+    has = f"steps 1-{max(numbers)}" if numbers else "no numbered steps"
+    return f"tag '@{tag.name}' names step {tag.runbook_step}, but runbook '{runbook.id}' has {has}"
+
+
+def _bad_step(tag: Tag) -> str:
+    return f"tag '@{tag.name}': the step must be a step number, as in '@{RUNBOOK_TAG}{tag.runbook_id}:3'"
+
+
+def _tag_problems(scenarios: list[ScenarioRef], known: set[str], runbooks: dict[str, Runbook]) -> list[Problem]:
     problems: dict[tuple[str, int, str], Problem] = {}
     for scenario in scenarios:
         for tag in scenario.tags:
             rid = tag.runbook_id
-            if rid is None or rid in known:
+            if rid is None:
                 continue
             loc = Loc(scenario.path, tag.line)
+            if rid in known:
+                message = _step_problem(tag, runbooks.get(rid))
+                if message is not None:
+                    problems.setdefault((scenario.path, tag.line, tag.name), Problem(loc, message))
+                continue
             message = (
                 f"tag '@{RUNBOOK_TAG}' names no runbook id"
                 if not rid
@@ -135,7 +159,7 @@ def lint(runbooks_dir: Path, features_dir: Path, today: date | None = None) -> L
     scenarios = _read_scenarios(features_dir, problems)
     # a runbook whose front matter is broken still declares its id: its scenarios must not be reported as dangling
     known = {r.id for r in runbooks} | {r.declared_id for r in reads if r.declared_id}
-    problems.extend(_tag_problems(scenarios, known))
+    problems.extend(_tag_problems(scenarios, known, {r.id: r for r in runbooks}))
     coverage = []
     for runbook in runbooks:
         refs = tuple(s for s in scenarios if runbook.id in s.runbook_ids)

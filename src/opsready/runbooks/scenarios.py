@@ -1,5 +1,8 @@
 """Scenarios and their tags, read with the Gherkin parser pytest-bdd uses, so ``@runbook:<id>`` links what pytest runs.
 
+``@runbook:<id>:<step>`` says the scenario verifies that numbered step of the runbook's Steps section (it links the
+scenario to the runbook too).
+
 A scenario carries its own tags, its rule's and its feature's (as in pytest-bdd), and for a Scenario Outline the tags
 of its Examples blocks too.
 """
@@ -30,8 +33,21 @@ class Tag:
 
     @property
     def runbook_id(self) -> str | None:
-        """The runbook id of a ``runbook:<id>`` tag, else None."""
-        return self.name[len(RUNBOOK_TAG) :] if self.name.startswith(RUNBOOK_TAG) else None
+        """The runbook id of a ``runbook:<id>`` or ``runbook:<id>:<step>`` tag, else None."""
+        return self.name[len(RUNBOOK_TAG) :].split(":", 1)[0] if self.name.startswith(RUNBOOK_TAG) else None
+
+    @property
+    def step_text(self) -> str | None:
+        """What follows the id in ``runbook:<id>:<step>`` as written, else None."""
+        if not self.name.startswith(RUNBOOK_TAG) or ":" not in self.name[len(RUNBOOK_TAG) :]:
+            return None
+        return self.name[len(RUNBOOK_TAG) :].split(":", 1)[1]
+
+    @property
+    def runbook_step(self) -> int | None:
+        """The step number of a ``runbook:<id>:<step>`` tag (None when absent or not a positive number)."""
+        text = self.step_text
+        return int(text) if text is not None and text.isdigit() and int(text) > 0 else None
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,12 @@ class ScenarioRef:
     def runbook_ids(self) -> tuple[str, ...]:
         """The runbook ids its ``@runbook:`` tags name, without repeats."""
         return tuple(dict.fromkeys(t.runbook_id for t in self.tags if t.runbook_id is not None))
+
+    @property
+    def runbook_steps(self) -> tuple[tuple[str, int], ...]:
+        """The (runbook id, step) pairs its ``@runbook:<id>:<step>`` tags name, without repeats."""
+        pairs = ((t.runbook_id, t.runbook_step) for t in self.tags)
+        return tuple(dict.fromkeys((rid, step) for rid, step in pairs if rid and step is not None))
 
     def __str__(self) -> str:
         return f"{self.loc} ({self.keyword}: {self.name})"

@@ -1,0 +1,109 @@
+"""`opsready gate --min-score`: the readiness score decides the exit code; the Markdown summary goes to the CI job."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+OPSREADY = [sys.executable, "-m", "opsready.cli"]
+CONFIG = "version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: st\nreports_dir: reports\n"
+RUNBOOK = """\
+---
+id: rollback
+title: Roll back a release
+owner: platform-operations
+last_reviewed: 2026-11-27
+category: rollback
+---
+# Roll back a release
+
+## Overview
+Put the previous release back into service.
+
+## Prerequisites
+- Access to the target
+
+## Steps
+1. Roll back.
+2. Validate.
+
+## Rollback
+- Roll forward with an emergency deployment.
+
+## Contacts
+- Primary (on-call engineer): [ON-CALL NAME]
+- Escalation (team lead): [TEAM LEAD NAME]
+"""
+FEATURE = """\
+@gate @runbook:rollback:1
+Feature: Drill
+  Scenario: A drill that touches nothing
+    Given a drill ran
+"""
+STEPS = """\
+from pytest_bdd import given, scenarios
+
+scenarios("../features/drill.feature")
+
+
+@given("a drill ran")
+def ran(timeline):
+    timeline.mark("started")
+"""
+
+
+@pytest.fixture
+def suite(tmp_path: Path) -> Path:
+    """A suite whose only gate scenario drills the only runbook (rollback): score 100 there, 16.7 overall."""
+    (tmp_path / "opsready.yaml").write_text(CONFIG)
+    for name, text in (
+        ("runbooks/rollback.md", RUNBOOK),
+        ("features/drill.feature", FEATURE),
+        ("steps/test_drill.py", STEPS),
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def gate(suite: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `opsready gate` on the suite (at most 120 s)."""
+    command = [*OPSREADY, "gate", "--config", str(suite / "opsready.yaml"), *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, cwd=suite, timeout=120, check=False, env={**os.environ, **(env or {})}
+    )
+
+
+def test_a_score_below_the_minimum_fails_the_gate(suite: Path, tmp_path: Path) -> None:
+    """Every scenario passed, but 16.7 < 90: exit 1; the terminal, readiness.md and the CI job summary say why.
+
+    (A score at or above the minimum passing is covered by the plugin's tests, which the gate forwards to.)
+    """
+    summary = tmp_path / "step-summary.md"
+    summary.write_text("earlier step\n")
+    result = gate(suite, "--min-score", "90", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "readiness score 16.7/100 (minimum 90.0: BELOW MINIMUM, the gate fails)" in result.stdout
+    assert "READY (1 passed; 0 target(s) missed)" in result.stdout
+    reports = suite / "reports"
+    line = "Readiness score: **16.7/100** (minimum 90.0: **BELOW MINIMUM**)."
+    assert line in (reports / "readiness.md").read_text()
+    assert (reports / "readiness.html").is_file()
+    (run,) = (reports / "history.jsonl").read_text().splitlines()
+    assert json.loads(run)["kind"] == "gate"
+    text = summary.read_text()
+    assert text.startswith("earlier step\n# Operational readiness\n") and line in text
+
+
+def test_a_minimum_out_of_range_is_refused_before_anything_runs(suite: Path) -> None:
+    """--min-score 101: exit 2 with the reason, no traceback, no report directory created."""
+    result = gate(suite, "--min-score", "101")
+    assert result.returncode == 2
+    assert "--min-score" in result.stderr and "101" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (suite / "reports").exists()
