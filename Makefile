@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv gate test lint typecheck fmt bench clean sandbox-down chromium
+.PHONY: venv gate test lint typecheck fmt bench clean sandbox-down system-tools
 
 venv: $(STAMP)
 
@@ -20,17 +20,20 @@ $(STAMP): pyproject.toml
 gate: venv
 	$(BIN)/opsready gate
 
-# Headless Chromium opens readiness.html in the report tests: Debian's package, installed when missing and we are root
-# (elsewhere, or when the install fails, that one test skips and says why).
-chromium:
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing chromium for the HTML report test"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	    || echo "could not install chromium: the HTML report's browser test will skip"; \
+# System tools some tests drive, from Debian's packages, installed when missing and we are root (elsewhere, or when
+# the install fails, those tests skip and say why): headless Chromium opens readiness.html; tmux plays a person at the
+# game-day console.
+SYSTEM_TOOLS := /usr/bin/chromium:chromium /usr/bin/tmux:tmux
+system-tools:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do [ -x "$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing$$missing for the browser and terminal tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "could not install$$missing: the tests that need them will skip"; \
 	fi
 
 # The tests drive a sandbox of their own (free ports, separate state) so they never touch one you have up.
-test: venv chromium
+test: venv system-tools
 	OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto $(BIN)/python -m pytest -p no:cacheprovider; \
 	rc=$$?; OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test $(BIN)/opsready sandbox down >/dev/null 2>&1; \
 	if [ $$rc -eq 5 ]; then echo "make test: no test ran" >&2; exit 1; fi; exit $$rc
