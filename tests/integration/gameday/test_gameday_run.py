@@ -123,7 +123,9 @@ def _keys(session: str, *keys: str) -> None:
     subprocess.run(["tmux", "send-keys", "-t", session, *keys], check=True)
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (make test installs Debian's tmux as root)")
+@pytest.mark.skipif(
+    shutil.which("tmux") is None, reason="tmux is not installed (make test installs Debian's tmux as root)"
+)
 def test_a_person_acknowledges_adds_an_observation_and_stops_with_ctrl_c(gameday_env: Env) -> None:
     """Driven in tmux: 'a' acknowledges, 'o' + a line is recorded by the scribe, Ctrl-C reverts and stops."""
     plan = gameday_env.root / "interactive.yaml"
