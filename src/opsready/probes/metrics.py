@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 
 from opsready.errors import ProbeError
-from opsready.probes.http import INTERNAL_ENDPOINTS
+from opsready.probes.http import INTERNAL_ENDPOINTS, client
 from opsready.probes.observation import Observation
 from opsready.target.protocol import Target
 
@@ -32,7 +32,8 @@ def scrape(target: Target, timeout: float = 2.0) -> Scrape:
     from prometheus_client.parser import text_string_to_metric_families
 
     try:
-        text = httpx.get(f"{target.base_url}/metrics", timeout=timeout).text
+        with client(timeout=timeout) as http_client:
+            text = http_client.get(f"{target.base_url}/metrics").text
     except httpx.HTTPError as exc:
         raise ProbeError(f"cannot scrape metrics: {type(exc).__name__}") from None
     requests = errors = 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from opsready.probes.http import client
 from opsready.probes.observation import Observation
 from opsready.target.protocol import Target
 
@@ -28,7 +29,8 @@ def database(target: Target, timeout: float = 2.0) -> Observation:
 def backlog(target: Target, max_age: float = 10.0, timeout: float = 2.0) -> Observation:
     """Pending orders get fulfilled: the oldest pending order is younger than ``max_age`` seconds."""
     try:
-        stats = httpx.get(f"{target.base_url}/orders/stats", timeout=timeout).json()
+        with client(timeout=timeout) as http_client:
+            stats = http_client.get(f"{target.base_url}/orders/stats").json()
     except (httpx.HTTPError, ValueError) as exc:
         return Observation("backlog", False, None, "", f"stats unavailable: {type(exc).__name__}")
     age = stats.get("oldest_pending_age_s")

@@ -1,0 +1,326 @@
+"""Steps of the incident response drills (runbooks/incidents/*.md, features/incident_response.feature).
+
+A drill injects the fault of the experiment its runbook names, through the chaos package's guard (journaled,
+watched by a dead-man watchdog, reverted on every outcome), and runs the incident package's stages against the
+scenario's timeline: detect, classify, acknowledge, mitigate, recover. The Then steps assert what was measured.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from opsready.config import Config
+from opsready.durations import format_duration
+from opsready.incident.drill import Drill as IncidentDrill
+from opsready.incident.drill import DrillPlan, DrillResult
+from opsready.incident.files import Checked, IncidentFiles, check_all
+from opsready.steps.common import Drill
+from opsready.target.protocol import Target
+from opsready.timeline import Timeline
+from opsready.traffic import Traffic
+
+WEBHOOK_ENV = "OPSREADY_INCIDENT_WEBHOOK"  # a Slack-compatible webhook URL; notices are only posted when it is set
+
+
+@pytest.fixture(scope="session")
+def incident_inputs(opsready_config: Config) -> Checked:
+    """Classification, escalation, templates and incident runbooks, validated once (a problem fails every drill)."""
+    checked, problems = check_all(IncidentFiles.of(opsready_config), datetime.now(tz=UTC))
+    if checked is None:
+        pytest.fail("\n".join(p.render() for p in problems), pytrace=False)
+    return checked
+
+
+@pytest.fixture
+def incident_faults(
+    opsready_config: Config, target: Target, timeline: Timeline, pytestconfig: pytest.Config
+) -> Iterator[Any]:
+    """The chaos session a drill injects through; every fault left is reverted when the scenario ends."""
+    from opsready.chaos.session import Session, check_safety
+
+    check_safety(opsready_config, target, bool(pytestconfig.getoption("opsready_allow_destructive")))
+    session = Session(opsready_config, target, timeline, experiment="incident drill")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _incident(drill: Drill) -> IncidentDrill:
+    found = drill.facts.get("incident")
+    assert isinstance(found, IncidentDrill), "no incident drill was prepared in this scenario"
+    return found
+
+
+def _result(drill: Drill) -> DrillResult:
+    found = drill.facts.get("incident_result")
+    assert isinstance(found, DrillResult), "the incident drill did not run to its end"
+    return found
+
+
+def _plan(
+    root: Path, files: IncidentFiles, target: Target, runbook_id: str, experiment_name: str
+) -> tuple[DrillPlan, Any]:
+    from opsready.chaos.experiment import load_experiment
+    from opsready.incident.mitigation import load_mitigation
+    from opsready.runbooks.parse import parse_runbook
+    from opsready.target.faults import faults_of
+
+    runbooks = {parse_runbook(p).id: p for p in files.runbook_paths()}
+    assert runbook_id in runbooks, f"no incident runbook '{runbook_id}' in {files.runbooks} (have: {sorted(runbooks)})"
+    runbook = parse_runbook(runbooks[runbook_id])
+    assert runbook.severity is not None, f"runbook '{runbook_id}' declares no severity"
+    assert runbook.experiments, f"runbook '{runbook_id}' names no experiment to rehearse it"
+    name = experiment_name or runbook.experiments[0]
+    assert name in runbook.experiments, f"runbook '{runbook_id}' names experiments {runbook.experiments}, not {name}"
+    experiment_path = root / "experiments" / f"{name}.yaml"
+    kinds = faults_of(target).fault_kinds()
+    kind_names = {k.name for k in kinds}
+    experiment = load_experiment(experiment_path, kinds)
+    planned = next((f for f in experiment.faults if f.phase == "method"), None)
+    assert planned is not None, f"experiment {experiment_path} injects no fault"
+    if planned.spec.kind not in kind_names:
+        pytest.skip(f"target '{target.name}' offers no '{planned.spec.kind}' fault")
+    plan = DrillPlan(
+        incident=runbook.id,
+        title=runbook.title,
+        runbook=str(Path(runbook.path).relative_to(root)),
+        owner=runbook.owner,
+        severity=runbook.severity,
+        experiment=experiment.name,
+        fault=planned.spec.describe(),
+        mitigation=load_mitigation(Path(runbook.path)),
+    )
+    return plan, planned
+
+
+@given("users place orders in the background")
+def users_in_background(drill: Drill, background_traffic: Callable[..., Traffic]) -> None:
+    """Two users keep browsing and placing orders (20 requests/s in all, bounded at 3 minutes), so there is
+    something to measure without queueing every request behind the fault."""
+    drill.traffic = background_traffic(clients=2, rate=20.0, max_seconds=180.0)
+
+
+@given(parsers.parse('the incident drill of runbook "{runbook_id}" is prepared'))
+@given(parsers.parse('the incident drill of runbook "{runbook_id}" is prepared with experiment "{experiment}"'))
+def drill_prepared(  # noqa: PLR0917  # pytest resolves fixtures from positional parameters only
+    drill: Drill,
+    opsready_config: Config,
+    target: Target,
+    timeline: Timeline,
+    incident_inputs: Checked,
+    runbook_id: str,
+    experiment: str = "",
+) -> None:
+    """Read the runbook, its experiment (the first it names, unless one is given) and its mitigation; check the
+    templates; the target must be in steady state."""
+    from opsready.incident.comms import Communicator
+    from opsready.incident.responder import AutomaticResponder
+
+    files = IncidentFiles.of(opsready_config)
+    plan, planned = _plan(opsready_config.root, files, target, runbook_id, experiment)
+    incident = IncidentDrill(
+        plan,
+        incident_inputs.classification,
+        incident_inputs.escalation,
+        target,
+        timeline,
+        responder=AutomaticResponder(),
+        communicator=Communicator(files.templates, files.comms, os.environ.get(WEBHOOK_ENV) or None),
+        traffic=drill.traffic,
+        slow_after=incident_inputs.classification.slow_after(),
+    )
+    incident.prepare()
+    drill.facts.update(incident=incident, incident_fault=planned, incident_files=files)
+
+
+@when("the fault of the runbook's experiment is injected")
+def fault_injected(drill: Drill, incident_faults: Any) -> None:
+    """Through the chaos guard: journaled first, reverted whatever happens."""
+    planned: Any = drill.facts["incident_fault"]  # a chaos PlannedFault
+    _incident(drill).inject(lambda: incident_faults.guard.inject(planned.name, planned.spec))
+
+
+@when("the monitor detects the incident")
+def monitor_detects(drill: Drill) -> None:
+    """Rounds of probes about once a second until a classification criterion holds."""
+    _incident(drill).detect()
+
+
+@when("the incident is classified")
+def incident_classified(drill: Drill) -> None:
+    """The worst severity seen while detecting and assessing."""
+    _incident(drill).classify()
+
+
+@when("the responder acknowledges the page")
+def responder_acknowledges(drill: Drill) -> None:
+    """Pages go out as the escalation says; the (automatic) responder acknowledges; the initial notice is sent."""
+    _incident(drill).acknowledge()
+
+
+@when("the runbook's automated mitigation runs")
+def mitigation_runs(drill: Drill) -> None:
+    """The actions of the runbook's '## Automated mitigation' block, through the Target."""
+    _incident(drill).mitigate()
+
+
+@when("the monitor sees the target recover")
+def target_recovers(drill: Drill) -> None:
+    """Rounds until no criterion holds several times in a row; then the review draft is written."""
+    from opsready.incident.review import write_review
+
+    incident = _incident(drill)
+    incident.recover()
+    result = incident.finish()
+    files = drill.facts["incident_files"]
+    assert isinstance(files, IncidentFiles)
+    drill.facts.update(incident_result=result, incident_review=write_review(result, files.reviews))
+
+
+@then(parsers.parse('the incident was classified "{severity}", as the runbook declares, because of "{criterion}"'))
+def classified_as(drill: Drill, severity: str, criterion: str) -> None:
+    """The classified severity is the scenario's and the runbook's, and the expected criterion decided it."""
+    result = _result(drill)
+    matched = "; ".join(e.describe() for e in result.detection.verdict.matched)
+    assert result.plan.severity == severity, f"runbook {result.plan.incident} declares {result.plan.severity}"
+    assert result.severity.name == severity, f"classified {result.severity.name}, expected {severity}: {matched}"
+    deciding = [e.criterion.name for e in result.detection.verdict.deciding]
+    assert criterion in deciding, f"decided by {deciding}, expected {criterion}"
+    assert not result.baseline.incident, "the target was not in steady state before the fault"
+
+
+@then("the times to detect, acknowledge, mitigate and recover were within the severity's targets")
+def times_within(drill: Drill, timeline: Timeline) -> None:
+    """Each duration derived from the timeline met the target of the classified severity."""
+    result = _result(drill)
+    severity = result.severity
+    expected = {
+        "time to detect": severity.targets.detect_within,
+        "time to acknowledge": severity.response_time,
+        "time to mitigate": severity.targets.mitigate_within,
+        "time to recover": severity.targets.recover_within,
+    }
+    found = {m.name: m for m in timeline.measurements}
+    for name, target in expected.items():
+        assert name in found, f"no measurement '{name}' (have: {', '.join(found) or 'none'})"
+        assert found[name].target == target, f"{name}: target {found[name].target}, severity says {target}"
+        assert found[name].ok, found[name].describe()
+
+
+@then("the acknowledgement was recorded as automatic")
+def ack_automatic(timeline: Timeline) -> None:
+    """CI drills must never pass for a person's response time."""
+    ack = timeline.first("acknowledged")
+    assert ack is not None, timeline.kinds()
+    assert ack.source == "auto" and "automatic" in ack.detail, ack
+
+
+@then(parsers.parse('users saw "{impact}", which began after the fault and ended before the recovery'))
+def user_impact(drill: Drill, timeline: Timeline, impact: str) -> None:
+    """From the background traffic: what kind of impact, that it lies between the injection and the recovery, and
+    that no request failed after the recovery."""
+    from opsready.incident.impact import measure_impact
+
+    result = _result(drill)
+    report = drill.stop_traffic()
+    assert report.total > 20, f"too little traffic to judge: {report.describe()}"
+    started, recovered = timeline.first("inject_started"), timeline.first("recovered")
+    assert started is not None and recovered is not None, timeline.kinds()
+    begin, end = timeline.t0 + started.at, timeline.t0 + recovered.at
+    slow = result.impact.slow_after if result.impact else 0.3
+    seen = measure_impact(report, slow, begin, end)
+    assert seen.kind == impact, f"users saw {seen.kind}: {seen.describe(timeline.t0)}"
+    late = [s for s in report.samples if s.failed and s.at > end]
+    assert not late, f"{len(late)} request(s) failed after the recovery, e.g. at +{late[0].at - timeline.t0:.2f} s"
+    if seen.began is None or seen.ended is None:
+        return
+    timeline.mark("impact_started", seen.describe(timeline.t0), at=seen.began)
+    timeline.mark("impact_ended", "the last impacted request started", at=seen.ended)
+    began, ended = seen.began - timeline.t0, seen.ended - timeline.t0
+    assert began >= started.at, f"users felt impact at +{began:.2f} s, before the fault at +{started.at:.2f} s"
+    assert ended <= recovered.at, (
+        f"an impacted request started at +{ended:.2f} s, after the recovery at +{recovered.at:.2f} s"
+    )
+
+
+def _notice(result: DrillResult, kind: str) -> str:
+    found = [n for n in result.notices if n.kind == kind]
+    assert len(found) == 1, f"expected one {kind} notice, got {len(found)}"
+    text = found[0].path.read_text(encoding="utf-8")
+    assert text == found[0].text, f"{found[0].path} differs from what was sent"
+    return text
+
+
+def _shown(timeline: Timeline, kind: str) -> str:
+    event = timeline.first(kind)
+    assert event is not None, timeline.kinds()
+    return datetime.fromisoformat(event.wall.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@then("the notices carry the measured timeline")
+def notices_measured(drill: Drill, timeline: Timeline) -> None:
+    """Initial, update and resolution notices were rendered with the values the timeline holds."""
+    result = _result(drill)
+    initial, update, resolution = (_notice(result, k) for k in ("initial", "update", "resolution"))
+    severity = result.severity
+    assert initial.startswith(f"[DRILL] [INCIDENT {severity.name.upper()}]"), initial.splitlines()[0]
+    assert f"detected: {_shown(timeline, 'detected')}" in initial
+    for evidence in result.detection.verdict.deciding:
+        assert evidence.criterion.condition() in initial
+    assert result.responder in initial and result.plan.incident in initial
+    for outcome in result.mitigation:
+        assert outcome.detail in update, f"{outcome.detail!r} not in the update"
+    mitigate = result.measurement("time to mitigate")
+    recover = result.measurement("time to recover")
+    assert mitigate is not None and recover is not None
+    assert f"mitigated {format_duration(mitigate.seconds)} after detection" in update
+    assert f"to recover {format_duration(recover.seconds)}" in resolution
+    assert f"recovered {_shown(timeline, 'recovered')}" in resolution
+    assert "n/a" not in resolution, resolution
+
+
+@then("the review draft records the drill")
+def review_records(drill: Drill) -> None:
+    """The postmortem draft holds the measurements, evidence, paging and timeline, marks what people must add, and
+    its action items are listed with their owner."""
+    from opsready.incident.actions import read_review
+
+    result = _result(drill)
+    path = drill.facts["incident_review"]
+    assert isinstance(path, Path) and path.is_file()
+    text = path.read_text(encoding="utf-8")
+    for title in ("Summary", "Impact", "Timeline", "Root cause", "What went well", "What went wrong", "Action items"):
+        assert f"\n## {title}\n" in text, f"no '{title}' section in {path}"
+    for m in result.measurements:
+        assert f"| {m.name} | {format_duration(m.seconds)} |" in text, f"{m.name} missing from {path}"
+    for evidence in result.detection.verdict.deciding:
+        assert evidence.describe() in text
+    for page in (*result.pages, *result.what_if):
+        assert page.describe() in text
+    for event in result.timeline.events:
+        assert f"| +{event.at:.2f} s | {event.wall} | {event.kind} |" in text
+    review = read_review(path)
+    assert review.to_complete >= 5, f"only {review.to_complete} sections marked for people"
+    assert review.items and all(i.owner == result.plan.owner and i.due and not i.done for i in review.items)
+
+
+@then("every fault was reverted and nothing is left on the target")
+def faults_reverted(incident_faults: Any, target: Target) -> None:
+    """The guard's revert is verified, and an independent sweep finds no residue of any fault."""
+    from opsready.target.faults import faults_of
+
+    incident_faults.close()
+    records = incident_faults.guard.records
+    assert records, "no fault was injected: the drill proves nothing"
+    for record in records:
+        assert record.reverted_by and not record.error, f"{record.name}: {record.error or 'not reverted'}"
+    left = [o.describe() for o in faults_of(target).fault_residue() if not o.ok]
+    assert not left, "; ".join(left)
