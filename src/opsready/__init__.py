@@ -7,3 +7,10 @@ timeline, and assert it against the runbook's targets.
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+
+def discover(discover_system: bool = True) -> dict[str, object]:
+    """chaostoolkit's extension discovery (``chaos discover --no-install opsready``), see :mod:`opsready.chaos`."""
+    from opsready.chaos.discovery import discover as chaos_discover
+
+    return chaos_discover(discover_system)

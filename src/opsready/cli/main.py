@@ -5,9 +5,15 @@ from __future__ import annotations
 import click
 
 from opsready import __version__
+from opsready.cli.capacity import capacity
+from opsready.cli.chaos import experiment, plan, recover
 from opsready.cli.common import config_option, handle_errors, load, out
 from opsready.cli.deploy import check, deploy, rollback
+from opsready.cli.diagnose import diagnose, remedy
+from opsready.cli.gameday import gameday
 from opsready.cli.gate import gate
+from opsready.cli.incident import incident
+from opsready.cli.maintenance import maintenance
 from opsready.cli.runbooks import runbooks
 from opsready.cli.sandbox import sandbox
 
@@ -53,6 +59,15 @@ cli.add_command(rollback)
 cli.add_command(check)
 cli.add_command(runbooks)
 cli.add_command(gate)
+cli.add_command(capacity)
+cli.add_command(maintenance)
+cli.add_command(incident)
+cli.add_command(experiment)
+cli.add_command(plan)
+cli.add_command(recover)
+cli.add_command(diagnose)
+cli.add_command(remedy)
+cli.add_command(gameday)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from opsready.sandbox import rollout
 from opsready.sandbox.database import ENGINES
 from opsready.sandbox.manager import Sandbox, SandboxOptions
 from opsready.target.capacity import ResourceSnapshot
+from opsready.target.diagnostics import DiagnosticOps, RemedyOps
 from opsready.target.faults import Facts, Fault, FaultKind, FaultSpec
 from opsready.target.maintenance import MaintenanceOps
 from opsready.target.protocol import HostExpectations, Instance, Release, ReleaseRecord, TargetDescription
@@ -169,6 +170,42 @@ class SandboxTarget:
         from opsready.sandbox.faults.residue import residue
 
         return residue(self.sandbox)
+
+    def components(self) -> tuple[str, ...]:
+        """Supervised programs that can be restarted (:mod:`opsready.target.remediation`)."""
+        from opsready.sandbox import remediation
+
+        return remediation.components(self.sandbox)
+
+    def links(self) -> tuple[str, ...]:
+        """Proxy links that can be reset: edge, and db with PostgreSQL."""
+        from opsready.sandbox import remediation
+
+        return remediation.links(self.sandbox)
+
+    def restart_component(self, name: str, timeout: float = 60.0) -> str:
+        """Start or restart a supervised program (a frozen one is continued first)."""
+        from opsready.sandbox import remediation
+
+        return remediation.restart_component(self.sandbox, name, timeout)
+
+    def reset_link(self, name: str, timeout: float = 10.0) -> str:
+        """Remove every toxic from a proxy link."""
+        from opsready.sandbox import remediation
+
+        return remediation.reset_link(self.sandbox, name, timeout)
+
+    def diagnostics(self) -> DiagnosticOps:
+        """Read-only diagnostics for the troubleshooting tree (:mod:`opsready.target.diagnostics`)."""
+        from opsready.sandbox.diagnostics import SandboxDiagnostics
+
+        return SandboxDiagnostics(self.sandbox)
+
+    def remedies(self) -> RemedyOps:
+        """End blocking database sessions, stop a foreign process group (:mod:`opsready.target.diagnostics`)."""
+        from opsready.sandbox.remedies import SandboxRemedies
+
+        return SandboxRemedies(self.sandbox)
 
 
 def open_target(config: Config, target: TargetConfig) -> SandboxTarget:

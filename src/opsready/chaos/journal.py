@@ -1,0 +1,198 @@
+"""The fault journal: one JSON-lines file per run, written durably before and after every change to the target.
+
+Records (one JSON object per line, each written with a single ``write`` on an ``O_APPEND`` descriptor and fsync'd):
+
+- ``run``: who runs what (pid and its start time, experiment, target, configuration);
+- ``intent``: a fault about to be injected: id, name, spec, facts for its revert, deadline. Written *before* the
+  target is touched, so a crash during the injection still leaves a record to revert from;
+- ``watchdog``: the pid of the fault's dead-man watchdog;
+- ``applied``, ``reverting`` (one per attempt), ``reverted`` (with the probe that verified it), ``revert_failed``;
+- ``acknowledged``: unreadable lines a person has dealt with (``opsready recover --acknowledge``);
+- ``closed``: the run ended with every fault reverted.
+
+An ``index.jsonl`` beside the journals lists the runs; readers also glob the directory, so a damaged index loses
+nothing. Reading is tolerant: a truncated or corrupt line is reported as :class:`Unreadable`, never raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from opsready.target.faults import Facts, FaultSpec
+
+INDEX = "index.jsonl"
+SETTLED = ("reverted",)
+
+
+def now_iso() -> str:
+    """Wall clock, ISO 8601 UTC with milliseconds."""
+    return datetime.now(tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def process_start(pid: int) -> int | None:
+    """A process's start time in clock ticks since boot (with the pid, it identifies the process)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[19]) if fields[0] != "Z" else None
+
+
+def new_run_id() -> str:
+    """'20261127T041535Z-12345-a1b2': sortable by time, unique across processes."""
+    return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+def append_record(path: Path, record: dict[str, Any]) -> None:
+    """Append one record durably (one write on an O_APPEND descriptor, then fsync)."""
+    line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line  # a torn last line stays one unreadable line instead of swallowing this record
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def reverting_lock(journal: Path) -> Iterator[None]:
+    """Serialise reverts of one run's faults across processes (harness, watchdogs, recover), so that they happen
+    one at a time and newest first, never two at once on the same target."""
+    with journal.with_suffix(".lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Who wrote a journal."""
+
+    run_id: str
+    pid: int
+    pid_start: int | None
+    started: str
+    experiment: str
+    target: str
+    config: str
+
+    def alive(self) -> bool:
+        """Whether the process that wrote the journal still runs (same pid and start time)."""
+        return self.pid_start is not None and process_start(self.pid) == self.pid_start
+
+
+class FaultJournal:
+    """The journal of one run, for the process that runs it (other processes use :func:`append_record`)."""
+
+    def __init__(self, path: Path, run: RunInfo) -> None:
+        self.path = path
+        self.run = run
+
+    @classmethod
+    def create(cls, directory: Path, experiment: str, target: str, config: str) -> FaultJournal:
+        """Start a new journal (and index it) for this process."""
+        directory.mkdir(parents=True, exist_ok=True)
+        run_id = new_run_id()
+        run = RunInfo(run_id, os.getpid(), process_start(os.getpid()), now_iso(), experiment, target, config)
+        journal = cls(directory / f"{run_id}.jsonl", run)
+        journal.write("run", **{k: v for k, v in vars(run).items() if k != "run_id"})
+        _fsync_dir(directory)
+        append_record(directory / INDEX, {"run": run_id, "journal": journal.path.name, "started": run.started})
+        return journal
+
+    def write(self, record: str, **fields: Any) -> None:
+        """Append one record."""
+        append_record(
+            self.path, {"record": record, "run": self.run.run_id, "at": now_iso(), "t": time.time(), **fields}
+        )
+
+    def intent(self, fault_id: str, name: str, spec: FaultSpec, facts: Facts, deadline: float) -> None:
+        """Before a fault touches the target."""
+        self.write("intent", fault=fault_id, name=name, spec=spec.to_json(), facts=dict(facts), deadline=deadline)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A journal line that could not be understood."""
+
+    path: Path
+    line: int
+    reason: str
+    text: str
+
+    @property
+    def where(self) -> str:
+        """'path:line'."""
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class FaultEntry:
+    """Everything a journal says about one fault."""
+
+    fault_id: str
+    name: str
+    spec: FaultSpec | None
+    facts: Facts
+    deadline: float
+    line: int
+    status: str  # intent | applied | reverting | reverted | revert_failed
+    reverted_by: str = ""
+    detail: str = ""
+    watchdog_pid: int | None = None
+    problem: str = ""  # why it cannot be reverted from the journal (its intent was unreadable, ...)
+
+    @property
+    def settled(self) -> bool:
+        """Whether nothing is left to do for this fault."""
+        return self.status in SETTLED
+
+
+@dataclass(frozen=True)
+class JournalView:
+    """A journal as read back: its run, its faults in injection order, and what could not be read."""
+
+    path: Path
+    run: RunInfo | None
+    faults: tuple[FaultEntry, ...]
+    unreadable: tuple[Unreadable, ...] = ()
+    acknowledged: frozenset[int] = field(default_factory=frozenset)
+    closed: bool = False
+
+    def fault(self, fault_id: str) -> FaultEntry | None:
+        """One fault by id."""
+        return next((f for f in self.faults if f.fault_id == fault_id), None)
+
+    @property
+    def open_faults(self) -> tuple[FaultEntry, ...]:
+        """Faults not (yet) reverted."""
+        return tuple(f for f in self.faults if not f.settled)
+
+    @property
+    def unacknowledged(self) -> tuple[Unreadable, ...]:
+        """Unreadable lines nobody has dealt with."""
+        return tuple(u for u in self.unreadable if u.line not in self.acknowledged)

@@ -1,0 +1,253 @@
+"""The platform-neutral fault model: what a fault is, how it is described and validated, how it is undone.
+
+A *fault* is an inject/revert pair on a target (stop a service, hold a database lock, add latency on a link, ...).
+Platforms offer faults through the optional :class:`FaultInjectable` protocol; code that needs them asks with
+:func:`faults_of`, which names what is missing instead of failing with an AttributeError.
+
+A fault must be revertible by a *different process* than the one that injected it (the dead-man watchdog, ``opsready
+recover``): everything :meth:`Fault.revert` needs is the :class:`FaultSpec`, the fault id and the *facts* that
+:meth:`Fault.prepare` returned before the injection (they are journaled before anything changes). ``revert`` is
+idempotent: reverting a fault that was never applied, or twice, is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from opsready.durations import parse_duration
+from opsready.errors import Loc, UsageError, ValidationError
+from opsready.probes.observation import Observation
+from opsready.yamlsrc import MapReader, did_you_mean
+
+# parameter kinds: how a YAML value is read
+TEXT, INT, NUMBER, DURATION, PERCENT, CHOICE = "text", "int", "number", "duration", "percent", "choice"
+MIN_TIME_LIMIT = 1.0
+MAX_TIME_LIMIT = 3600.0
+DEFAULT_TIME_LIMIT = 60.0
+
+Scalar = str | int | float | bool
+Facts = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class FaultParam:
+    """One parameter of a fault kind: YAML name, kind, default (None: required), allowed choices and bounds."""
+
+    name: str
+    kind: str
+    default: Scalar | None = None
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    summary: str = ""
+
+    @property
+    def required(self) -> bool:
+        """Whether the parameter must be written."""
+        return self.default is None
+
+    def describe(self) -> str:
+        """'service: one of api, worker (required)'."""
+        what = f"one of {', '.join(self.choices)}" if self.choices else self.kind
+        low = "" if self.minimum is None else _number(self.minimum)
+        high = "" if self.maximum is None else _number(self.maximum)
+        bounds = f" [{low}..{high}]" if low or high else ""
+        default = "required" if self.required else f"default {self.default}"
+        return f"{self.name}: {what}{bounds} ({default})" + (f": {self.summary}" if self.summary else "")
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    """A kind of fault a target can inject, with the schema of its parameters."""
+
+    name: str
+    family: str  # process | database | network | resources | release
+    summary: str
+    params: tuple[FaultParam, ...] = ()
+
+    def param(self, name: str) -> FaultParam | None:
+        """A parameter by name."""
+        return next((p for p in self.params if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """A validated fault: its kind, parameters (name, value) in schema order, and its time limit in seconds."""
+
+    kind: str
+    params: tuple[tuple[str, Scalar], ...] = ()
+    time_limit: float = DEFAULT_TIME_LIMIT
+
+    def get(self, name: str) -> Scalar:
+        """A parameter's value (every parameter of the schema is present once validated)."""
+        for key, value in self.params:
+            if key == name:
+                return value
+        raise KeyError(f"fault '{self.kind}' has no parameter '{name}'")
+
+    def text(self, name: str) -> str:
+        """A parameter as a string."""
+        return str(self.get(name))
+
+    def number(self, name: str) -> float:
+        """A parameter as a float."""
+        value = self.get(name)
+        return float(value) if not isinstance(value, str) else float(value.strip() or 0)
+
+    def describe(self) -> str:
+        """'db-stop (time limit 60 s)' / 'network-latency proxy=edge, latency=0.5 (time limit 30 s)'."""
+        args = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.params)
+        return f"{self.kind}{' ' + args if args else ''} (time limit {self.time_limit:g} s)"
+
+    def to_json(self) -> dict[str, object]:
+        """The spec as written to a fault journal."""
+        return {"kind": self.kind, "params": dict(self.params), "time_limit": self.time_limit}
+
+    @classmethod
+    def from_json(cls, data: object) -> FaultSpec:
+        """Read a spec back from a journal (shape only: the target re-validates its parameters)."""
+        if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+            raise ValueError("fault spec must be a mapping with a 'kind'")
+        params = data.get("params") or {}
+        if not isinstance(params, dict):
+            raise ValueError("fault spec 'params' must be a mapping")
+        limit = data.get("time_limit", DEFAULT_TIME_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int | float):
+            raise ValueError("fault spec 'time_limit' must be a number")
+        values: list[tuple[str, Scalar]] = []
+        for key, value in params.items():
+            if not isinstance(value, str | int | float | bool):
+                raise ValueError(f"fault parameter '{key}' must be a scalar")
+            values.append((str(key), value))
+        return cls(kind=data["kind"], params=tuple(values), time_limit=float(limit))
+
+
+class Fault(Protocol):
+    """One fault on a target, identified by ``fault_id``; created by :meth:`FaultInjectable.fault`."""
+
+    @property
+    def spec(self) -> FaultSpec:
+        """What this fault is."""
+        ...
+
+    def describe(self) -> str:
+        """What would be injected where, and how it is reverted (read-only: for plans and logs)."""
+        ...
+
+    def prepare(self) -> Facts:
+        """Check the fault can be injected now and return the facts a later revert needs (read-only)."""
+        ...
+
+    def inject(self, deadline: float) -> None:
+        """Apply the fault; returns once it is in effect. Anything that holds it gives up by itself at ``deadline``
+        (epoch seconds)."""
+        ...
+
+    def revert(self, timeout: float) -> None:
+        """Undo the fault within about ``timeout`` seconds; idempotent, harmless when it was never applied."""
+        ...
+
+    def verify_reverted(self) -> Observation:
+        """A read-only probe that the fault is gone (``ok`` when nothing of it remains)."""
+        ...
+
+
+@runtime_checkable
+class FaultInjectable(Protocol):
+    """A target that can inject faults, revert them from any process, and say where their journals live."""
+
+    def fault_kinds(self) -> tuple[FaultKind, ...]:
+        """The kinds of fault this target offers now, with their parameter schemas (read-only)."""
+        ...
+
+    def fault(self, spec: FaultSpec, fault_id: str, facts: Facts = ()) -> Fault:
+        """A handle on one fault (nothing happens until ``inject``/``revert`` is called)."""
+        ...
+
+    def fault_journal_dir(self) -> Path:
+        """Where fault journals of this target are kept (beside the target's own state)."""
+        ...
+
+    def fault_residue(self) -> tuple[Observation, ...]:
+        """An independent, read-only sweep for anything any fault may have left behind (all ``ok`` when clean)."""
+        ...
+
+
+def faults_of(target: object) -> FaultInjectable:
+    """``target`` as :class:`FaultInjectable`, or a :class:`UsageError` naming what the platform lacks."""
+    if not isinstance(target, FaultInjectable):
+        platform = getattr(target, "platform", type(target).__name__)
+        raise UsageError(f"fault injection is not supported on platform '{platform}' (no FaultInjectable)")
+    return target
+
+
+def find_kind(kinds: tuple[FaultKind, ...], name: object, loc: Loc | None = None) -> FaultKind:
+    """The kind called ``name``; unknown kinds are a :class:`ValidationError` listing the known ones."""
+    for kind in kinds:
+        if kind.name == name:
+            return kind
+    names = tuple(k.name for k in kinds)
+    raise ValidationError(
+        f"unknown fault kind {name!r}{did_you_mean(str(name), names)}; this target offers: {', '.join(names)}", loc
+    )
+
+
+def _number(value: float) -> str:
+    """1000000 rather than 1e+06, 0.001 rather than 0.001000."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _read_param(reader: MapReader, param: FaultParam) -> Scalar:
+    default: tuple[Any, ...] = () if param.required else (param.default,)
+    readers: Mapping[str, Callable[..., Any]] = {
+        TEXT: reader.string,
+        INT: reader.integer,
+        NUMBER: reader.number,
+        DURATION: reader.duration,
+        PERCENT: reader.percent,
+    }
+    if param.kind == CHOICE:
+        value: Scalar = reader.choice(param.name, param.choices, *default)
+    else:
+        value = readers[param.kind](param.name, *default)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        low, high = param.minimum, param.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ValidationError(
+                f"'{param.name}' must be between {'-' if low is None else _number(low)} and "
+                f"{'-' if high is None else _number(high)}, got {_number(value)}",
+                reader.loc_of(param.name),
+            )
+    return value
+
+
+def parse_fault_spec(
+    kinds: tuple[FaultKind, ...],
+    kind: object,
+    params: object,
+    time_limit: object,
+    loc: Loc,
+    *,
+    params_loc: Loc | None = None,
+    limit_loc: Loc | None = None,
+) -> FaultSpec:
+    """Validate a fault kind, its parameters and its time limit; every mistake is a ``path:line`` error."""
+    found = find_kind(kinds, kind, loc)
+    reader = MapReader(params if params is not None else {}, params_loc or loc, f"parameters of fault '{found.name}'")
+    values = tuple((p.name, _read_param(reader, p)) for p in found.params)
+    reader.done()
+    where = limit_loc or loc
+    limit = DEFAULT_TIME_LIMIT if time_limit is None else parse_duration(time_limit, where)
+    if not MIN_TIME_LIMIT <= limit <= MAX_TIME_LIMIT:
+        raise ValidationError(
+            f"time_limit must be between {MIN_TIME_LIMIT:g} s and {MAX_TIME_LIMIT:g} s, got {limit:g} s", where
+        )
+    return FaultSpec(found.name, values, limit)
+
+
+def revalidate(kinds: tuple[FaultKind, ...], spec: FaultSpec, where: str) -> FaultSpec:
+    """Check a spec read back from a journal against the target's schema (a :class:`ValidationError` if stale)."""
+    return parse_fault_spec(kinds, spec.kind, dict(spec.params), spec.time_limit, Loc(where))
