@@ -1,0 +1,201 @@
+"""``opsready diagnose`` (walk the troubleshooting tree, read-only) and ``opsready remedy`` (apply a guide's fix)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
+from opsready.config import Config
+from opsready.errors import Loc, UsageError
+from opsready.yamlsrc import parse_yaml
+
+TREE = Path("runbooks") / "troubleshooting-tree.yaml"
+REMEDIES = ("restart", "resume", "reset-link", "end-blocking-sessions", "stop-culprit")
+EXIT_HEALTHY, EXIT_PROBLEM, EXIT_INCONCLUSIVE = 0, 1, 3
+
+
+def known_runbooks(directory: Path) -> dict[str, Path]:
+    """Runbook ids and their files (a runbook with broken front matter still declares its id)."""
+    from opsready.runbooks.parse import find_runbook_files, read_runbook
+
+    if not directory.is_dir():
+        return {}
+    reads = (read_runbook(path) for path in find_runbook_files(directory))
+    return {read.declared_id: Path(read.path) for read in reads if read.declared_id}
+
+
+def tree_path(config: Config, tree: Path | None) -> Path:
+    """The tree to walk: --tree, else runbooks/troubleshooting-tree.yaml beside opsready.yaml."""
+    return tree if tree is not None else config.resolve(TREE)
+
+
+def _probe_args(pairs: tuple[str, ...]) -> dict[str, object]:
+    args: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--arg must be KEY=VALUE, got '{pair}'")
+        args[key] = parse_yaml(value, "--arg") if value else ""
+    return args
+
+
+def _run_probe(config: Config, target_name: str | None, name: str, pairs: tuple[str, ...], as_json: bool) -> None:
+    import json
+
+    from opsready.probes.registry import parse_probe_call
+
+    call = parse_probe_call(name, _probe_args(pairs), Loc("--probe"), Loc("--arg"))  # validated before the target
+    observation = call.run(open_target(config, target_name))
+    if as_json:
+        data = {
+            "probe": observation.probe,
+            "ok": observation.ok,
+            "value": observation.value,
+            "detail": observation.detail,
+        }
+        out.print(json.dumps(data, indent=2), markup=False)
+    else:
+        out.print(observation.describe(), markup=False)
+    sys.exit(0 if observation.ok else 1)
+
+
+def _list_probes() -> None:
+    from opsready.probes.registry import PROBES
+
+    for spec in PROBES.values():
+        params = ", ".join(f"{p.name}" for p in spec.params)
+        answers = f"; answers: {', '.join(spec.answers)}" if spec.answers else ""
+        out.print(f"{spec.name}({params}): {spec.summary}{answers}", markup=False)
+
+
+@click.command()
+@click.option("--tree", type=click.Path(path_type=Path, dir_okay=False), default=None, help=f"Decision tree [{TREE}].")
+@click.option("--json", "as_json", is_flag=True, help="Print the walk as JSON (schema opsready.diagnosis/1).")
+@click.option(
+    "--collect",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Also write the evidence bundle (logs, processes, connections, DB activity, metrics) here, redacted.",
+)
+@click.option("--time-limit", default=None, metavar="DURATION", help="Stop the walk after this long [the tree's].")
+@click.option("--check", is_flag=True, help="Only validate the tree and its runbook links; touch no target.")
+@click.option("--probe", "probe_name", default=None, metavar="NAME", help="Run one probe instead of the tree.")
+@click.option("--arg", "probe_args", multiple=True, metavar="KEY=VALUE", help="An argument of --probe.")
+@click.option("--list-probes", is_flag=True, help="List the probes a tree can use, with their answers.")
+@config_option
+@handle_errors
+def diagnose(
+    *,
+    tree: Path | None,
+    as_json: bool,
+    collect: Path | None,
+    time_limit: str | None,
+    check: bool,
+    probe_name: str | None,
+    probe_args: tuple[str, ...],
+    list_probes: bool,
+    config_path: Path | None,
+    target_name: str | None,
+) -> None:
+    """Walk the troubleshooting decision tree against the target and print the path, the evidence at each node,
+    the diagnosis, the runbook to follow and its remedy. Read-only: nothing on the target changes.
+
+    Exit code 0: healthy; 1: a problem was diagnosed; 3: the time limit ended the walk first; 2: bad input."""
+    if list_probes:
+        _list_probes()
+        return
+    config = load(config_path)
+    if probe_name is not None:
+        _run_probe(config, target_name, probe_name, probe_args, as_json)
+        return
+    from opsready.durations import parse_duration
+    from opsready.troubleshooting.load import check_tree
+
+    path = tree_path(config, tree)
+    limit = parse_duration(time_limit, Loc("--time-limit")) if time_limit is not None else None
+    loaded, problems = check_tree(path, known_runbooks(path.parent))  # the tree lives among the runbooks it links
+    if problems or loaded is None:
+        for problem in problems:
+            err.print(f"[bold red]error:[/bold red] {problem.render()}", markup=True, highlight=False)
+        sys.exit(2)
+    if check:
+        sizes = f"{len(loaded.questions)} questions, {len(loaded.diagnoses)} diagnoses"
+        out.print(f"{path}: ok ({sizes}, slowest path {loaded.longest():g} s)")
+        return
+    _diagnose(config, target_name, loaded, limit=limit, as_json=as_json, collect=collect)
+
+
+def _diagnose(
+    config: Config, target_name: str | None, tree: object, *, limit: float | None, as_json: bool, collect: Path | None
+) -> None:
+    from opsready.report.redact import redact
+    from opsready.target.diagnostics import diagnostics_of
+    from opsready.troubleshooting.evidence import collect as collect_evidence
+    from opsready.troubleshooting.evidence import find_culprit
+    from opsready.troubleshooting.model import Tree
+    from opsready.troubleshooting.render import to_json, to_text
+    from opsready.troubleshooting.walk import Step, walk
+
+    assert isinstance(tree, Tree)
+    target = open_target(config, target_name)
+    diagnostics_of(target)  # a platform without the troubleshooting protocols is refused, not misdiagnosed
+
+    def step(s: Step) -> None:
+        progress(f"{s.node}: {s.outcome}{' ' + s.answer if s.answer else ''} ({s.seconds:.2f} s)")
+
+    result = walk(tree, target, time_limit=limit, find_culprit=find_culprit, on_step=None if as_json else step)
+    text = to_json(result)
+    out.print(text if as_json else to_text(result), markup=False, end="")
+    if collect is not None:
+        files = collect_evidence(target, result, collect, redact, redact(text))
+        progress(f"evidence: {len(files)} file(s) in {collect} (secrets redacted)")
+    if not result.complete:
+        sys.exit(EXIT_INCONCLUSIVE)
+    sys.exit(EXIT_HEALTHY if result.healthy else EXIT_PROBLEM)
+
+
+@click.command()
+@click.argument("action", type=click.Choice(REMEDIES))
+@click.option(
+    "--component", default=None, help="restart, resume: the component (api, worker, edge, db_proxy, postgres)."
+)
+@click.option("--link", default=None, help="reset-link: the link (edge, db).")
+@click.option("--pgid", type=int, default=None, help="stop-culprit: the process group the diagnosis blames.")
+@click.option("--allow-destructive", is_flag=True, help="Required for a target that is not a sandbox.")
+@config_option
+@handle_errors
+def remedy(
+    *,
+    action: str,
+    component: str | None,
+    link: str | None,
+    pgid: int | None,
+    allow_destructive: bool,
+    config_path: Path | None,
+    target_name: str | None,
+) -> None:
+    """Apply a remedy a troubleshooting guide prescribes (this changes the target; `opsready diagnose` names the
+    remedy for its diagnosis). Roll back a release with `opsready rollback`."""
+    from opsready.troubleshooting.model import Remedy
+    from opsready.troubleshooting.remedy import apply_remedy
+
+    needs = {
+        "restart": ("--component", component),
+        "resume": ("--component", component),
+        "reset-link": ("--link", link),
+        "stop-culprit": ("--pgid", pgid),
+    }
+    if action in needs and needs[action][1] is None:
+        raise UsageError(f"'{action}' needs {needs[action][0]}")
+    config = load(config_path)
+    target = open_target(config, target_name)
+    if target.name not in config.safety.destructive_targets:
+        raise UsageError(f"refused: target '{target.name}' is not in safety.destructive_targets of {config.path.name}")
+    if target.platform != "sandbox" and not allow_destructive:
+        raise UsageError(f"refused: a remedy on {target.platform} target '{target.name}' needs --allow-destructive")
+    spec = Remedy(action, component=component or "", link=link or "")
+    result = apply_remedy(target, spec, pgid=pgid)
+    out.print(f"{result.action}: {result.done}", markup=False)

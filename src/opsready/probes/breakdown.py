@@ -1,0 +1,121 @@
+"""Where a user's wait comes from: the network in front of the service, the application, the network to the
+database, and the database itself.
+
+The same work is timed along different paths, and the differences are the parts:
+
+- users' network = ``GET /products`` through the public URL - the same request directly at the service (it does
+  not touch the database, so nothing else differs);
+- database = one query on a fresh direct connection to the database (a result of :data:`PAYLOAD` bytes, so a
+  throttled link shows as well as a delayed one);
+- database network = the same query through the service's own path to the database - directly;
+- application = ``GET /orders?limit=1`` directly at the service - one round trip through the service's path to the
+  database: what the service itself adds (an upper bound when a page makes several round trips).
+
+Each is the median of a few samples, so one slow request on a busy machine does not decide it. Which part is to
+blame is decided from the parts measured along two paths, which are exact, before the application's remainder:
+the users' network, then the database network, then the database, the first that is at least a third of the
+wait. The application's remainder is inflated when the service itself waits on a slow network (a gunicorn sync
+worker stays busy until a slow client has its answer). Everything is read-only: GETs and ``SELECT``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from opsready.errors import ProbeError
+from opsready.probes.observation import Observation
+from opsready.probes.paths import timed_get
+from opsready.target.diagnostics import diagnostics_of
+from opsready.target.protocol import Target
+
+PARTS = ("users-network", "application", "database-network", "database")
+ORDERS = "/orders?limit=1"
+PAYLOAD = 500  # bytes: about one page of orders, so a bandwidth limit costs as much as a delay of the same size
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """The parts of a user's wait for an order page, in seconds (medians of ``samples`` measurements each)."""
+
+    users_network: float
+    application: float
+    database_network: float
+    database: float
+    samples: int
+
+    @property
+    def total(self) -> float:
+        """The whole wait: every part added up."""
+        return self.users_network + self.application + self.database_network + self.database
+
+    def parts(self) -> tuple[tuple[str, float], ...]:
+        """(part, seconds) in :data:`PARTS` order."""
+        return tuple(
+            zip(PARTS, (self.users_network, self.application, self.database_network, self.database), strict=True)
+        )
+
+    @property
+    def dominant(self) -> str:
+        """The part to blame: the first exact part that is a third of the wait, else the application (see the module
+        docstring for why the exact parts come first)."""
+        total = self.total or 1e-9
+        for name, part in (
+            ("users-network", self.users_network),
+            ("database-network", self.database_network),
+            ("database", self.database),
+        ):
+            if part >= total / 3:
+                return name
+        return "application"
+
+    def describe(self) -> str:
+        """'total 312 ms: users-network 301 ms, application 6 ms, database-network 1 ms, database 4 ms'."""
+        parts = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in self.parts())
+        return f"total {self.total * 1000:.0f} ms: {parts}"
+
+
+def _median_get(base_url: str, path: str, samples: int, timeout: float) -> float:
+    times = []
+    for _ in range(samples):
+        seconds, status, failure = timed_get(base_url, path, timeout)
+        if status != 200:
+            raise ProbeError(f"GET {path} at {base_url}: {failure or f'HTTP {status}'} after {seconds * 1000:.0f} ms")
+        times.append(seconds)
+    return statistics.median(times)
+
+
+def _median_query(target: Target, path: str, samples: int, timeout: float) -> float:
+    trip = diagnostics_of(target).database_round_trip(path, timeout, PAYLOAD, queries=samples)
+    if not trip.ok:
+        raise ProbeError(f"database by the {path} path: {trip.failure}: {trip.detail}")
+    return trip.query_s
+
+
+def measure_breakdown(target: Target, samples: int = 3, timeout: float = 2.0) -> Breakdown:
+    """Time every path ``samples`` times; a path that fails is a :class:`ProbeError` naming it."""
+    direct = diagnostics_of(target).direct_url()
+    public_page = _median_get(target.base_url, "/products", samples, timeout)
+    direct_page = _median_get(direct, "/products", samples, timeout)
+    direct_orders = _median_get(direct, ORDERS, samples, timeout)
+    db_direct = _median_query(target, "direct", samples, timeout)
+    db_service = _median_query(target, "service", samples, timeout)
+    return Breakdown(
+        users_network=max(0.0, public_page - direct_page),
+        application=max(0.0, direct_orders - db_service),
+        database_network=max(0.0, db_service - db_direct),
+        database=db_direct,
+        samples=samples,
+    )
+
+
+def latency_breakdown(target: Target, max_s: float = 0.3, samples: int = 3, timeout: float = 2.0) -> Observation:
+    """A user's wait for an order page is at most ``max_s``; otherwise the answer is the part that dominates it."""
+    try:
+        breakdown = measure_breakdown(target, samples, timeout)
+    except ProbeError as exc:
+        return Observation("latency_breakdown", False, "error", "", exc.message)
+    detail = f"{breakdown.describe()} (max {max_s * 1000:.0f} ms)"
+    if breakdown.total <= max_s:
+        return Observation("latency_breakdown", True, breakdown.total * 1000, " ms", detail)
+    return Observation("latency_breakdown", False, breakdown.dominant, "", detail)

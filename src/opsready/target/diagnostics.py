@@ -1,0 +1,212 @@
+"""Optional troubleshooting protocols of a target: read-only diagnostics, and the remedies its runbooks prescribe.
+
+A target that can be troubleshot offers ``diagnostics()`` (observations only: never changes anything) and
+``remedies()`` (fixes the troubleshooting guides name that :mod:`opsready.target.remediation` does not offer).
+Probes and the troubleshooting package reach them through :func:`diagnostics_of` and :func:`remedies_of`, which
+name what a platform lacks instead of failing with an AttributeError. Every result is a frozen dataclass of what
+was measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from opsready.errors import UsageError
+
+PATHS = ("service", "direct")  # the service's own way to its database (through the network between), or straight
+FAILURES = ("refused", "reset", "timeout", "exhausted", "error")
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """One fresh connection to the database and one query on it: how long each took, or how it failed."""
+
+    path: str
+    ok: bool
+    connect_s: float
+    query_s: float  # the median when several queries ran
+    failure: str = ""  # one of FAILURES when not ok
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ProcessState:
+    """One process of a component as the kernel sees it (state letter as in ps: R, S, D, T stopped, Z)."""
+
+    component: str
+    pid: int
+    state: str
+    command: str
+
+    @property
+    def frozen(self) -> bool:
+        """Stopped by a signal (SIGSTOP) or a debugger: it will not run until continued."""
+        return self.state in ("T", "t")
+
+
+@dataclass(frozen=True)
+class ExitEvent:
+    """A component that exited when nobody asked it to (the platform restarted it, or gave up)."""
+
+    component: str
+    at: float  # epoch seconds
+    how: str  # 'terminated by SIGKILL', 'exit status 1'
+
+
+@dataclass(frozen=True)
+class GroupLoad:
+    """A process group on the target's host: CPU over a window, resident memory, and whether it is the target's."""
+
+    pgid: int
+    processes: int
+    cpu_cores: float  # average cores it ran on over the window
+    cpu_demand: float  # average cores it wanted: ran plus waited for a CPU (a hog wants more than it gets)
+    rss_bytes: int
+    command: str
+    own: bool  # part of the target itself
+
+
+@dataclass(frozen=True)
+class HostLoad:
+    """Every process group on the host over one window, busiest first, with the host's size."""
+
+    window_s: float
+    cores: int
+    memory_bytes: int
+    groups: tuple[GroupLoad, ...]
+
+    def foreign(self) -> tuple[GroupLoad, ...]:
+        """Groups that are not part of the target."""
+        return tuple(g for g in self.groups if not g.own)
+
+
+@dataclass(frozen=True)
+class ConnectionHolder:
+    """A process group holding connections to one of the target's components."""
+
+    pgid: int
+    connections: int
+    command: str
+    own: bool
+
+
+@dataclass(frozen=True)
+class DbSession:
+    """One database session (pg_stat_activity), the query text shortened."""
+
+    pid: int
+    application: str
+    state: str
+    wait: str  # 'Lock:relation', '' when not waiting
+    blocked_by: tuple[int, ...]
+    xact_age_s: float | None
+    query: str
+
+
+@dataclass(frozen=True)
+class DbActivity:
+    """What the database is doing now: its connection limit and its sessions (or why it could not be read)."""
+
+    ok: bool
+    max_connections: int
+    sessions: tuple[DbSession, ...]
+    detail: str = ""
+
+    def waiting(self) -> tuple[DbSession, ...]:
+        """Sessions waiting on a lock another session holds."""
+        return tuple(s for s in self.sessions if s.blocked_by)
+
+    def blockers(self) -> tuple[int, ...]:
+        """Backend pids that block others, without repeats."""
+        return tuple(dict.fromkeys(pid for s in self.sessions for pid in s.blocked_by))
+
+
+class DiagnosticOps(Protocol):
+    """Read-only observations a troubleshooter needs beyond the Target protocol."""
+
+    def direct_url(self) -> str:
+        """The service's own URL, bypassing the network between users and it (the edge)."""
+        ...
+
+    def database_round_trip(self, path: str, timeout: float, payload_bytes: int = 0, queries: int = 1) -> RoundTrip:
+        """Connect to the database by ``path`` (one of :data:`PATHS`) and run ``queries`` queries returning
+        ``payload_bytes`` each (``query_s`` is their median)."""
+        ...
+
+    def process_states(self) -> tuple[ProcessState, ...]:
+        """Every process of every component with its kernel state."""
+        ...
+
+    def recent_exits(self, window_s: float) -> tuple[ExitEvent, ...]:
+        """Components that exited unexpectedly within the last ``window_s`` seconds, oldest first."""
+        ...
+
+    def host_load(self, window_s: float) -> HostLoad:
+        """CPU and memory of every process group on the target's host over the next ``window_s`` seconds."""
+        ...
+
+    def connection_holders(self, component: str) -> tuple[ConnectionHolder, ...]:
+        """Process groups with open TCP connections to ``component``, most connections first."""
+        ...
+
+    def database_activity(self, timeout: float) -> DbActivity:
+        """The database's sessions and connection limit (a failure to connect is reported, not raised)."""
+        ...
+
+    def log_names(self) -> tuple[str, ...]:
+        """The logs this target keeps (component names, and the platform's own)."""
+        ...
+
+    def log_tail(self, name: str, max_bytes: int) -> str:
+        """The last ``max_bytes`` of a log, cut at a line start."""
+        ...
+
+
+class RemedyOps(Protocol):
+    """Fixes the troubleshooting guides prescribe beyond restarting a component or resetting a link (those are
+    :mod:`opsready.target.remediation`); each one changes the target and says what it did."""
+
+    def resume(self, component: str) -> tuple[int, ...]:
+        """Continue the frozen processes of ``component`` (SIGCONT), without restarting it; returns their pids."""
+        ...
+
+    def end_blocking_sessions(self, timeout: float) -> tuple[int, ...]:
+        """Terminate the database sessions that others wait for; returns their backend pids."""
+        ...
+
+    def stop_group(self, pgid: int, timeout: float) -> tuple[int, ...]:
+        """Stop a process group that is not part of the target (SIGTERM, then SIGKILL); returns the pids stopped."""
+        ...
+
+
+@runtime_checkable
+class SupportsTroubleshooting(Protocol):
+    """A target that offers diagnostics and remedies."""
+
+    def diagnostics(self) -> DiagnosticOps:
+        """Read-only diagnostics of this target."""
+        ...
+
+    def remedies(self) -> RemedyOps:
+        """Remedies for this target."""
+        ...
+
+
+def _missing(target: object, what: str) -> UsageError:
+    platform = getattr(target, "platform", type(target).__name__)
+    return UsageError(f"{what} is not supported on platform '{platform}' (no SupportsTroubleshooting)")
+
+
+def diagnostics_of(target: object) -> DiagnosticOps:
+    """The diagnostics of ``target``, or a :class:`UsageError` naming what the platform lacks."""
+    if not isinstance(target, SupportsTroubleshooting):
+        raise _missing(target, "troubleshooting diagnostics")
+    return target.diagnostics()
+
+
+def remedies_of(target: object) -> RemedyOps:
+    """The remedies of ``target``, or a :class:`UsageError` naming what the platform lacks."""
+    if not isinstance(target, SupportsTroubleshooting):
+        raise _missing(target, "troubleshooting remedies")
+    return target.remedies()
