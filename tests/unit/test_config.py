@@ -81,9 +81,7 @@ def test_mistakes_are_reported_at_their_line(tmp_path: Path, text: str, line: in
 def test_unknown_target_lists_the_defined_ones(tmp_path: Path) -> None:
     """Asking for a target that is not configured names the ones that are."""
     config = load_config(write(tmp_path, GOOD))
-    with pytest.raises(
-        ConfigError, match=r"unknown target 'sandbx' \(did you mean 'sandbox'\?\); .* defines: sandbox"
-    ):
+    with pytest.raises(ConfigError, match=r"unknown target 'sandbx' \(did you mean 'sandbox'\?\); .* defines: sandbox"):
         config.target("sandbx")
 
 

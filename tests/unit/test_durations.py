@@ -32,7 +32,9 @@ def test_misspelt_unit_names_the_unit_and_suggests_the_fix() -> None:
     """'5 minuts' is refused with the unit it did not know and the closest real one, at the given place."""
     with pytest.raises(ValidationError) as info:
         parse_duration("5 minuts", Loc("opsready.yaml", 7))
-    assert str(info.value) == "opsready.yaml:7: bad duration '5 minuts': unknown unit 'minuts' (did you mean 'minutes'?)"
+    assert (
+        str(info.value) == "opsready.yaml:7: bad duration '5 minuts': unknown unit 'minuts' (did you mean 'minutes'?)"
+    )
 
 
 @pytest.mark.parametrize("bad", ["", "soon", "5 minutes ago", -1, True, None, "-3s", "m5"])

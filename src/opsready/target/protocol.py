@@ -56,7 +56,7 @@ class TargetDescription:
 
 @dataclass(frozen=True)
 class HostExpectations:
-    """What a host running the target should look like, for testinfra checks (empty where a platform has no such thing)."""
+    """What a host running the target should look like, for testinfra checks (empty where a platform has none)."""
 
     services: tuple[str, ...] = ()
     supervisorctl: tuple[str, str] | None = None  # (supervisorctl command, configuration file)
