@@ -1,0 +1,85 @@
+"""``loadtests/capacity.yaml``: thresholds, the planned load, scaling triggers, the finder and planning inputs.
+
+Everything is validated before any load starts; mistakes are ``path:line: message`` with exit code 2. Paths in it are
+relative to the directory of ``opsready.yaml`` (the suite's root).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from opsready.capacity.finder import FinderSettings, parse_finder
+from opsready.capacity.plan import PlanningSettings, parse_planning
+from opsready.capacity.profiles import LoadProfile, load_profiles, pick
+from opsready.capacity.scaling import ScalingPolicy, parse_scaling
+from opsready.capacity.thresholds import Thresholds, parse_thresholds
+from opsready.errors import Loc, ValidationError
+from opsready.yamlsrc import MapReader, did_you_mean, load_yaml
+
+DEFAULT_PATH = Path("loadtests/capacity.yaml")
+
+
+@dataclass(frozen=True)
+class CapacitySettings:
+    """The whole capacity file, with its paths resolved."""
+
+    path: Path
+    root: Path
+    locustfile: Path
+    profiles_path: Path
+    profiles: dict[str, LoadProfile]
+    planned_load: str
+    thresholds: Thresholds
+    scaling: ScalingPolicy | None
+    finder: FinderSettings
+    planning: PlanningSettings
+
+    def profile(self, name: str | None = None) -> LoadProfile:
+        """A load profile by name (the planned load by default)."""
+        return pick(self.profiles, name or self.planned_load, self.profiles_path)
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the file, made absolute against the suite's root."""
+        return path if path.is_absolute() else self.root / path
+
+
+def load_settings(path: Path, root: Path) -> CapacitySettings:
+    """Read and validate a capacity file and the profiles file it names."""
+    r = MapReader(load_yaml(path), Loc(str(path), 1), path.name)
+    version = r.integer("version", 1)
+    if version != 1:
+        raise ValidationError(
+            f"unsupported capacity file version {version} (this opsready reads 1)", r.loc_of("version")
+        )
+    locustfile = Path(r.string("locustfile", "loadtests/locustfile.py"))
+    profiles_path = Path(r.string("profiles", "loadtests/profiles.yaml"))
+    planned = r.string("planned_load")
+    thresholds = parse_thresholds(r)
+    scaling_section = r.optional_map("scaling")
+    scaling = parse_scaling(scaling_section) if scaling_section is not None else None
+    finder = parse_finder(r.optional_map("finder"))
+    planning = parse_planning(r.optional_map("planning"))
+    r.done()
+    resolved_profiles = profiles_path if profiles_path.is_absolute() else root / profiles_path
+    profiles = load_profiles(resolved_profiles)
+    for name, key in ((planned, "planned_load"), (finder.profile, "finder")):
+        if name not in profiles:
+            known = ", ".join(profiles)
+            raise ValidationError(
+                f"'{key}' names profile '{name}', which {resolved_profiles.name} does not define"
+                f"{did_you_mean(name, tuple(profiles))}; it defines: {known}",
+                r.loc_of(key),
+            )
+    return CapacitySettings(
+        path=path,
+        root=root,
+        locustfile=locustfile if locustfile.is_absolute() else root / locustfile,
+        profiles_path=resolved_profiles,
+        profiles=profiles,
+        planned_load=planned,
+        thresholds=thresholds,
+        scaling=scaling,
+        finder=finder,
+        planning=planning,
+    )

@@ -1,0 +1,355 @@
+"""Steps of the capacity-planning runbook: load at the planned level, thresholds per phase of a fault, the scaling
+trigger under rising load, and the capacity plan against what was measured.
+
+Everything the target is changed by (link latency, unit count) is put back by a finalizer, whatever the outcome.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from opsready.capacity.drive import measure_capacity
+from opsready.capacity.forecast import forecast, read_history
+from opsready.capacity.measured import CapacityResult
+from opsready.capacity.plan import CapacityPlan, build_plan, render_plan
+from opsready.capacity.profiles import LoadProfile
+from opsready.capacity.results import Phase, PhaseStats, drill_phases
+from opsready.capacity.runner import LoadResult, LoadRun
+from opsready.capacity.scaling import ScalingAction, ScalingController
+from opsready.capacity.settings import CapacitySettings, load_settings
+from opsready.config import Config
+from opsready.errors import OpsreadyError
+from opsready.steps.common import Drill
+from opsready.target.capacity import ResourceObservable, link_latency, scalable
+from opsready.target.protocol import Target
+from opsready.timeline import Timeline
+
+CAPACITY_FILE = Path("loadtests/capacity.yaml")
+SETTLE = 2.0  # after a scale-out, the queue built before it drains
+
+
+@dataclass(frozen=True)
+class CapacityDrill:
+    """What capacity steps share: the target, loadtests/capacity.yaml, the timeline and a directory for locust."""
+
+    target: Target
+    settings: CapacitySettings
+    timeline: Timeline
+    workdir: Path
+
+    def load(self, profile: LoadProfile, name: str = "load") -> LoadRun:
+        """A load run of ``profile`` against the target, marked on the timeline (not started)."""
+        return LoadRun(
+            profile, self.target.base_url, self.workdir / name, self.settings.locustfile, timeline=self.timeline
+        )
+
+
+@pytest.fixture
+def capacity_settings(opsready_config: Config) -> CapacitySettings:
+    """loadtests/capacity.yaml (thresholds, profiles, scaling, finder, planning), validated."""
+    try:
+        return load_settings(opsready_config.resolve(CAPACITY_FILE), opsready_config.root)
+    except OpsreadyError as exc:
+        pytest.fail(exc.render(), pytrace=False)
+
+
+@pytest.fixture
+def capacity_drill(
+    target: Target, capacity_settings: CapacitySettings, timeline: Timeline, tmp_path: Path
+) -> CapacityDrill:
+    """The capacity steps' shared context."""
+    return CapacityDrill(target, capacity_settings, timeline, tmp_path)
+
+
+def _result(drill: Drill) -> LoadResult:
+    result = drill.facts.get("load_result")
+    assert isinstance(result, LoadResult), "no load ran to completion in this scenario"
+    return result
+
+
+def _phases(drill: Drill) -> list[PhaseStats]:
+    phases = drill.facts.get("phases")
+    assert isinstance(phases, list) and phases, "no load phases were measured in this scenario"
+    return phases
+
+
+def _wait_for_requests(run: LoadRun, seconds: float) -> float:
+    """Wait until the load has run ``seconds`` since its first request; returns when that first request started."""
+    deadline = time.monotonic() + seconds + 15.0
+    while not run.samples():
+        assert run.running() and time.monotonic() < deadline, f"locust made no request; see {run.workdir}"
+        time.sleep(0.1)
+    first = min(s.start for s in run.samples())
+    time.sleep(max(0.0, first + seconds - time.monotonic()))
+    return first
+
+
+@given(parsers.parse("users' requests reach the service {ms:d} ms late over a slow network"))
+def slow_users(target: Target, request: pytest.FixtureRequest, ms: int) -> None:
+    """Latency on the users' link, request side: each request keeps a worker busy that much longer (cleared after)."""
+    links = link_latency(target)
+    request.addfinalizer(lambda: links.clear_latency("users"))
+    links.add_latency("users", ms, "upstream")
+
+
+@given(parsers.parse("the service runs {units:d} units"))
+def runs_units(target: Target, request: pytest.FixtureRequest, units: int) -> None:
+    """Scale to ``units`` for the scenario; the unit count it had is restored afterwards."""
+    scaler = scalable(target)
+    before = scaler.capacity_units()
+    request.addfinalizer(lambda: scaler.scale(before))
+    assert scaler.scale(units) == units
+
+
+@given(parsers.parse('the "{profile}" load is running'))
+def load_running(drill: Drill, capacity_drill: CapacityDrill, request: pytest.FixtureRequest, profile: str) -> None:
+    """Background load from a profile; stopped by the scenario or, at the latest, when it ends."""
+    run = capacity_drill.load(capacity_drill.settings.profile(profile))
+    request.addfinalizer(lambda: run.stop("interrupted"))
+    drill.facts["load_run"] = run.start()
+
+
+@when("the planned load runs")
+def planned_load_runs(drill: Drill, capacity_drill: CapacityDrill) -> None:
+    """The planned profile, to its end; judged over its window (after the warm-up)."""
+    with capacity_drill.load(capacity_drill.settings.profile()) as run:
+        result = run.wait()
+    drill.facts["load_result"] = result
+    drill.facts["phases"] = [result.stats()]
+
+
+@when(parsers.parse("the load has run {seconds:d} seconds"))
+def load_has_run(drill: Drill, seconds: int) -> None:
+    """Let the background load run (from its first request)."""
+    run = drill.facts["load_run"]
+    assert isinstance(run, LoadRun)
+    drill.facts["load_began"] = _wait_for_requests(run, seconds)
+
+
+@when(parsers.parse("the users' link is {ms:d} ms slower for {seconds:d} seconds"))
+def slower_link(target: Target, timeline: Timeline, ms: int, seconds: int) -> None:
+    """A fault users notice: responses delayed on the way back; reverted whatever happens."""
+    links = link_latency(target)
+    timeline.mark("injected", f"users' link +{ms} ms (responses)")
+    try:
+        links.add_latency("users", ms, "downstream")
+        time.sleep(seconds)
+    finally:
+        links.clear_latency("users")
+        timeline.mark("reverted", "users' link back to normal")
+
+
+@when(parsers.parse("the load runs {seconds:d} more seconds"))
+def load_runs_more(drill: Drill, timeline: Timeline, seconds: int) -> None:
+    """Keep the load on after recovery, then stop it and split what users saw by phase."""
+    run = drill.facts["load_run"]
+    assert isinstance(run, LoadRun)
+    time.sleep(seconds)
+    result = run.stop()
+    began = drill.facts.get("load_began")
+    start = float(began) if isinstance(began, float) else result.window.start
+    drill.facts["load_result"] = result
+    drill.facts["phases"] = list(
+        result.phases(drill_phases(timeline, start, result.window.end, recovery=("reverted", "recovered")))
+    )
+
+
+@when("the load rises and falls with the scaling policy active")
+def rising_load(drill: Drill, capacity_drill: CapacityDrill) -> None:
+    """The "rising" profile (low, high, low) while the scaling controller watches users' latency and the CPU."""
+    target, timeline = capacity_drill.target, capacity_drill.timeline
+    policy = capacity_drill.settings.scaling
+    assert policy is not None, f"{capacity_drill.settings.path} has no 'scaling' section"
+    run = capacity_drill.load(capacity_drill.settings.profile("rising"))
+    resources = target if isinstance(target, ResourceObservable) else None
+    controller = ScalingController(policy, scalable(target), run.samples, resources=resources, timeline=timeline)
+    with run:
+        controller.start()
+        try:
+            result = run.wait()
+        finally:
+            drill.facts["actions"] = controller.stop()
+    drill.facts["load_result"] = result
+    drill.facts["units_at_end"] = scalable(target).capacity_units()
+    if timeline.has("scaled_out"):
+        timeline.measure("time to scale out", "scale_out_triggered", "scaled_out", target=policy.scale_within)
+
+
+def _stages(drill: Drill, capacity_settings: CapacitySettings) -> tuple[float, float, float]:
+    """Start of the high stage, its end, and the end of the run (monotonic), from the first request."""
+    result = _result(drill)
+    first = min(s.start for s in result.samples)
+    stages = capacity_settings.profile("rising").stages
+    high = first + stages[0].seconds
+    return high, high + stages[1].seconds, result.window.end
+
+
+def _actions(drill: Drill, direction: str) -> list[ScalingAction]:
+    actions = drill.facts.get("actions")
+    assert isinstance(actions, tuple), "the scaling controller did not run"
+    return [a for a in actions if a.direction == direction]
+
+
+@when(parsers.parse("the capacity is measured with {seconds:d}-second steps"))
+def capacity_measured(drill: Drill, capacity_drill: CapacityDrill, seconds: int) -> None:
+    """The capacity finder, with short steps (a drill, not a planning measurement)."""
+    settings = capacity_drill.settings
+    finder = replace(settings.finder, step_duration=float(seconds), warmup=1.0, resolution=0.15)
+    drill.facts["capacity"] = measure_capacity(
+        capacity_drill.target,
+        settings,
+        capacity_drill.workdir / "finder",
+        finder=finder,
+        timeline=capacity_drill.timeline,
+    )
+
+
+@when("the capacity plan is written")
+def plan_written(drill: Drill, capacity_settings: CapacitySettings, opsready_config: Config, tmp_path: Path) -> None:
+    """Forecast from the traffic history and render the plan from the measured capacity."""
+    planning = capacity_settings.planning
+    measured = drill.facts["capacity"]
+    assert isinstance(measured, CapacityResult)
+    history = read_history(opsready_config.resolve(planning.history))
+    fc = forecast(history, timedelta(seconds=planning.horizon), planning.holdout)
+    plan = build_plan(measured, fc, planning)
+    path = tmp_path / "capacity-plan.md"
+    path.write_text(render_plan(plan, opsready_config.resolve(planning.template)), encoding="utf-8")
+    drill.facts["plan"], drill.facts["plan_text"] = plan, path.read_text(encoding="utf-8")
+
+
+@then("every threshold was met")
+def thresholds_met(drill: Drill, capacity_settings: CapacitySettings) -> None:
+    """Every threshold of every measured phase held."""
+    verdict = capacity_settings.thresholds.verdict(_phases(drill))
+    assert verdict.ok, "\n" + verdict.describe()
+
+
+@then("the users got the planned throughput")
+def planned_throughput(drill: Drill) -> None:
+    """Users got at least 90 % of what the planned profile offers."""
+    result = _result(drill)
+    offered = result.profile.offered_rps
+    assert offered is not None, f"profile '{result.profile.name}' is not paced: it offers no fixed rate"
+    achieved = result.stats().total.rps
+    assert achieved >= 0.9 * offered, f"users got {achieved:.1f}/s of the {offered:.1f}/s planned"
+
+
+@then("locust's own statistics agree with the samples")
+def locust_agrees(drill: Drill) -> None:
+    """Per endpoint, locust counted exactly the requests our per-request samples hold."""
+    result = _result(drill)
+    assert result.locust, f"locust wrote no statistics (ended by {result.ended_by})"
+    for entry in result.locust:
+        counted = sum(1 for s in result.samples if s.endpoint == entry.endpoint)
+        assert counted == entry.requests, f"{entry.endpoint}: locust {entry.requests}, samples {counted}"
+
+
+@then("each phase met its own thresholds")
+def phases_met(drill: Drill, capacity_settings: CapacitySettings) -> None:
+    """Before, during (relaxed bounds) and after the fault, each phase held the thresholds that apply to it."""
+    phases = _phases(drill)
+    assert [p.phase.name for p in phases] == ["before", "during", "after"], [p.describe() for p in phases]
+    for stats in phases:
+        assert stats.total.requests >= 20, f"too little load to judge: {stats.describe()}"
+    verdict = capacity_settings.thresholds.verdict(phases)
+    assert verdict.ok, "\n" + verdict.describe()
+
+
+@then(parsers.parse("users saw the {ms:d} ms only during the fault"))
+def latency_only_during(drill: Drill, ms: int) -> None:
+    """The fault shows in the median of its phase, and not in the p95 of the phases around it."""
+    by_name = {p.phase.name: p for p in _phases(drill)}
+    during = by_name["during"].total.quantile(0.5)
+    assert during is not None and during >= ms / 1000, f"median during the fault: {during}; the fault did not bite"
+    for name in ("before", "after"):
+        p95 = by_name[name].total.quantile(0.95)
+        assert p95 is not None and p95 < ms / 1000, f"p95 {name} the fault: {p95 * 1000 if p95 else 0:.0f} ms"
+
+
+@then("the scale-out trigger fired under the rising load")
+def scale_out_fired(drill: Drill, capacity_settings: CapacitySettings) -> None:
+    """At least one scale-out, triggered after the load rose."""
+    high, _, _ = _stages(drill, capacity_settings)
+    outs = _actions(drill, "out")
+    assert outs, "no scale-out happened"
+    assert outs[0].fired >= high, "the scale-out fired before the load rose"
+
+
+@then("capacity grew within the bounds")
+def grew_within_bounds(drill: Drill, capacity_settings: CapacitySettings) -> None:
+    """The unit count went up, never past max_units."""
+    policy = capacity_settings.scaling
+    assert policy is not None
+    outs = _actions(drill, "out")
+    assert outs and max(a.to_units for a in outs) > outs[0].from_units
+    assert all(policy.min_units <= a.to_units <= policy.max_units for a in outs + _actions(drill, "in"))
+
+
+@then("the thresholds were met again at the high load after scaling")
+def met_after_scaling(drill: Drill, capacity_settings: CapacitySettings) -> None:
+    """From the last scale-out (and a moment to drain the queue) to the end of the high load, thresholds held."""
+    high, high_end, _ = _stages(drill, capacity_settings)
+    outs = _actions(drill, "out")
+    last = max(a.done for a in outs if a.done < high_end)
+    phase = Phase("after scaling", last + SETTLE, high_end - 0.5)
+    history = "; ".join(f"{a.from_units}->{a.to_units} at +{a.fired - high:.1f} s: {a.reason}" for a in outs)
+    load = os.getloadavg()[0]
+    assert phase.seconds >= 3, (
+        f"the triggers kept firing until {phase.seconds:.1f} s before the load fell ({history}); "
+        f"host load average {load:.1f} on {os.cpu_count()} cores"
+    )
+    stats = _result(drill).stats(phase)
+    drill.facts["phases"] = [stats]
+    verdict = capacity_settings.thresholds.verdict([stats])
+    assert verdict.ok, f"{stats.describe()}\n{verdict.describe()}"
+
+
+@then("capacity was scaled in after the load dropped")
+def scaled_in(drill: Drill, capacity_settings: CapacitySettings) -> None:
+    """A scale-in happened once the load fell, and the service ended with fewer units than at the peak."""
+    _, high_end, _ = _stages(drill, capacity_settings)
+    ins = [a for a in _actions(drill, "in") if a.fired >= high_end]
+    assert ins, "no scale-in after the load dropped"
+    peak = max(a.to_units for a in _actions(drill, "out"))
+    assert ins[-1].to_units < peak and drill.facts["units_at_end"] == ins[-1].to_units
+
+
+@then("the measured capacity sustained its load within the thresholds")
+def capacity_sustained(drill: Drill) -> None:
+    """The knee step passed, and (unless the finder hit its limit) a step above it failed: the knee is bracketed."""
+    measured = drill.facts["capacity"]
+    assert isinstance(measured, CapacityResult)
+    knee = [s for s in measured.steps if s.offered_rps == measured.knee_offered_rps and s.ok]
+    assert knee and knee[-1].achieved_rps == measured.knee_rps, [s.offered_rps for s in measured.steps]
+    if not measured.limited:
+        above = [s for s in measured.steps if s.offered_rps > measured.knee_offered_rps]
+        assert above and not any(s.ok for s in above), "a higher load passed too: the knee is not the highest"
+
+
+@then("the plan's numbers are those measured")
+def plan_matches(drill: Drill, capacity_settings: CapacitySettings) -> None:
+    """Capacity, headroom, units and the resource estimate in the plan are the measured ones, also in its text."""
+    plan, text, measured = drill.facts["plan"], drill.facts["plan_text"], drill.facts["capacity"]
+    assert isinstance(plan, CapacityPlan) and isinstance(text, str) and isinstance(measured, CapacityResult)
+    headroom = capacity_settings.planning.headroom
+    assert plan.capacity_rps == measured.knee_rps and plan.units_now == measured.units
+    assert math.isclose(plan.usable_rps, measured.knee_rps * (1 - headroom))
+    per_unit = measured.knee_rps / measured.units
+    assert plan.units_needed == max(1, math.ceil(plan.peak_at_horizon_rps / (per_unit * (1 - headroom))))
+    assert plan.estimate == measured.estimate and plan.estimate is not None
+    for shown in (
+        f"{measured.knee_rps:.1f} requests/s with {measured.units} unit(s)",
+        f"{plan.usable_rps:.1f} requests/s",
+        f"{plan.estimate.rps_per_unit:.1f} requests/s",
+        plan.recommendation,
+    ):
+        assert shown in text, f"the plan does not state '{shown}'"
