@@ -26,6 +26,7 @@ from opsready.capacity.output import JSON_STEM, LocustEntry, SampleReader, read_
 from opsready.capacity.profiles import LoadProfile
 from opsready.capacity.results import Phase, PhaseStats, RequestSample, phase_stats
 from opsready.errors import EnvironmentProblem, TargetError
+from opsready.processes import free_port, session_members
 from opsready.timeline import Timeline
 
 GRACE = 15.0  # locust's start (imports, forking workers) and shutdown on top of the run time
@@ -113,31 +114,6 @@ def locust_command(profile: LoadProfile, host: str, locustfile: Path, workdir: P
     return command
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def session_members(sid: int) -> list[int]:
-    """Live processes whose session id is ``sid`` (read from /proc)."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid and fields[0] != "Z":  # fields after the name: state ppid pgrp session
-            members.append(int(entry))
-    return members
-
-
 class LoadRun:
     """One locust run; use as a context manager or call :meth:`start` and then :meth:`wait` or :meth:`stop`."""
 
@@ -178,7 +154,7 @@ class LoadRun:
         if self.profile.stages:
             stages = [[s.seconds, s.users, s.spawn_rate] for s in self.profile.stages]
             env["OPSREADY_LOAD_STAGES"] = json.dumps(stages)
-        command = locust_command(self.profile, self.host, self.locustfile, self.workdir, _free_port())
+        command = locust_command(self.profile, self.host, self.locustfile, self.workdir, free_port())
         (self.workdir / "command.txt").write_text(" ".join(command) + "\n")
         self._reader = SampleReader(self.workdir, time.monotonic() - time.time())
         with (self.workdir / "locust.log").open("wb") as log:

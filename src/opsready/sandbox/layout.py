@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from opsready.errors import EnvironmentProblem
+from opsready.processes import free_port
 
 DEFAULT_STATE_DIR = Path(".opsready")
 HOST = "127.0.0.1"
@@ -28,14 +29,6 @@ class Ports:
     def items(self) -> list[tuple[str, int]]:
         """(component, port) pairs."""
         return list(asdict(self).items())
-
-
-def free_port() -> int:
-    """A port that is free on loopback right now (bind to 0 and let the kernel choose)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def port_taken(port: int) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from opsready.errors import EnvironmentProblem, TargetError
+from opsready.processes import session_members
 from opsready.sandbox import database
 from opsready.sandbox.layout import HOST, Layout, Ports, check_ports_free, choose_ports
 from opsready.sandbox.supervisor import (
@@ -22,7 +23,6 @@ from opsready.sandbox.supervisor import (
     read_pid,
     recorded_session,
     render_conf,
-    session_members,
     sweep,
 )
 

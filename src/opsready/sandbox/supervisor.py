@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opsready.errors import EnvironmentProblem, TargetError
+from opsready.processes import pid_alive, session_members
 from opsready.sandbox.layout import Layout
 
 
@@ -100,33 +101,6 @@ def read_pid(layout: Layout) -> int | None:
     except (OSError, ValueError):
         return None
     return pid if pid_alive(pid) else None
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists (and is not a zombie)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] != "Z"
-
-
-def session_members(sid: int) -> list[int]:
-    """Pids of live processes in session ``sid`` (read from /proc)."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # fields: state ppid pgrp session ...
-        if int(fields[3]) == sid and fields[0] != "Z":
-            members.append(int(entry))
-    return members
 
 
 def start(layout: Layout) -> int:

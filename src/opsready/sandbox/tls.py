@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opsready.errors import EnvironmentProblem, TargetError
-from opsready.sandbox.layout import HOST, free_port, port_taken
+from opsready.processes import free_port
+from opsready.sandbox.layout import HOST, port_taken
 from opsready.sandbox.supervisor import Program, render_conf
 from opsready.target.maintenance import Certificate
 

@@ -16,8 +16,9 @@ import httpx
 import pytest
 
 from opsready.capacity.profiles import LoadProfile
-from opsready.capacity.runner import LoadRun, session_members
+from opsready.capacity.runner import LoadRun
 from opsready.errors import UsageError
+from opsready.processes import session_members
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.capacity import workers
 from opsready.sandbox.manager import Sandbox, SandboxOptions

@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from opsready.cli.main import cli
 from opsready.errors import UsageError
 from opsready.incident.mitigation import parse_mitigation
+from opsready.processes import pid_alive
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.faults.processes import group_members
 from opsready.sandbox.manager import Sandbox, SandboxOptions
 from opsready.sandbox.proxy.control import LatencyToxic, apply, read_status, status_path
-from opsready.sandbox.supervisor import pid_alive
 
 pytestmark = pytest.mark.sandbox
 ROOT = Path(__file__).resolve().parents[3]

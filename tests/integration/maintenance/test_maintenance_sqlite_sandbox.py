@@ -17,9 +17,9 @@ import pytest
 from opsready.config import Config, load_config
 from opsready.maintenance.procedures import MaintenanceRequest
 from opsready.maintenance.runner import MaintenanceRunner
+from opsready.processes import pid_alive
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.manager import Sandbox, SandboxOptions
-from opsready.sandbox.supervisor import pid_alive
 from opsready.timeline import Timeline
 
 pytestmark = pytest.mark.sandbox

@@ -13,9 +13,10 @@ import pytest
 
 from opsready.errors import EnvironmentProblem, UsageError
 from opsready.eventually import eventually
+from opsready.processes import pid_alive, session_members
 from opsready.sandbox import rollout
 from opsready.sandbox.manager import Sandbox, SandboxOptions
-from opsready.sandbox.supervisor import pid_alive, recorded_session, session_members
+from opsready.sandbox.supervisor import recorded_session
 
 pytestmark = pytest.mark.sandbox
 

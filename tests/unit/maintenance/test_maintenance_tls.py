@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from opsready.sandbox.layout import free_port
+from opsready.processes import free_port
 from opsready.sandbox.tls import fetch_certificate, issue_certificate
 
 

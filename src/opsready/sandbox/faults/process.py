@@ -13,10 +13,11 @@ import time
 
 from opsready.errors import TargetError
 from opsready.probes.observation import Observation
+from opsready.processes import pid_alive
 from opsready.sandbox import database
 from opsready.sandbox.faults.base import SandboxFault
 from opsready.sandbox.faults.processes import group_members, signal_group
-from opsready.sandbox.supervisor import pid_alive, recorded_session
+from opsready.sandbox.supervisor import recorded_session
 from opsready.target.faults import Facts
 
 
