@@ -50,6 +50,15 @@ FAULTS: dict[str, dict[str, object]] = {
     "memory-pressure": {"share": "0.5%"},
     "bad-release": {"release": "1.3.0-errors"},
 }
+
+
+def test_the_matrix_covers_every_fault_kind_the_sandbox_offers() -> None:
+    """ "Every fault type" is checked, not assumed: a new kind without an entry here fails this test."""
+    from opsready.sandbox.faults.catalog import kinds
+
+    assert set(FAULTS) == {kind.name for kind in kinds(postgresql=True)}
+
+
 SIGNALS = ("SIGINT", "SIGTERM", "SIGINT twice")
 PHASES = ("before inject", "during the fault", "during the revert")
 SEED = int(os.environ.get("OPSREADY_CHAOS_SEED", "20261127"))
