@@ -30,6 +30,13 @@ def cli() -> None:
       opsready rollback --reason ... roll back by hand
       opsready runbooks lint         check runbooks and their scenario links
       opsready gate                  the CI readiness gate (pytest -m gate + reports)
+      opsready experiment run FILE   a chaos experiment, every fault reverted whatever happens
+      opsready recover               revert faults a crashed run left behind
+      opsready diagnose              walk the troubleshooting tree against the target (read-only)
+      opsready incident classify     severity of what the target shows now, with the evidence
+      opsready capacity find         the highest throughput that still meets the thresholds
+      opsready maintenance window    the quietest allowed maintenance window
+      opsready gameday PLAN          play a game day (--auto: unattended)
       pytest -m rollback             rehearse the rollback drills
     """
 
