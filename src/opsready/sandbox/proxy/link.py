@@ -112,6 +112,7 @@ class Link:
         self._done = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._eofs = 0
+        self._to_server: _Pipe | None = None
 
     def update(self, toxics: tuple[Toxic, ...], rng: random.Random) -> None:
         """Apply a (new) set of toxics to this connection: on accept and on every reload."""
@@ -142,7 +143,8 @@ class Link:
                 if self.closed:
                     opened[1].transport.abort()
                     return
-                _Pipe(self, self.client[0], opened[1], upstream=True).start()
+                self._to_server = _Pipe(self, self.client[0], opened[1], upstream=True)
+                self._to_server.start()
                 _Pipe(self, opened[0], self.client[1], upstream=False).start()
             await self._done.wait()
         finally:
@@ -191,6 +193,19 @@ class Link:
         while await reader.read(CHUNK):
             pass
 
+    def server_finished(self) -> None:
+        """The server sent its last byte (FIN). Like a buffering edge, release it now: the rest of its answer is
+        the proxy's to deliver, so a server that lingers for its client's FIN (gunicorn's graceful close) is not held
+        for as long as a slow users' link takes to carry the answer. Not while client data is still on its way."""
+        pipe = self._to_server
+        if pipe is None or pipe.pending or pipe.finished or self.upstream is None or self.closed or self.blackholed:
+            return
+        pipe.finished = True  # from now on the client's bytes have nowhere to go: the server is done
+        writer = self.upstream[1]
+        if writer.can_write_eof() and not writer.is_closing():
+            writer.write_eof()
+        self.eof_forwarded()
+
     def eof_forwarded(self) -> None:
         """One direction ended cleanly; when both have, the link is closed."""
         self._eofs += 1
@@ -211,6 +226,7 @@ class _Pipe:
         self.last_due = 0.0
         self.next_free = 0.0
         self.writing = False
+        self.finished = False  # the end of this direction was forwarded early (see Link.server_finished)
 
     def start(self) -> None:
         """Start forwarding this direction under the link."""
@@ -221,6 +237,12 @@ class _Pipe:
         link = self.link
         while True:
             data = await self.src.read(CHUNK)
+            if self.finished:
+                if not data:
+                    return
+                continue  # the server already closed: like a closed socket, nothing more reaches it
+            if not data and not self.upstream:
+                link.server_finished()
             if link.blackholed:
                 if not data:
                     return  # a blackhole forwards nothing, not even the end of the stream

@@ -107,11 +107,14 @@ class ProxyProcess:
 
 @pytest.fixture
 def start_proxy(tmp_path: Path, echo_port: int) -> Iterator[Callable[..., ProxyProcess]]:
-    """Start proxies in front of the echo server (``start_proxy(seed=...)``); all are stopped and checked at the end."""
+    """Start proxies in front of the echo server, or ``upstream`` (``start_proxy(seed=...)``); all are stopped and checked at the end."""
     started: list[ProxyProcess] = []
 
-    def start(seed: int | None = None, port: int | None = None, ready: bool = True) -> ProxyProcess:
-        proxy = ProxyProcess(tmp_path / "proxies" / f"edge{len(started)}.json", echo_port, seed, port)
+    def start(
+        seed: int | None = None, port: int | None = None, ready: bool = True, upstream: int | None = None
+    ) -> ProxyProcess:
+        state_file = tmp_path / "proxies" / f"edge{len(started)}.json"
+        proxy = ProxyProcess(state_file, upstream or echo_port, seed, port)
         started.append(proxy)
         if ready:
             proxy.wait_ready()

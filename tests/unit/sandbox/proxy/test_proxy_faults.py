@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
@@ -251,3 +252,53 @@ def test_a_taken_port_at_start_is_exit_code_2(start_proxy: Callable[..., Proxy])
         assert proxy.proc.wait(timeout=5) == 2
         _, err = proxy.proc.communicate()
     assert "cannot listen on 127.0.0.1:" in err
+
+
+class _LingeringServer:
+    """Answers one line per connection, half-closes, then lingers for the client's FIN (like gunicorn's graceful
+    close) and records how long each connection held it after answering."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.held: list[float] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        with self.listener:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                conn.recv(1024)
+                conn.sendall(b"answer\n")
+                conn.shutdown(socket.SHUT_WR)
+                answered = time.perf_counter()
+                with contextlib.suppress(OSError):
+                    while conn.recv(1024):
+                        pass
+                self.held.append(time.perf_counter() - answered)
+
+
+def test_a_server_that_closes_is_released_at_once_while_latency_still_delays_its_answer(
+    start_proxy: Callable[..., Proxy],
+) -> None:
+    """The edge buffers like a load balancer: 1 s of latency towards users delays the answer by 1 s, but the server
+    gets its FIN right away instead of being held until the slow client closes."""
+    server = _LingeringServer()
+    proxy = start_proxy(upstream=server.port)
+    proxy.apply(LatencyToxic(1000))
+    with proxy.connect(timeout=5) as sock:
+        start = time.perf_counter()
+        sock.sendall(b"request\n")
+        received = b""
+        while chunk := sock.recv(1024):
+            received += chunk
+        elapsed = time.perf_counter() - start
+    server.thread.join(timeout=5)
+    assert received == b"answer\n"  # all of the answer, then the end of the stream
+    assert 1.0 <= elapsed < 1.5
+    assert server.held and server.held[0] < 0.3, f"server held {server.held} s after answering"
