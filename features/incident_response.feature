@@ -37,7 +37,7 @@ Feature: Incident response drills
     And the responder acknowledges the page
     And the runbook's automated mitigation runs
     And the monitor sees the target recover
-    Then the incident was classified "critical", as the runbook declares, because of "service-unready"
+    Then the incident was classified "critical", as the runbook declares, because of "service-hangs"
     And the times to detect, acknowledge, mitigate and recover were within the severity's targets
     And the acknowledgement was recorded as automatic
     And users saw "failed requests", which began after the fault and ended before the recovery

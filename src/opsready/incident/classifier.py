@@ -12,11 +12,14 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from opsready.errors import OpsreadyError
+from opsready.errors import OpsreadyError, UsageError
 from opsready.incident.classification import Classification, Criterion
 from opsready.probes.observation import Observation
 from opsready.probes.registry import ProbeCall
 from opsready.target.protocol import Target
+
+
+UNOBSERVABLE = "unobservable"  # the value of an observation the target's platform cannot make
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ def classify(classification: Classification, observations: Iterable[Observation]
 def _observe_one(call: ProbeCall, target: Target) -> Observation:
     try:
         return call.run(target)
+    except UsageError as exc:  # the platform cannot make this observation (no direct port): no evidence either way
+        return Observation(call.probe, True, UNOBSERVABLE, "", f"not observable on this target: {exc.message}")
     except OpsreadyError as exc:  # e.g. metrics that cannot be scraped while the service is down
         return Observation(call.probe, False, None, "", f"observation failed: {exc.message}")
     except Exception as exc:  # a probe bug must not stop the monitor; the failure is itself evidence

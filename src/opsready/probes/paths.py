@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
@@ -44,14 +45,43 @@ def timed_get(base_url: str, path: str, timeout: float) -> tuple[float, int | No
         return time.monotonic() - start, response.status_code, ""
 
 
+def timed_gets(base_url: str, path: str, timeout: float, count: int) -> list[tuple[float, int | None, str]]:
+    """``count`` of :func:`timed_get` at once: over a slow link they cost one delay, not ``count``, and the
+    fastest still shows the path's own cost when some of them wait for a busy worker."""
+    with ThreadPoolExecutor(max_workers=max(1, count), thread_name_prefix="opsready-get") as pool:
+        return list(pool.map(lambda _: timed_get(base_url, path, timeout), range(count)))
+
+
 def availability(target: Target, timeout: float = 1.5) -> Observation:
-    """Users get answers through the public URL: /readyz says ready and a page (/products) is served."""
-    for path in ("/readyz", "/products"):
-        seconds, status, failure = timed_get(target.base_url, path, timeout)
-        if status != 200:  # the first failure is the answer: a second request would only cost another timeout
+    """Users get answers through the public URL: /readyz says ready and a page (/products) is served.
+
+    Both requests go at once, so a slow or hung path costs one delay or one timeout, not two; a failing /readyz is
+    the answer before a failing page."""
+    paths = ("/readyz", "/products")
+    with ThreadPoolExecutor(max_workers=len(paths), thread_name_prefix="opsready-availability") as pool:
+        answers = list(pool.map(lambda path: timed_get(target.base_url, path, timeout), paths))
+    for path, (seconds, status, failure) in zip(paths, answers, strict=True):
+        if status != 200:
             what = failure or f"http-{status}"
             return Observation("availability", False, what, "", f"GET {path}: {what} after {seconds * 1000:.0f} ms")
     return Observation("availability", True, None, "", "GET /readyz and GET /products answered 200")
+
+
+def direct_liveness(target: Target, timeout: float = 1.0) -> Observation:
+    """The service's own port answers /healthz within ``timeout``, bypassing the network in front of it: a health
+    check of the instance, as a load balancer or kubelet makes it. A hung service fails it within the timeout,
+    however slow the users' network is."""
+    seconds, status, failure = timed_get(diagnostics_of(target).direct_url(), "/healthz", timeout)
+    if status != 200:
+        what = failure or f"http-{status}"
+        return Observation(
+            "direct_liveness",
+            False,
+            what,
+            "",
+            f"GET /healthz on the service's own port: {what} after {seconds * 1000:.0f} ms",
+        )
+    return Observation("direct_liveness", True, seconds * 1000, " ms", "GET /healthz on the service's own port: 200")
 
 
 def _stream_rate(url: str, window: float, timeout: float) -> tuple[float, bool]:
@@ -80,14 +110,14 @@ def users_link(
     """The network between users and the service passes traffic and adds at most ``max_added`` seconds."""
     direct = diagnostics_of(target).direct_url()
     direct_times = []
-    edge_times = []
     for _ in range(samples):
         seconds, status, failure = timed_get(direct, "/products", timeout)
         if status != 200:
             detail = f"the service itself fails (direct GET /products: {failure or status}): look behind the link"
             return Observation("users_link", False, "behind", "", detail)
         direct_times.append(seconds)
-        seconds, status, failure = timed_get(target.base_url, "/products", timeout)
+    edge_times = []
+    for seconds, status, failure in timed_gets(target.base_url, "/products", timeout, samples):
         if status is None:
             # the link failed where the service answered: unless the service fails now too (busy, queueing), the
             # link is to blame; asking directly again tells a broken link from an overloaded service
@@ -98,10 +128,10 @@ def users_link(
             detail = f"through the link: {failure} after {seconds * 1000:.0f} ms; directly: 200 OK, twice"
             return Observation("users_link", False, failure, "", detail)
         edge_times.append(seconds)
-    added = statistics.median(edge_times) - statistics.median(direct_times)
+    added = min(edge_times) - min(direct_times)  # the fastest of each: queueing behind other requests only adds
     try:
         # throughput after the first byte tells a bandwidth limit from a delay, even when the service is slowed down
-        # too (a sync worker stays busy until a slow client has its answer, so "added" alone can hide the link)
+        # too (then "added" alone can hide the link)
         rate, unfinished = _stream_rate(f"{target.base_url}/metrics", 0.5, timeout + 1.0)
     except httpx.HTTPError as exc:
         return Observation(

@@ -102,6 +102,13 @@ PROBES: dict[str, ProbeSpec] = {
             "the served TLS certificate verifies and is not about to expire",
             (Param("warn_days", "warn_days", INT, 30),),
         ),
+        ProbeSpec(
+            "direct_liveness",
+            paths.direct_liveness,
+            "the service's own port answers /healthz, bypassing the network in front of it",
+            (Param("timeout", "timeout", DURATION, 1.0),),
+            ("refused", "reset", "timeout", "error"),
+        ),
         # troubleshooting (runbooks/troubleshooting-tree.yaml): answers say how a check failed
         ProbeSpec(
             "availability",

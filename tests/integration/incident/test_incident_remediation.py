@@ -135,7 +135,7 @@ def test_classify_reads_the_live_target(sandbox: Sandbox, config: Path) -> None:
     healthy = runner.invoke(cli, ["incident", "classify", "--json", "--config", str(config)])
     assert healthy.exit_code == 0, healthy.stderr
     data = json.loads(healthy.stdout)
-    assert data["severity"] is None and len(data["observations"]) == 6
+    assert data["severity"] is None and len(data["observations"]) == 7
     sandbox.supervisor().stop("api")
     try:
         down = runner.invoke(cli, ["incident", "classify", "--config", str(config)])

@@ -11,7 +11,7 @@ from incident_helpers import obs
 
 from opsready.errors import ValidationError
 from opsready.incident.classification import Classification, load_classification
-from opsready.incident.classifier import classify
+from opsready.incident.classifier import UNOBSERVABLE, classify, observe
 from opsready.incident.monitor import worst
 from opsready.probes.observation import Observation
 
@@ -29,6 +29,7 @@ def healthy() -> list[Observation]:
         obs("latency", True, 20.0, " ms"),
         obs("backlog", True, 0.8, " s"),
         obs("disk", True, 23.0, "%"),
+        obs("direct_liveness", True, 3.0, " ms"),
     ]
 
 
@@ -56,6 +57,7 @@ def test_healthy_observations_are_no_incident(shipped: Classification) -> None:
     ("changed", "severity", "criterion"),
     [
         (obs("readiness", False, None), "critical", "service-unready"),
+        (obs("direct_liveness", False, "timeout"), "critical", "service-hangs"),
         (obs("error_rate", True, 12.0, "%"), "high", "order-errors"),
         (obs("error_rate", True, 2.0, "%"), "low", "error-trickle"),
         (obs("error_rate", True, 5.0, "%"), "low", "error-trickle"),  # 5% is up_to, inclusive
@@ -190,3 +192,20 @@ def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="invalid YAML") as caught:
         load_classification(path)
     assert caught.value.loc is not None and caught.value.loc.line == 3
+
+
+class _NoDirectPath:
+    """A target whose platform offers no troubleshooting diagnostics (no direct port), like Kubernetes here."""
+
+    platform = "elsewhere"
+    base_url = "http://127.0.0.1:9"
+
+
+def test_a_probe_the_platform_cannot_make_is_unobservable_and_matches_nothing(shipped: Classification) -> None:
+    """direct_liveness needs the service's own port: without one the observation says so and decides nothing."""
+    call = next(c for c in shipped.probes if c.probe == "direct_liveness")
+    (observation,) = observe(_NoDirectPath(), (call,))  # type: ignore[arg-type]
+    assert observation.ok and observation.value == UNOBSERVABLE
+    assert "not observable on this target" in observation.detail
+    round_ = [o for o in healthy() if o.probe != "direct_liveness"] + [observation]
+    assert classify(shipped, round_).severity is None
