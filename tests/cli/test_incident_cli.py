@@ -41,7 +41,7 @@ def test_the_shipped_inputs_check_clean(suite: Path) -> None:
     """Classification, escalation, templates and the six mitigations: ok, exit 0."""
     result = run(suite, "incident", "check")
     assert result.exit_code == 0, result.output + result.stderr
-    assert "9 criteria over 4 severities" in result.stdout
+    assert "10 criteria over 4 severities" in result.stdout
     assert result.stdout.count("mitigation ok") == 6
 
 

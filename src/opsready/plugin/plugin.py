@@ -89,6 +89,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="what this run is, as recorded in the reports and the run history (default: drill)",
     )
     group.addoption(
+        "--incident-webhook",
+        dest="opsready_incident_webhook",
+        metavar="URL",
+        default=None,
+        help="post incident drills' notices to this Slack-compatible webhook "
+        "(default: $OPSREADY_INCIDENT_WEBHOOK; unset: never posted)",
+    )
+    group.addoption(
         "--opsready-min-score",
         dest="opsready_min_score",
         metavar="N",

@@ -53,6 +53,11 @@ def incident_faults(
         session.close()
 
 
+def webhook_url(pytestconfig: pytest.Config) -> str | None:
+    """Where notices are posted: ``--incident-webhook``, else $OPSREADY_INCIDENT_WEBHOOK, else nowhere."""
+    return pytestconfig.getoption("opsready_incident_webhook") or os.environ.get(WEBHOOK_ENV) or None
+
+
 def _incident(drill: Drill) -> IncidentDrill:
     found = drill.facts.get("incident")
     assert isinstance(found, IncidentDrill), "no incident drill was prepared in this scenario"
@@ -116,6 +121,7 @@ def drill_prepared(  # noqa: PLR0917  # pytest resolves fixtures from positional
     target: Target,
     timeline: Timeline,
     incident_inputs: Checked,
+    pytestconfig: pytest.Config,
     runbook_id: str,
     experiment: str = "",
 ) -> None:
@@ -133,7 +139,7 @@ def drill_prepared(  # noqa: PLR0917  # pytest resolves fixtures from positional
         target,
         timeline,
         responder=AutomaticResponder(),
-        communicator=Communicator(files.templates, files.comms, os.environ.get(WEBHOOK_ENV) or None),
+        communicator=Communicator(files.templates, files.comms, webhook_url(pytestconfig)),
         traffic=drill.traffic,
         slow_after=incident_inputs.classification.slow_after(),
     )
