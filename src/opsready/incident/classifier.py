@@ -18,7 +18,6 @@ from opsready.probes.observation import Observation
 from opsready.probes.registry import ProbeCall
 from opsready.target.protocol import Target
 
-
 UNOBSERVABLE = "unobservable"  # the value of an observation the target's platform cannot make
 
 

@@ -107,7 +107,8 @@ class ProxyProcess:
 
 @pytest.fixture
 def start_proxy(tmp_path: Path, echo_port: int) -> Iterator[Callable[..., ProxyProcess]]:
-    """Start proxies in front of the echo server, or ``upstream`` (``start_proxy(seed=...)``); all are stopped and checked at the end."""
+    """Start proxies in front of the echo server or ``upstream`` (``start_proxy(seed=...)``); all are stopped and
+    checked at the end."""
     started: list[ProxyProcess] = []
 
     def start(
