@@ -194,11 +194,15 @@ class Link:
             pass
 
     def server_finished(self) -> None:
-        """The server sent its last byte (FIN). Like a buffering edge, release it now: the rest of its answer is
-        the proxy's to deliver, so a server that lingers for its client's FIN (gunicorn's graceful close) is not held
-        for as long as a slow users' link takes to carry the answer. Not while client data is still on its way."""
+        """The server sent its last byte (FIN) while a latency or bandwidth toxic holds data on its way to the
+        client: release the server now, like a buffering edge, and deliver the rest of its answer from here. A slow
+        users' link then costs users time but not the server's capacity (gunicorn's graceful close would keep a sync
+        worker until the client's FIN came back through the slow link). Unshaped links stay plain TCP: the close is
+        passed on and the client's own close ends the server's side. Not while client data is still on its way."""
         pipe = self._to_server
         if pipe is None or pipe.pending or pipe.finished or self.upstream is None or self.closed or self.blackholed:
+            return
+        if not self.effects.shaped(upstream=False):
             return
         pipe.finished = True  # from now on the client's bytes have nowhere to go: the server is done
         writer = self.upstream[1]

@@ -302,3 +302,20 @@ def test_a_server_that_closes_is_released_at_once_while_latency_still_delays_its
     assert received == b"answer\n"  # all of the answer, then the end of the stream
     assert 1.0 <= elapsed < 1.5
     assert server.held and server.held[0] < 0.3, f"server held {server.held} s after answering"
+
+
+def test_an_unshaped_link_stays_plain_tcp_the_client_close_ends_the_server_side(
+    start_proxy: Callable[..., Proxy],
+) -> None:
+    """Without toxics the proxy passes the server's close on and waits for the client's own close, as TCP does."""
+    server = _LingeringServer()
+    proxy = start_proxy(upstream=server.port)
+    with proxy.connect(timeout=5) as sock:
+        sock.sendall(b"request\n")
+        received = b""
+        while chunk := sock.recv(1024):
+            received += chunk
+        time.sleep(0.4)  # the client takes its time to close
+    server.thread.join(timeout=5)
+    assert received == b"answer\n"
+    assert server.held and server.held[0] >= 0.35, f"server released after {server.held} s, before the client closed"
