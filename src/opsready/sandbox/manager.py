@@ -203,9 +203,8 @@ class Sandbox:
             sup = Supervisor(layout)
             names = [p.name for p in programs]
             if engine == "postgresql":
-                for name in ("postgres", "db_proxy"):
-                    progress(f"starting {name}")
-                    sup.start(name)
+                progress("starting postgres, db_proxy")
+                sup.start_many(["postgres", "db_proxy"])
                 database.wait_postgres(ports)
             if not layout.current.exists():
                 progress(f"installing initial release {self.options.initial_release}")
@@ -214,10 +213,9 @@ class Sandbox:
                 from opsready.sandbox.rollout import migrate_current
 
                 migrate_current(self)
-            for name in names:
-                if name not in ("postgres", "db_proxy"):
-                    progress(f"starting {name}")
-                    sup.start(name)
+            rest = [name for name in names if name not in ("postgres", "db_proxy")]
+            progress(f"starting {', '.join(rest)}")
+            sup.start_many(rest)  # the release is installed and migrated: they need nothing from each other
             progress("waiting for the service to be ready")
             self.wait_ready(30.0)
             return self.status()
