@@ -30,6 +30,7 @@ Feature: Troubleshooting decision tree
     Examples:
       | kind          | params      | diagnosis  |
       | process-pause | service=api | api-frozen |
+      | process-stop  | service=api | api-down   |
 
   @runbook:troubleshooting-worker
   Scenario Outline: A worker fault (feature not working), <kind> <params>, is diagnosed as <diagnosis> and fixed by its runbook's remedy
@@ -44,6 +45,7 @@ Feature: Troubleshooting decision tree
     Examples:
       | kind          | params         | diagnosis     |
       | process-stop  | service=worker | worker-down   |
+      | process-pause | service=worker | worker-frozen |
 
   @runbook:troubleshooting-database
   Scenario Outline: A database fault, <kind> <params>, is diagnosed as <diagnosis> and fixed by its runbook's remedy
@@ -75,6 +77,11 @@ Feature: Troubleshooting decision tree
       | network-timeout   | proxy=edge             | edge-blackhole        |
       | network-down      | proxy=db               | database-link-refused |
       | network-bandwidth | proxy=edge rate_kbps=1 | edge-bandwidth        |
+      | process-stop      | service=edge           | edge-down             |
+      | network-down      | proxy=edge             | edge-not-listening    |
+      | network-reset     | proxy=edge             | edge-resets           |
+      | network-timeout   | proxy=db               | database-link-blackhole |
+      | process-pause     | service=db_proxy       | db-proxy-frozen       |
 
   @runbook:troubleshooting-performance
   Scenario Outline: Added latency, <kind> <params>, is diagnosed as <diagnosis> and fixed by its runbook's remedy
@@ -89,6 +96,8 @@ Feature: Troubleshooting decision tree
     Examples:
       | kind            | params                 | diagnosis             |
       | network-latency | proxy=db latency=400ms | database-link-latency |
+      | network-latency | proxy=edge latency=500ms | edge-latency        |
+      | network-bandwidth | proxy=db rate_kbps=1   | database-link-bandwidth |
 
   @runbook:rollback
   Scenario Outline: A flawed release, <kind> <params>, is diagnosed as <diagnosis> and fixed by its runbook's remedy
@@ -103,6 +112,7 @@ Feature: Troubleshooting decision tree
     Examples:
       | kind        | params             | diagnosis    |
       | bad-release | release=1.3.0-slow | release-slow |
+      | bad-release | release=1.3.0-unready | release-unready |
 
   @runbook:troubleshooting-database
   Scenario: A lock held in an open transaction is diagnosed once users see failures, and ended
