@@ -33,10 +33,16 @@ system-tools:
 	fi
 
 # The tests drive a sandbox of their own (free ports, separate state) so they never touch one you have up.
+# Two passes: the tests that need no running target (unit, CLI, plugin: CPU-bound) on both cores, then everything
+# else (integration tests and the scenarios: they wait on real processes) one at a time, as a drill would run.
+PURE_TESTS := tests/unit tests/cli tests/plugin
 test: venv system-tools
-	OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto $(BIN)/python -m pytest -p no:cacheprovider; \
-	rc=$$?; OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test $(BIN)/opsready sandbox down >/dev/null 2>&1; \
-	if [ $$rc -eq 5 ]; then echo "make test: no test ran" >&2; exit 1; fi; exit $$rc
+	@export OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto; \
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 $(PURE_TESTS); pure=$$?; \
+	$(BIN)/python -m pytest -p no:cacheprovider $(addprefix --ignore=,$(PURE_TESTS)); target=$$?; \
+	$(BIN)/opsready sandbox down >/dev/null 2>&1; \
+	if [ $$pure -eq 5 ] || [ $$target -eq 5 ]; then echo "make test: no test ran" >&2; exit 1; fi; \
+	if [ $$pure -ne 0 ]; then exit $$pure; fi; exit $$target
 
 lint: venv
 	$(BIN)/ruff check src tests steps benchmarks conftest.py loadtests
