@@ -11,7 +11,8 @@ from pathlib import Path
 
 from opsready.errors import ConfigError, Loc, ValidationError
 from opsready.maintenance_policy import MaintenancePolicy, parse_policy
-from opsready.yamlsrc import MapReader, YamlMap, did_you_mean, load_yaml
+from opsready.spelling import did_you_mean
+from opsready.yamlsrc import MapReader, YamlMap, load_yaml
 
 CONFIG_NAME = "opsready.yaml"
 PLATFORMS = ("sandbox", "kubernetes")

@@ -62,7 +62,7 @@ def parse_duration(value: object, loc: Loc | None = None) -> float:
             break
         unit = match.group(2).lower()
         if unit not in _UNITS:
-            from opsready.yamlsrc import did_you_mean
+            from opsready.spelling import did_you_mean
 
             hint = did_you_mean(unit, tuple(_UNITS)) or " (use ms, s, m, h, d or w, or words like 'minutes')"
             raise ValidationError(f"bad duration '{text}': unknown unit '{match.group(2)}'{hint}", where)

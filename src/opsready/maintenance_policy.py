@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opsready.errors import Loc, ValidationError
-from opsready.yamlsrc import MapReader, did_you_mean
+from opsready.spelling import did_you_mean
+from opsready.yamlsrc import MapReader
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY = 86400.0

@@ -7,7 +7,6 @@ duration is reported at the line where it was written.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +15,7 @@ import yaml
 
 from opsready.durations import parse_duration
 from opsready.errors import Loc, UserError, ValidationError
+from opsready.spelling import did_you_mean
 
 T = TypeVar("T")
 _MISSING: Any = object()
@@ -128,12 +128,6 @@ def _type_name(value: object) -> str:
     if value is None:
         return "nothing"
     return f"{type(value).__name__} {value!r}"
-
-
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """A ' (did you mean X?)' suffix when ``word`` is close to one of ``choices``, else ''."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class MapReader:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from opsready.durations import format_duration, parse_duration
 from opsready.errors import Loc, ValidationError
-from opsready.yamlsrc import did_you_mean, parse_percent
+from opsready.spelling import did_you_mean
+from opsready.yamlsrc import parse_percent
 
 LATENCY, RATIO, RATE, COUNT = "latency", "ratio", "rate", "count"
 METRICS: dict[str, str] = {

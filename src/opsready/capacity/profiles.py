@@ -25,7 +25,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from opsready.errors import Loc, UsageError, ValidationError
-from opsready.yamlsrc import MapReader, did_you_mean, load_yaml
+from opsready.spelling import did_you_mean
+from opsready.yamlsrc import MapReader, load_yaml
 
 MAX_USERS = 10_000
 MAX_DURATION = 24 * 3600.0

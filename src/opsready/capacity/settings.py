@@ -15,7 +15,8 @@ from opsready.capacity.profiles import LoadProfile, load_profiles, pick
 from opsready.capacity.scaling import ScalingPolicy, parse_scaling
 from opsready.capacity.thresholds import Thresholds, parse_thresholds
 from opsready.errors import Loc, ValidationError
-from opsready.yamlsrc import MapReader, did_you_mean, load_yaml
+from opsready.spelling import did_you_mean
+from opsready.yamlsrc import MapReader, load_yaml
 
 DEFAULT_PATH = Path("loadtests/capacity.yaml")
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from opsready.errors import Loc, ValidationError
 from opsready.probes.registry import PROBES, ProbeCall, parse_probe_call
+from opsready.spelling import did_you_mean
 from opsready.target.faults import FaultKind, FaultSpec, parse_fault_spec
-from opsready.yamlsrc import MapReader, did_you_mean
+from opsready.yamlsrc import MapReader
 
 ACTIONS_MODULE = "opsready.chaos.actions"
 PROBES_MODULE = "opsready.chaos.probes"

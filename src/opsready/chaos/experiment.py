@@ -17,8 +17,9 @@ from typing import Any
 from opsready.chaos.activities import ACTIONS_MODULE, CONTROL_MODULE, PROBES_MODULE, check_arguments
 from opsready.errors import Loc, ValidationError
 from opsready.probes.registry import ProbeCall
+from opsready.spelling import did_you_mean
 from opsready.target.faults import FaultKind, FaultSpec
-from opsready.yamlsrc import MapReader, did_you_mean, load_yaml
+from opsready.yamlsrc import MapReader, load_yaml
 
 TOP_LEVEL = (
     "version",

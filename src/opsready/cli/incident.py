@@ -304,7 +304,7 @@ def mitigate(runbook_id: str, allow_destructive: bool, config_path: Path | None,
     """Run the automated mitigation of incident runbook RUNBOOK (its '## Automated mitigation' block)."""
     from opsready.incident.mitigation import load_mitigation, run_mitigation
     from opsready.runbooks.parse import read_runbook
-    from opsready.yamlsrc import did_you_mean
+    from opsready.spelling import did_you_mean
 
     config = load(config_path)
     files = _files(config)

@@ -11,7 +11,8 @@ from datetime import date
 from pathlib import Path
 
 from opsready.errors import Loc, ValidationError
-from opsready.yamlsrc import MapReader, did_you_mean, load_yaml
+from opsready.spelling import did_you_mean
+from opsready.yamlsrc import MapReader, load_yaml
 
 ROLES = ("incident_commander", "scribe", "responders", "observers")
 

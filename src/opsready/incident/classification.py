@@ -18,7 +18,8 @@ from opsready.errors import Loc, ValidationError
 from opsready.incident.measures import HIGHER, MEASURES, Interval, Measure
 from opsready.probes.observation import Observation
 from opsready.probes.registry import ProbeCall, parse_probe_call
-from opsready.yamlsrc import MapReader, did_you_mean, load_yaml
+from opsready.spelling import did_you_mean
+from opsready.yamlsrc import MapReader, load_yaml
 
 SEVERITIES = ("critical", "high", "medium", "low")  # most severe first
 IMMEDIATE = "immediate"

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from opsready.errors import Loc, ValidationError
-from opsready.yamlsrc import MapReader, did_you_mean, load_yaml
+from opsready.spelling import did_you_mean
+from opsready.yamlsrc import MapReader, load_yaml
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CHANNELS = ("page", "phone", "sms", "email", "slack")

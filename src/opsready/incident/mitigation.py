@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsready.errors import Loc, UsageError, ValidationError
+from opsready.spelling import did_you_mean
 from opsready.target.protocol import Target
 from opsready.target.remediation import remediation_of
-from opsready.yamlsrc import did_you_mean, parse_yaml
+from opsready.yamlsrc import parse_yaml
 
 SECTION = "automated mitigation"
 ACTIONS = ("restart", "reset-link", "rollback")

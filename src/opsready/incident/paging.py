@@ -17,7 +17,7 @@ from opsready.errors import Loc, ValidationError
 from opsready.incident.classification import Classification
 from opsready.incident.escalation import Escalation, Policy, Step
 from opsready.incident.oncall import gaps, on_call
-from opsready.yamlsrc import did_you_mean
+from opsready.spelling import did_you_mean
 
 
 @dataclass(frozen=True)

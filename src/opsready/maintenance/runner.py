@@ -23,10 +23,10 @@ from opsready.maintenance.checks import CheckRun, run_checks
 from opsready.maintenance.patch import check_patch
 from opsready.maintenance.procedures import PROCEDURES, Context, MaintenanceRequest, Procedure, Work
 from opsready.maintenance.record import Authorisation, MaintenanceRecord, write_record
+from opsready.spelling import did_you_mean
 from opsready.target.maintenance import maintenance_of
 from opsready.target.protocol import Target
 from opsready.timeline import Timeline
-from opsready.yamlsrc import did_you_mean
 
 Progress = Callable[[str], None]
 Clock = Callable[[], dt.datetime]

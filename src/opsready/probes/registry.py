@@ -9,8 +9,9 @@ from typing import Any
 from opsready.errors import Loc, ValidationError
 from opsready.probes import breakdown, capacity, components, contention, host, http, metrics, paths, platform, upkeep
 from opsready.probes.observation import Observation
+from opsready.spelling import did_you_mean
 from opsready.target.protocol import Target
-from opsready.yamlsrc import MapReader, did_you_mean
+from opsready.yamlsrc import MapReader
 
 # parameter kinds: how a YAML value is read
 DURATION, PERCENT, INT, TEXT, NUMBER = "duration", "percent", "int", "text", "number"

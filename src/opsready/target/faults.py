@@ -20,7 +20,8 @@ from typing import Any, Protocol, runtime_checkable
 from opsready.durations import parse_duration
 from opsready.errors import Loc, UsageError, ValidationError
 from opsready.probes.observation import Observation
-from opsready.yamlsrc import MapReader, did_you_mean
+from opsready.spelling import did_you_mean
+from opsready.yamlsrc import MapReader
 
 # parameter kinds: how a YAML value is read
 TEXT, INT, NUMBER, DURATION, PERCENT, CHOICE = "text", "int", "number", "duration", "percent", "choice"

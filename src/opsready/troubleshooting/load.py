@@ -16,6 +16,7 @@ from typing import Any
 from opsready.durations import parse_duration
 from opsready.errors import Loc, ValidationError
 from opsready.probes.registry import PROBES, parse_probe_call
+from opsready.spelling import did_you_mean
 from opsready.troubleshooting.model import (
     ACTIONS,
     CATEGORIES,
@@ -29,7 +30,7 @@ from opsready.troubleshooting.model import (
     RunbookLink,
     Tree,
 )
-from opsready.yamlsrc import MapReader, did_you_mean, load_yaml
+from opsready.yamlsrc import MapReader, load_yaml
 
 DEFAULT_TIMEOUT = 5.0
 MAX_TIMEOUT = 60.0

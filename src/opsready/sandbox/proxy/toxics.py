@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal, TypeVar
 
 from opsready.errors import Loc, ValidationError
-from opsready.yamlsrc import MapReader, did_you_mean
+from opsready.spelling import did_you_mean
+from opsready.yamlsrc import MapReader
 
 Direction = Literal["upstream", "downstream", "both"]
 DIRECTIONS: tuple[Direction, ...] = ("upstream", "downstream", "both")
