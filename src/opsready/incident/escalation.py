@@ -1,9 +1,11 @@
 """The escalation file: contacts, on-call rotations with their shifts, unavailability, and escalation steps per
 severity, validated field by field at their line (``runbooks/escalation.yaml``).
 
-All times are UTC. A rotation either covers every hour with ``members`` taking turns, or lists ``shifts`` (days of
-the week and a time range, each with its own members taking turns); members hand over every ``every`` counted from
-``handoff``. Who is on call and where the gaps are is :mod:`.oncall`; who is paged when is :mod:`.paging`.
+Times of day, handoffs and days off are read in the file's ``timezone`` (an IANA name, UTC when omitted), so a shift
+"08:00"-"20:00" in Europe/Berlin stays 08:00-20:00 on the team's clocks across daylight saving time. A rotation
+either covers every hour with ``members`` taking turns, or lists ``shifts`` (days of the week and a time range, each
+with its own members taking turns); members hand over every ``every`` counted from ``handoff``. Who is on call and
+where the gaps are is :mod:`.oncall`; who is paged when is :mod:`.paging`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from opsready.errors import Loc, ValidationError
 from opsready.spelling import did_you_mean
@@ -64,10 +67,11 @@ class Rotation:
 
     id: str
     description: str
-    handoff: datetime  # UTC
+    handoff: datetime  # aware, in the file's time zone: later handoffs fall at the same time on the team's clocks
     every: float  # seconds
     shifts: tuple[Shift, ...]
     loc: Loc
+    zone: tzinfo = UTC  # the file's time zone: shifts' times of day and days off are read on its clocks
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,7 @@ class Escalation:
     absences: tuple[Absence, ...]
     policies: tuple[Policy, ...]
     policies_loc: Loc
+    timezone: str = "UTC"
 
     def contact(self, cid: str) -> Contact | None:
         """A contact by id."""
@@ -150,27 +155,38 @@ def parse_time(value: object, loc: Loc) -> int:
         raise ValidationError(f'write times in quotes, like "20:00": YAML read this one as the number {value}', loc)
     match = _TIME.match(str(value).strip()) if isinstance(value, str) else None
     if match is None:
-        raise ValidationError(f'expected a time like "08:00" (UTC), got {value!r}', loc)
+        raise ValidationError(f'expected a time like "08:00", got {value!r}', loc)
     minutes = int(match.group(1)) * 60 + int(match.group(2))
     if minutes > 1440:
         raise ValidationError(f"a time of day ends at 24:00, got {value!r}", loc)
     return minutes
 
 
-def parse_instant(value: object, loc: Loc) -> datetime:
-    """A date, a datetime or 'YYYY-MM-DD HH:MM' as an aware UTC datetime."""
+def parse_instant(value: object, loc: Loc, zone: tzinfo = UTC) -> datetime:
+    """A date, a datetime or 'YYYY-MM-DD HH:MM' as an aware datetime; without an offset it is read in ``zone``."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
     if isinstance(value, date):
-        return datetime.combine(value, time(0), tzinfo=UTC)
+        return datetime.combine(value, time(0), tzinfo=zone)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
             pass
         else:
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    raise ValidationError(f'expected a UTC time like "2026-11-30 09:00", got {value!r}', loc)
+            return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed.astimezone(zone)
+    raise ValidationError(f'expected a time like "2026-11-30 09:00", got {value!r}', loc)
+
+
+def parse_zone(name: str, loc: Loc) -> tzinfo:
+    """An IANA time zone name ('Europe/Berlin', 'UTC') as a tzinfo; an unknown one is a :class:`ValidationError`."""
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        hint = did_you_mean(name, tuple(sorted(available_timezones())))
+        raise ValidationError(f"unknown time zone {name!r}{hint}: use an IANA name like 'Europe/Berlin'", loc) from None
 
 
 def _days(r: MapReader) -> tuple[int, ...]:
@@ -204,10 +220,10 @@ def _shift(rid: str, index: int, item: object, loc: Loc) -> Shift:
     return Shift(name, days, start, end, members, r.loc, r.loc_of("members"))
 
 
-def _rotation(rid: str, r: MapReader, loc: Loc) -> Rotation:
+def _rotation(rid: str, r: MapReader, loc: Loc, zone: tzinfo) -> Rotation:
     _id(rid, loc, "rotation")
     description = r.string("description", "").strip()
-    handoff = parse_instant(r.raw("handoff"), r.loc_of("handoff"))
+    handoff = parse_instant(r.raw("handoff"), r.loc_of("handoff"), zone)
     every = r.duration("every")
     if every < 3600:
         raise ValidationError(f"'every' must be at least an hour, got {every:g} s", r.loc_of("every"))
@@ -227,7 +243,7 @@ def _rotation(rid: str, r: MapReader, loc: Loc) -> Rotation:
         if not shifts:
             raise ValidationError(f"rotation '{rid}' lists no shifts", r.loc_of("shifts"))
     r.done()
-    return Rotation(rid, description, handoff, every, shifts, loc)
+    return Rotation(rid, description, handoff, every, shifts, loc, zone)
 
 
 def _absence(item: object, loc: Loc) -> Absence:
@@ -271,6 +287,8 @@ def parse_escalation(data: object, path: Path) -> Escalation:
     version = r.integer("version", 1)
     if version != 1:
         raise ValidationError(f"unsupported version {version} (this opsready reads version 1)", r.loc_of("version"))
+    timezone = r.string("timezone", "UTC").strip()
+    zone = parse_zone(timezone, r.loc_of("timezone"))
     section = r.map("contacts")
     contacts = tuple(
         _contact(_id(cid, section.loc_of(cid), "contact"), section.map(cid, f"contact '{cid}'"), section.loc_of(cid))
@@ -278,13 +296,13 @@ def parse_escalation(data: object, path: Path) -> Escalation:
     )
     section = r.map("rotations")
     rotations = tuple(
-        _rotation(rid, section.map(rid, f"rotation '{rid}'"), section.loc_of(rid)) for rid in section.names()
+        _rotation(rid, section.map(rid, f"rotation '{rid}'"), section.loc_of(rid), zone) for rid in section.names()
     )
     absences = tuple(_absence(item, loc) for item, loc in r.items("unavailable", []))
     section = r.map("escalation")
     policies = tuple(_policy(name, section.raw(name), section.loc_of(name)) for name in section.names())
     r.done()
-    return Escalation(path, contacts, rotations, absences, policies, r.loc_of("escalation"))
+    return Escalation(path, contacts, rotations, absences, policies, r.loc_of("escalation"), timezone)
 
 
 def load_escalation(path: Path) -> Escalation:

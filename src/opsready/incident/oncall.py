@@ -1,9 +1,10 @@
 """Who is on call in a rotation at a given moment, and where a rotation leaves nobody on call.
 
-Members of a shift take turns: the turn at time ``t`` is ``floor((t - handoff) / every)``, and an unavailable member
-is replaced by the next one of the same shift. A gap is a stretch of time no shift covers, or where every member of
-the covering shift is unavailable. Gaps are found exactly, by checking every stretch between two boundaries (shift
-starts and ends, handoffs, first and last days of absences).
+Members of a shift take turns: the turn at time ``t`` is ``floor((t - handoff) / every)`` counted on the rotation's
+clocks (its time zone, so a 09:00 handoff stays at 09:00 across daylight saving time), and an unavailable member is
+replaced by the next one of the same shift. Shifts and days off are days and times on those clocks too. A gap is a
+stretch of time no shift covers, or where every member of the covering shift is unavailable. Gaps are found exactly,
+by checking every stretch between two boundaries (shift starts and ends, handoffs, first and last days of absences).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from opsready.incident.escalation import Absence, Escalation, Rotation, Shift
 
@@ -36,25 +37,31 @@ class Gap:
     reason: str
 
     def describe(self) -> str:
-        """'rotation primary has nobody on call from Sat 2026-12-26 00:00 to Mon 2026-12-28 00:00 UTC (...)'."""
-        fmt = "%a %Y-%m-%d %H:%M"
+        """'rotation primary has nobody on call from Sat 2026-12-26 00:00 to Mon 2026-12-28 00:00 UTC (...)', on
+        the rotation's clocks."""
+        fmt = "%a %Y-%m-%d %H:%M %Z"
         return (
             f"rotation '{self.rotation}' has nobody on call from {self.start.strftime(fmt)} to "
-            f"{self.end.strftime(fmt)} UTC ({self.reason})"
+            f"{self.end.strftime(fmt)} ({self.reason})"
         )
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
 
 
-def _occurrences(shift: Shift, first: date, last: date) -> list[tuple[datetime, datetime]]:
-    """Every occurrence of ``shift`` starting on a day from ``first`` to ``last``."""
+def _local(at: datetime, zone: tzinfo) -> datetime:
+    return at.astimezone(zone)
+
+
+def _occurrences(shift: Shift, first: date, last: date, zone: tzinfo) -> list[tuple[datetime, datetime]]:
+    """Every occurrence of ``shift`` starting on a day from ``first`` to ``last``, as wall-clock times in ``zone``
+    (aware datetimes compare by the instant they name, so they compare right with times in any zone)."""
     found = []
     day = first
     while day <= last:
         if day.weekday() in shift.days:
-            begin = _midnight(day) + timedelta(minutes=shift.start)
+            begin = _midnight(day, zone) + timedelta(minutes=shift.start)
             found.append((begin, begin + timedelta(minutes=shift.minutes)))
         day += timedelta(days=1)
     return found
@@ -62,8 +69,9 @@ def _occurrences(shift: Shift, first: date, last: date) -> list[tuple[datetime, 
 
 def covering_shift(rotation: Rotation, at: datetime) -> Shift | None:
     """The first shift of the rotation covering ``at``, or None."""
+    today = _local(at, rotation.zone).date()
     for shift in rotation.shifts:
-        for begin, end in _occurrences(shift, at.date() - timedelta(days=1), at.date()):
+        for begin, end in _occurrences(shift, today - timedelta(days=1), today, rotation.zone):
             if begin <= at < end:
                 return shift
     return None
@@ -74,20 +82,24 @@ def _absent(absences: tuple[Absence, ...], contact: str, day: date) -> Absence |
 
 
 def turn(rotation: Rotation, at: datetime) -> int:
-    """The rotation's turn number at ``at`` (negative before the first handoff)."""
-    return math.floor((at - rotation.handoff).total_seconds() / rotation.every)
+    """The rotation's turn number at ``at`` (negative before the first handoff), counted on the rotation's clocks."""
+    elapsed = _local(at, rotation.zone).replace(tzinfo=None) - _local(rotation.handoff, rotation.zone).replace(
+        tzinfo=None
+    )
+    return math.floor(elapsed.total_seconds() / rotation.every)
 
 
 def on_call(escalation: Escalation, rotation: Rotation, at: datetime) -> OnCall | None:
-    """Who covers ``rotation`` at ``at`` (UTC), or None when nobody does."""
+    """Who covers ``rotation`` at ``at`` (any time zone), or None when nobody does."""
     shift = covering_shift(rotation, at)
+    today = _local(at, rotation.zone).date()
     if shift is None:
         return None
     members = shift.members
     scheduled = turn(rotation, at) % len(members)
     for offset in range(len(members)):
         contact = members[(scheduled + offset) % len(members)]
-        if _absent(escalation.absences, contact, at.date()) is None:
+        if _absent(escalation.absences, contact, today) is None:
             replaces = members[scheduled] if offset else ""
             return OnCall(rotation.id, shift.name, contact, replaces)
     return None
@@ -99,21 +111,24 @@ def _why(escalation: Escalation, rotation: Rotation, at: datetime) -> str:
         return "no shift covers this time"
     away = []
     for contact in shift.members:
-        absence = _absent(escalation.absences, contact, at.date())
+        absence = _absent(escalation.absences, contact, _local(at, rotation.zone).date())
         away.append(f"{contact} unavailable" + (f": {absence.reason}" if absence and absence.reason else ""))
     return f"shift '{shift.name}': " + ", ".join(away)
 
 
 def _boundaries(escalation: Escalation, rotation: Rotation, start: datetime, end: datetime) -> list[datetime]:
+    zone = rotation.zone
     points = {start, end}
+    first_day, last_day = _local(start, zone).date(), _local(end, zone).date()
     for shift in rotation.shifts:
-        for begin, finish in _occurrences(shift, start.date() - timedelta(days=1), end.date()):
+        for begin, finish in _occurrences(shift, first_day - timedelta(days=1), last_day, zone):
             points.update((begin, finish))
     first, last = turn(rotation, start), turn(rotation, end) + 1
     step = timedelta(seconds=rotation.every)
-    points.update(rotation.handoff + step * k for k in range(first, last + 1))
+    handoff = _local(rotation.handoff, zone)
+    points.update(handoff + step * k for k in range(first, last + 1))  # wall-clock steps: same time on the clocks
     for absence in escalation.absences:
-        points.update((_midnight(absence.start), _midnight(absence.end + timedelta(days=1))))
+        points.update((_midnight(absence.start, zone), _midnight(absence.end + timedelta(days=1), zone)))
     return sorted(p for p in points if start <= p <= end)
 
 
@@ -128,6 +143,7 @@ def gaps(escalation: Escalation, rotation: Rotation, start: datetime, end: datet
         if on_call(escalation, rotation, middle) is not None:
             continue
         reason = _why(escalation, rotation, middle)
+        begin, finish = _local(begin, rotation.zone), _local(finish, rotation.zone)  # told on the team's clocks
         if found and found[-1].end == begin and found[-1].reason == reason:
             found[-1] = Gap(rotation.id, found[-1].start, finish, reason)
         else:

@@ -171,8 +171,9 @@ SYNTAX = [
         'handoff: "2026-11-30 09:00"      # a Monday',
         'handoff: "next monday"      # a Monday',
         "next monday",
-        "a UTC time",
+        'a time like "2026-11-30 09:00"',
     ),
+    ("timezone: UTC ", "timezone: Europe/Berln ", "timezone: Europe/Berln", "did you mean 'Europe/Berlin'"),
     ('    slack: "@alex"\n', '    slak: "@alex"\n', "slak", "did you mean 'slack'"),
     (
         "    every: 1 week\n    members: [frankie, gale]",
@@ -196,3 +197,48 @@ def test_bad_escalation_file_is_reported_at_its_line(tmp_path: Path, root: Path,
     assert message in caught.value.message, caught.value.message
     line = broken[: broken.index(where)].count("\n") + 1
     assert caught.value.loc is not None and caught.value.loc.line == line, (caught.value.loc, line)
+
+
+BERLIN = """\
+version: 1
+timezone: Europe/Berlin
+contacts:
+  ana: {name: Ana, page: "1"}
+  ben: {name: Ben, page: "2"}
+rotations:
+  office:
+    handoff: "2026-03-23 09:00"     # a Monday, 09:00 on Berlin's clocks (CET, UTC+1)
+    every: 1 week
+    shifts:
+      - days: [mon, tue, wed, thu, fri]
+        from: "08:00"
+        to: "20:00"
+        members: [ana, ben]
+escalation:
+  critical:
+    - after: 0 minutes
+      notify: [office]
+      via: page
+"""
+
+
+def test_shifts_and_handoffs_keep_to_the_teams_clocks_across_daylight_saving_time(tmp_path: Path) -> None:
+    """Europe/Berlin moves from UTC+1 to UTC+2 on 2026-03-29: the 08:00 shift start and the 09:00 handoff move an
+    hour earlier in UTC with it, as the team's clocks do."""
+    model = load_escalation(write(tmp_path, BERLIN))
+    office = model.rotation("office")
+    assert office is not None and model.timezone == "Europe/Berlin"
+
+    def who(*at: int) -> str | None:
+        found = on_call(model, office, datetime(*at, tzinfo=UTC))  # type: ignore[misc]
+        return found.contact if found else None
+
+    assert who(2026, 3, 23, 6, 59) is None  # 07:59 CET: before the shift
+    assert who(2026, 3, 23, 7, 0) == "ben"  # 08:00 CET: the shift starts, an hour before the first handoff
+    assert who(2026, 3, 23, 8, 0) == "ana"  # 09:00 CET: the first turn, ana's
+    assert who(2026, 3, 30, 6, 0) == "ana"  # 08:00 CEST, a week on: before the 09:00 handoff
+    assert who(2026, 3, 30, 7, 0) == "ben"  # 09:00 CEST: handed over (an hour earlier in UTC than a week before)
+    assert who(2026, 3, 30, 18, 0) is None  # 20:00 CEST: the shift is over
+    found = gaps(model, office, datetime(2026, 3, 30, 17, 0, tzinfo=UTC), datetime(2026, 3, 31, 7, 0, tzinfo=UTC))
+    assert [(g.start.hour, g.end.hour) for g in found] == [(20, 8)]  # told on Berlin's clocks
+    assert "Mon 2026-03-30 20:00 CEST to Tue 2026-03-31 08:00 CEST" in found[0].describe()
