@@ -14,13 +14,21 @@ import contextlib
 import signal
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from opsready.capacity.runner import LoadRun
+
+class Stoppable(Protocol):
+    """A running load as this module sees it (``runner.LoadRun``): it can be told to stop, once."""
+
+    stopping: bool  # a stop is under way
+
+    def stop(self, reason: str) -> object:
+        """Stop the load and wait for it."""
+        ...
+
 
 _lock = threading.RLock()  # the handler runs in the main thread, maybe while it holds the lock
-_active: set[LoadRun] = set()
+_active: set[Stoppable] = set()
 _previous: Any = None
 _installed = False
 
@@ -44,7 +52,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt("SIGTERM")
 
 
-def register(run: LoadRun) -> None:
+def register(run: Stoppable) -> None:
     """Track a started run; the first one installs the SIGTERM handler (main thread only)."""
     global _previous, _installed
     with _lock:
@@ -59,7 +67,7 @@ def register(run: LoadRun) -> None:
         _installed = True
 
 
-def unregister(run: LoadRun) -> None:
+def unregister(run: Stoppable) -> None:
     """Forget a finished run; the last one puts the previous SIGTERM handler back."""
     global _installed
     with _lock:
