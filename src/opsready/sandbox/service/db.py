@@ -9,6 +9,7 @@ the server-side ``statement_timeout`` cannot help when the network itself is sil
 from __future__ import annotations
 
 import os
+import select
 import socket
 import sqlite3
 import threading
@@ -124,6 +125,10 @@ class Db:
         """Close the connection (never raises)."""
         raise NotImplementedError
 
+    def dropped(self) -> bool:
+        """Whether the server has already ended this idle connection (checked without a round trip)."""
+        return False
+
     def _run(self, sql: str, params: Sequence[object], timeout: float) -> tuple[list[Row], int]:
         raise NotImplementedError
 
@@ -169,6 +174,17 @@ class _PgDb(Db):
     def close(self) -> None:
         with suppress(psycopg.Error):
             self._conn.close()
+
+    def dropped(self) -> bool:
+        # an idle connection in autocommit has nothing to read unless the server said goodbye (a restart, a
+        # terminated backend, a proxy that closed it): then the socket is readable, at no cost of a round trip
+        if self._conn.closed or self._conn.broken:
+            return True
+        try:
+            readable, _, _ = select.select([self._conn.fileno()], [], [], 0)
+        except (OSError, ValueError, psycopg.Error):
+            return True
+        return bool(readable)
 
 
 class _SqliteDb(Db):
@@ -251,10 +267,15 @@ _inherited: list[Db] = []  # connections opened before a fork: never used or clo
 
 @contextmanager
 def session(db_url: str, *, app_name: str = "opsready") -> Iterator[Db]:
-    """A connection kept per process and thread; any database error drops it, so the next call reconnects."""
+    """A connection kept per process and thread; any database error drops it, so the next call reconnects. A kept
+    connection the server has ended meanwhile (PostgreSQL restarted) is replaced before use, so no request fails
+    for it."""
     entry = _sessions.open.get(db_url)
     if entry is not None and entry[0] != os.getpid():
         _inherited.append(entry[1])
+        entry = None
+    if entry is not None and entry[1].dropped():
+        entry[1].close()
         entry = None
     db = entry[1] if entry is not None else connect(db_url, app_name=app_name)
     _sessions.open[db_url] = (os.getpid(), db)
