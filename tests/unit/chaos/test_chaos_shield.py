@@ -19,15 +19,21 @@ def _signal(sig: int) -> None:
 
 @pytest.fixture
 def shield() -> Iterator[Shield]:
-    """A shield that is always given back, whatever a test does."""
-    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    woken: list[str] = []
-    s = Shield(on_interrupt=lambda: woken.append("woken"))
-    s.woken = woken  # type: ignore[attr-defined]
-    yield s
-    s.release()
-    for sig, handler in before.items():
-        assert signal.getsignal(sig) == handler, "the shield did not give the handler back"
+    """A shield that is always given back, whatever a test does. SIGINT starts with Python's own handler, as in a
+    terminal: a background job (``make test`` runs some tests that way) or nohup starts with it ignored, which
+    test_an_ignored_signal_stays_ignored covers."""
+    original = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        woken: list[str] = []
+        s = Shield(on_interrupt=lambda: woken.append("woken"))
+        s.woken = woken  # type: ignore[attr-defined]
+        yield s
+        s.release()
+        for sig, handler in before.items():
+            assert signal.getsignal(sig) == handler, "the shield did not give the handler back"
+    finally:
+        signal.signal(signal.SIGINT, original)
 
 
 def test_armed_passes_the_first_signal_on_and_wakes_the_reverter(shield: Shield) -> None:

@@ -113,14 +113,19 @@ def test_worker_survives_a_database_outage(
     """No database at first: the worker logs, backs off and keeps going; once the database exists it does its job."""
     url = f"sqlite:///{tmp_path}/later/orders.db"
     proc = spawn_worker(url)
-    time.sleep(1.0)
-    assert proc.poll() is None
+    assert proc.stdout is not None
+    seen = ""  # the outage must have been seen before the database appears (however slow the worker starts)
+    deadline = time.monotonic() + 20
+    while "cannot reach the orders database" not in seen:
+        assert time.monotonic() < deadline and proc.poll() is None, seen
+        seen += proc.stdout.readline()
     (tmp_path / "later").mkdir()
     migrate(url, RELEASES_DIR / "1.0.0")
     with session(url) as db:
         create_order(db, "tea", 1, time.time())
     _wait_for(lambda: _pending(url) == 0)
-    code, out = _stop(proc)
+    code, rest = _stop(proc)
+    out = seen + rest
     assert code == 0
     assert "cannot reach the orders database (attempt 1, retrying in 0.2 s)" in out
     assert "database reachable again after" in out
