@@ -143,9 +143,9 @@ def gaps(escalation: Escalation, rotation: Rotation, start: datetime, end: datet
         if on_call(escalation, rotation, middle) is not None:
             continue
         reason = _why(escalation, rotation, middle)
-        begin, finish = _local(begin, rotation.zone), _local(finish, rotation.zone)  # told on the team's clocks
-        if found and found[-1].end == begin and found[-1].reason == reason:
-            found[-1] = Gap(rotation.id, found[-1].start, finish, reason)
+        start_at, end_at = _local(begin, rotation.zone), _local(finish, rotation.zone)  # told on the team's clocks
+        if found and found[-1].end == start_at and found[-1].reason == reason:
+            found[-1] = Gap(rotation.id, found[-1].start, end_at, reason)
         else:
-            found.append(Gap(rotation.id, begin, finish, reason))
+            found.append(Gap(rotation.id, start_at, end_at, reason))
     return tuple(found)
