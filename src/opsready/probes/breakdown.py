@@ -13,10 +13,11 @@ The same work is timed along different paths, and the differences are the parts:
 
 A request is timed a few times and the fastest counts: waiting for a busy worker (other users' requests, a slow
 release) only ever adds time, and the same request on two paths must not differ by whose turn came sooner. A query
-is the median of a few. Which part is to
-blame is decided from the parts measured along two paths, which are exact, before the application's remainder:
-the users' network, then the database network, then the database, the first that is at least a quarter of the
-wait (an order page pays a slow database link once per round trip, two or three times, inside the application's
+is the median of a few. Which part is to blame is decided from the parts measured along two paths, which are exact,
+before the application's remainder: the users' network when it is at least half of the wait (a request pays it
+once, and never inside the application's remainder; with a slow release, queueing behind busy workers can still
+make it look like a quarter), then the database network and then the database when either is at least a quarter
+(an order page pays a slow database link once per round trip, two or three times, inside the application's
 remainder). Everything is read-only: GETs and ``SELECT``.
 """
 
@@ -58,14 +59,12 @@ class Breakdown:
 
     @property
     def dominant(self) -> str:
-        """The part to blame: the first exact part that is a quarter of the wait, else the application (see the module
-        docstring for why the exact parts come first)."""
+        """The part to blame: the users' network when it is half of the wait, else the first database part that is
+        a quarter of it, else the application (see the module docstring for why)."""
         total = self.total or 1e-9
-        for name, part in (
-            ("users-network", self.users_network),
-            ("database-network", self.database_network),
-            ("database", self.database),
-        ):
+        if self.users_network >= total / 2:
+            return "users-network"
+        for name, part in (("database-network", self.database_network), ("database", self.database)):
             if part >= total / 4:
                 return name
         return "application"

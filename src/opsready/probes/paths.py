@@ -110,14 +110,14 @@ def users_link(
     """The network between users and the service passes traffic and adds at most ``max_added`` seconds."""
     direct = diagnostics_of(target).direct_url()
     direct_times = []
-    for _ in range(samples):
+    edge_times = []
+    for _ in range(samples):  # one after the other: requests sent at once would queue behind each other
         seconds, status, failure = timed_get(direct, "/products", timeout)
         if status != 200:
             detail = f"the service itself fails (direct GET /products: {failure or status}): look behind the link"
             return Observation("users_link", False, "behind", "", detail)
         direct_times.append(seconds)
-    edge_times = []
-    for seconds, status, failure in timed_gets(target.base_url, "/products", timeout, samples):
+        seconds, status, failure = timed_get(target.base_url, "/products", timeout)
         if status is None:
             # the link failed where the service answered: unless the service fails now too (busy, queueing), the
             # link is to blame; asking directly again tells a broken link from an overloaded service

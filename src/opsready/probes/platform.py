@@ -32,7 +32,7 @@ def backlog(target: Target, max_age: float = 10.0, timeout: float = 2.0) -> Obse
         with client(timeout=timeout) as http_client:
             stats = http_client.get(f"{target.base_url}/orders/stats").json()
     except (httpx.HTTPError, ValueError) as exc:
-        return Observation("backlog", False, None, "", f"stats unavailable: {type(exc).__name__}")
+        return Observation("backlog", False, "unreadable", "", f"stats unavailable: {type(exc).__name__}")
     age = stats.get("oldest_pending_age_s")
     if age is None:
         return Observation("backlog", True, 0.0, " s", f"{stats.get('pending', 0)} pending")

@@ -83,6 +83,7 @@ PROBES: dict[str, ProbeSpec] = {
             platform.backlog,
             "pending orders are being fulfilled",
             (Param("max_age", "max_age", DURATION, 10.0),),
+            ("unreadable",),  # the stats could not be read: no verdict on the worker
         ),
         ProbeSpec(
             "cpu_pressure",
