@@ -33,22 +33,16 @@ system-tools:
 	fi
 
 # The tests drive a sandbox of their own (free ports, separate state) so they never touch one you have up.
-# The tests that need no running target (unit, CLI, plugin: CPU-bound, private temporary state) run on two cores at
-# the lowest CPU priority alongside the rest (integration tests and scenarios: they mostly wait on real processes,
-# and they keep the CPU whenever they want it); their state dir is a different one, never up. Either failing, or
-# running no test, fails make test.
+# Two passes: the tests that need no running target (unit, CLI, plugin: CPU-bound, private temporary state) on both
+# cores, then everything else (integration tests and scenarios: they wait on real processes) one at a time, as a
+# drill would run. Running the first pass alongside the second, even at nice 19, made timing tests of the first flaky.
+# Either pass failing, or running no test, fails make test.
 PURE_TESTS := tests/unit tests/cli tests/plugin
 test: venv system-tools
-	@log=$(CURDIR)/.opsready-test-unit.log; \
-	OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test-pure OPSREADY_PORTS=auto \
-	  nice -n 19 $(BIN)/python -m pytest -p no:cacheprovider -n 2 $(PURE_TESTS) >$$log 2>&1 & pure_pid=$$!; \
-	OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto \
-	  $(BIN)/python -m pytest -p no:cacheprovider $(addprefix --ignore=,$(PURE_TESTS)); target=$$?; \
-	wait $$pure_pid; pure=$$?; \
-	echo "==== $(PURE_TESTS), run alongside at low priority (whole log: $$log) ===="; \
-	if [ $$pure -eq 0 ]; then tail -n 3 $$log; else cat $$log; fi; \
-	for state in .opsready-test .opsready-test-pure; do \
-	  OPSREADY_STATE_DIR=$(CURDIR)/$$state $(BIN)/opsready sandbox down >/dev/null 2>&1; done; \
+	@export OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto; \
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 $(PURE_TESTS); pure=$$?; \
+	$(BIN)/python -m pytest -p no:cacheprovider $(addprefix --ignore=,$(PURE_TESTS)); target=$$?; \
+	$(BIN)/opsready sandbox down >/dev/null 2>&1; \
 	if [ $$pure -eq 5 ] || [ $$target -eq 5 ]; then echo "make test: no test ran" >&2; exit 1; fi; \
 	if [ $$pure -ne 0 ]; then exit $$pure; fi; exit $$target
 
