@@ -45,11 +45,11 @@ def timed_get(base_url: str, path: str, timeout: float) -> tuple[float, int | No
         return time.monotonic() - start, response.status_code, ""
 
 
-def timed_gets(base_url: str, path: str, timeout: float, count: int) -> list[tuple[float, int | None, str]]:
-    """``count`` of :func:`timed_get` at once: over a slow link they cost one delay, not ``count``, and the
-    fastest still shows the path's own cost when some of them wait for a busy worker."""
-    with ThreadPoolExecutor(max_workers=max(1, count), thread_name_prefix="opsready-get") as pool:
-        return list(pool.map(lambda _: timed_get(base_url, path, timeout), range(count)))
+def timed_gets(base_url: str, paths: tuple[str, ...], timeout: float) -> list[tuple[float, int | None, str]]:
+    """:func:`timed_get` of every path at once, in the order given: over a slow or hung link they cost one delay or
+    one timeout, not one each."""
+    with ThreadPoolExecutor(max_workers=max(1, len(paths)), thread_name_prefix="opsready-get") as pool:
+        return list(pool.map(lambda path: timed_get(base_url, path, timeout), paths))
 
 
 def availability(target: Target, timeout: float = 1.5) -> Observation:
@@ -58,9 +58,7 @@ def availability(target: Target, timeout: float = 1.5) -> Observation:
     Both requests go at once, so a slow or hung path costs one delay or one timeout, not two; a failing /readyz is
     the answer before a failing page."""
     paths = ("/readyz", "/products")
-    with ThreadPoolExecutor(max_workers=len(paths), thread_name_prefix="opsready-availability") as pool:
-        answers = list(pool.map(lambda path: timed_get(target.base_url, path, timeout), paths))
-    for path, (seconds, status, failure) in zip(paths, answers, strict=True):
+    for path, (seconds, status, failure) in zip(paths, timed_gets(target.base_url, paths, timeout), strict=True):
         if status != 200:
             what = failure or f"http-{status}"
             return Observation("availability", False, what, "", f"GET {path}: {what} after {seconds * 1000:.0f} ms")
