@@ -50,10 +50,6 @@ def _midnight(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
-def _local(at: datetime, zone: tzinfo) -> datetime:
-    return at.astimezone(zone)
-
-
 def _occurrences(shift: Shift, first: date, last: date, zone: tzinfo) -> list[tuple[datetime, datetime]]:
     """Every occurrence of ``shift`` starting on a day from ``first`` to ``last``, as wall-clock times in ``zone``
     (aware datetimes compare by the instant they name, so they compare right with times in any zone)."""
@@ -69,7 +65,7 @@ def _occurrences(shift: Shift, first: date, last: date, zone: tzinfo) -> list[tu
 
 def covering_shift(rotation: Rotation, at: datetime) -> Shift | None:
     """The first shift of the rotation covering ``at``, or None."""
-    today = _local(at, rotation.zone).date()
+    today = at.astimezone(rotation.zone).date()
     for shift in rotation.shifts:
         for begin, end in _occurrences(shift, today - timedelta(days=1), today, rotation.zone):
             if begin <= at < end:
@@ -83,16 +79,15 @@ def _absent(absences: tuple[Absence, ...], contact: str, day: date) -> Absence |
 
 def turn(rotation: Rotation, at: datetime) -> int:
     """The rotation's turn number at ``at`` (negative before the first handoff), counted on the rotation's clocks."""
-    elapsed = _local(at, rotation.zone).replace(tzinfo=None) - _local(rotation.handoff, rotation.zone).replace(
-        tzinfo=None
-    )
+    wall = at.astimezone(rotation.zone).replace(tzinfo=None)
+    elapsed = wall - rotation.handoff.replace(tzinfo=None)  # the handoff is read in the rotation's zone
     return math.floor(elapsed.total_seconds() / rotation.every)
 
 
 def on_call(escalation: Escalation, rotation: Rotation, at: datetime) -> OnCall | None:
     """Who covers ``rotation`` at ``at`` (any time zone), or None when nobody does."""
     shift = covering_shift(rotation, at)
-    today = _local(at, rotation.zone).date()
+    today = at.astimezone(rotation.zone).date()
     if shift is None:
         return None
     members = shift.members
@@ -111,7 +106,7 @@ def _why(escalation: Escalation, rotation: Rotation, at: datetime) -> str:
         return "no shift covers this time"
     away = []
     for contact in shift.members:
-        absence = _absent(escalation.absences, contact, _local(at, rotation.zone).date())
+        absence = _absent(escalation.absences, contact, at.astimezone(rotation.zone).date())
         away.append(f"{contact} unavailable" + (f": {absence.reason}" if absence and absence.reason else ""))
     return f"shift '{shift.name}': " + ", ".join(away)
 
@@ -119,14 +114,14 @@ def _why(escalation: Escalation, rotation: Rotation, at: datetime) -> str:
 def _boundaries(escalation: Escalation, rotation: Rotation, start: datetime, end: datetime) -> list[datetime]:
     zone = rotation.zone
     points = {start, end}
-    first_day, last_day = _local(start, zone).date(), _local(end, zone).date()
+    first_day, last_day = start.astimezone(zone).date(), end.astimezone(zone).date()
     for shift in rotation.shifts:
         for begin, finish in _occurrences(shift, first_day - timedelta(days=1), last_day, zone):
             points.update((begin, finish))
     first, last = turn(rotation, start), turn(rotation, end) + 1
     step = timedelta(seconds=rotation.every)
-    handoff = _local(rotation.handoff, zone)
-    points.update(handoff + step * k for k in range(first, last + 1))  # wall-clock steps: same time on the clocks
+    # the handoff is in the rotation's zone, so these are wall-clock steps: the same time on the team's clocks
+    points.update(rotation.handoff + step * k for k in range(first, last + 1))
     for absence in escalation.absences:
         points.update((_midnight(absence.start, zone), _midnight(absence.end + timedelta(days=1), zone)))
     return sorted(p for p in points if start <= p <= end)
@@ -143,7 +138,7 @@ def gaps(escalation: Escalation, rotation: Rotation, start: datetime, end: datet
         if on_call(escalation, rotation, middle) is not None:
             continue
         reason = _why(escalation, rotation, middle)
-        start_at, end_at = _local(begin, rotation.zone), _local(finish, rotation.zone)  # told on the team's clocks
+        start_at, end_at = begin.astimezone(rotation.zone), finish.astimezone(rotation.zone)  # on the team's clocks
         if found and found[-1].end == start_at and found[-1].reason == reason:
             found[-1] = Gap(rotation.id, found[-1].start, end_at, reason)
         else:
