@@ -21,9 +21,10 @@ from typing import Any
 
 from opsready.chaos.experiment import Experiment, load_experiment
 from opsready.chaos.guard import FaultGuard, FaultRecord
-from opsready.chaos.session import Session, activated, check_safety, stderr_say
+from opsready.chaos.session import Session, activated, stderr_say
 from opsready.chaos.shield import Shield, Terminated
 from opsready.config import Config
+from opsready.safety import check_destructive
 from opsready.target.faults import faults_of
 from opsready.target.protocol import Target
 from opsready.timeline import Measurement, Timeline
@@ -120,7 +121,7 @@ def run_experiment(
 ) -> ExperimentResult:
     """Validate and run one experiment; every fault is reverted before this returns or raises."""
     faults = faults_of(target)
-    check_safety(config, target, allow_destructive)
+    check_destructive(config, target, allow_destructive)
     experiment = load_experiment(path, faults.fault_kinds())
     timeline = timeline or Timeline(experiment.name)
     shield = Shield()

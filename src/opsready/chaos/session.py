@@ -22,6 +22,7 @@ from opsready.chaos.shield import Shield
 from opsready.config import Config
 from opsready.errors import UsageError
 from opsready.probes.registry import ProbeCall
+from opsready.safety import check_destructive
 from opsready.target.faults import FaultInjectable, faults_of
 from opsready.target.protocol import Target
 from opsready.timeline import Timeline
@@ -32,19 +33,6 @@ Say = Callable[[str], None]
 def stderr_say(message: str) -> None:
     """Progress on stderr, so a journal or JSON on stdout stays clean."""
     print(f"opsready: {message}", file=sys.stderr, flush=True)
-
-
-def check_safety(config: Config, target: Target, allow_destructive: bool) -> None:
-    """Faults are destructive: the target must be allowlisted, and a non-sandbox one also needs explicit consent."""
-    if target.name not in config.safety.destructive_targets:
-        raise UsageError(
-            f"refused: target '{target.name}' is not in safety.destructive_targets of {config.path.name}",
-            hint="add it there if faults may be injected into it",
-        )
-    if target.platform != "sandbox" and not allow_destructive:
-        raise UsageError(
-            f"refused: injecting faults into {target.platform} target '{target.name}' needs --allow-destructive"
-        )
 
 
 @dataclass
@@ -124,7 +112,7 @@ def _open(configuration: dict[str, Any]) -> Session:
     path = configuration.get("opsready_config")
     config = load_config(Path(path) if path else None)
     target = open_target(config, configuration.get("opsready_target"))
-    check_safety(config, target, bool(configuration.get("opsready_allow_destructive", False)))
+    check_destructive(config, target, bool(configuration.get("opsready_allow_destructive", False)))
     faults_of(target)
     return Session(config, target, Timeline("chaos run"), owned=True)
 

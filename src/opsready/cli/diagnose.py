@@ -10,6 +10,7 @@ import click
 from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
 from opsready.config import Config
 from opsready.errors import Loc, UsageError
+from opsready.safety import check_destructive
 from opsready.yamlsrc import parse_yaml
 
 TREE = Path("runbooks") / "troubleshooting-tree.yaml"
@@ -192,10 +193,7 @@ def remedy(
         raise UsageError(f"'{action}' needs {needs[action][0]}")
     config = load(config_path)
     target = open_target(config, target_name)
-    if target.name not in config.safety.destructive_targets:
-        raise UsageError(f"refused: target '{target.name}' is not in safety.destructive_targets of {config.path.name}")
-    if target.platform != "sandbox" and not allow_destructive:
-        raise UsageError(f"refused: a remedy on {target.platform} target '{target.name}' needs --allow-destructive")
+    check_destructive(config, target, allow_destructive, "a remedy")
     spec = Remedy(action, component=component or "", link=link or "")
     result = apply_remedy(target, spec, pgid=pgid)
     out.print(f"{result.action}: {result.done}", markup=False)

@@ -243,13 +243,13 @@ def gameday(  # noqa: PLR0917  # click passes every option
     Ctrl-C stops the game day after reverting every fault. Exit code 0: every scenario met the plan;
     1: a scenario did not; 2: bad plan or input (nothing was touched); 130: stopped with Ctrl-C.
     """
-    from opsready.chaos.session import check_safety
     from opsready.gameday.console import Board, recent_load
     from opsready.gameday.plan import load_plan
     from opsready.gameday.results import notes
     from opsready.report import publish
     from opsready.results import RunResult
     from opsready.runbooks import runbook_infos
+    from opsready.safety import check_destructive
     from opsready.traffic import Traffic
 
     config = load(config_path)
@@ -257,7 +257,7 @@ def gameday(  # noqa: PLR0917  # click passes every option
     known, runbooks = _catalogue(config, files, checked)
     plan = load_plan(plan_path, known)
     target = open_target(config, target_name or plan.target)
-    check_safety(config, target, allow_destructive)
+    check_destructive(config, target, allow_destructive)
     prepared = _prepare(config, plan, runbooks, target)
     interactive = not auto
     if interactive and not (sys.stdin.isatty() and err.is_terminal):

@@ -13,6 +13,7 @@ import click
 from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
 from opsready.config import Config
 from opsready.errors import Loc, UsageError, UserError, ValidationError
+from opsready.safety import check_destructive
 
 if TYPE_CHECKING:
     from opsready.incident.files import IncidentFiles
@@ -47,14 +48,6 @@ def _at(value: str | None) -> datetime:
         return parse_instant(value, Loc("--at"))
     except ValidationError:
         raise UsageError(f"--at must be a UTC time like '2026-12-25 03:00', got {value!r}") from None
-
-
-def _safety(config: Config, target: object, allow_destructive: bool) -> None:
-    from opsready.chaos.session import check_safety
-    from opsready.target.protocol import Target
-
-    assert isinstance(target, Target)
-    check_safety(config, target, allow_destructive)
 
 
 def _runbook_problems(files: IncidentFiles, root: Path) -> tuple[UserError, ...]:
@@ -319,7 +312,7 @@ def mitigate(runbook_id: str, allow_destructive: bool, config_path: Path | None,
         raise UsageError(f"no incident runbook '{runbook_id}'{hint}; known: {', '.join(known)}")
     plan = load_mitigation(found[runbook_id])
     target = open_target(config, target_name)
-    _safety(config, target, allow_destructive)
+    check_destructive(config, target, allow_destructive, "a mitigation")
     progress(f"{runbook_id}: {plan.describe()} on target {target.name}")
     for outcome in run_mitigation(plan, target, progress):
         out.print(f"{outcome.action.describe()}: {outcome.detail} ({outcome.seconds:.2f} s)", markup=False)
@@ -336,7 +329,7 @@ def restart(component: str, allow_destructive: bool, config_path: Path | None, t
 
     config = load(config_path)
     target = open_target(config, target_name)
-    _safety(config, target, allow_destructive)
+    check_destructive(config, target, allow_destructive, "a restart")
     out.print(remediation_of(target).restart_component(component))
 
 
@@ -351,5 +344,5 @@ def reset_link(link: str, allow_destructive: bool, config_path: Path | None, tar
 
     config = load(config_path)
     target = open_target(config, target_name)
-    _safety(config, target, allow_destructive)
+    check_destructive(config, target, allow_destructive, "a link reset")
     out.print(remediation_of(target).reset_link(link))

@@ -43,9 +43,10 @@ def incident_faults(
     opsready_config: Config, target: Target, timeline: Timeline, pytestconfig: pytest.Config
 ) -> Iterator[Any]:
     """The chaos session a drill injects through; every fault left is reverted when the scenario ends."""
-    from opsready.chaos.session import Session, check_safety
+    from opsready.chaos.session import Session
+    from opsready.safety import check_destructive
 
-    check_safety(opsready_config, target, bool(pytestconfig.getoption("opsready_allow_destructive")))
+    check_destructive(opsready_config, target, bool(pytestconfig.getoption("opsready_allow_destructive")))
     session = Session(opsready_config, target, timeline, experiment="incident drill")
     try:
         yield session

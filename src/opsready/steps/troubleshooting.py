@@ -80,10 +80,11 @@ def fault_session(
     opsready_config: Config, target: Target, timeline: Timeline, pytestconfig: pytest.Config
 ) -> Iterator[Session]:
     """A chaos session for the scenario's faults; every fault is reverted and verified when the scenario ends."""
-    from opsready.chaos.session import Session, check_safety
+    from opsready.chaos.session import Session
+    from opsready.safety import check_destructive
 
     try:
-        check_safety(opsready_config, target, bool(pytestconfig.getoption("opsready_allow_destructive")))
+        check_destructive(opsready_config, target, bool(pytestconfig.getoption("opsready_allow_destructive")))
     except OpsreadyError as exc:
         pytest.fail(exc.render(), pytrace=False)
     session = Session(opsready_config, target, timeline, experiment="troubleshooting drill")
