@@ -19,8 +19,11 @@ from rich.table import Table
 from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
 from opsready.config import Config
 from opsready.errors import UsageError
+from opsready.safety import check_destructive
 
 if TYPE_CHECKING:
+    from opsready.capacity.forecast import Forecast
+    from opsready.capacity.plan import PlanningSettings
     from opsready.capacity.settings import CapacitySettings
 
 CAPACITY_FILE = Path("loadtests/capacity.yaml")
@@ -34,6 +37,41 @@ def _capacity_option(fn: F) -> F:
         default=None,
         help=f"Thresholds, scaling, finder and planning settings (default: {CAPACITY_FILE} beside opsready.yaml).",
     )(fn)
+
+
+def _measured_option(fn: F) -> F:
+    return click.option(
+        "--measured",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Measured capacity, JSON from `opsready capacity find` (default: capacity.json in the reports dir).",
+    )(fn)
+
+
+def _history_option(fn: F) -> F:
+    return click.option(
+        "--history",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Traffic history CSV: timestamp,rps (default: planning.history of the capacity file).",
+    )(fn)
+
+
+def _allow_option(fn: F) -> F:
+    return click.option(
+        "--allow-destructive", is_flag=True, help="Allow it on an allowlisted target that is not a sandbox."
+    )(fn)
+
+
+def _measured_path(config: Config, measured: Path | None) -> Path:
+    return measured or config.resolve(config.reports_dir) / "capacity.json"
+
+
+def _forecast(config: Config, planning: PlanningSettings, history: Path | None) -> Forecast:
+    from opsready.capacity.forecast import forecast, read_history
+
+    series = read_history(history or config.resolve(planning.history))
+    return forecast(series, timedelta(seconds=planning.horizon), planning.holdout)
 
 
 def _settings(config: Config, path: Path | None) -> CapacitySettings:
@@ -53,10 +91,17 @@ def capacity() -> None:
 
 @capacity.command("run")
 @click.argument("profile", required=False)
+@_allow_option
 @_capacity_option
 @config_option
 @handle_errors
-def run_cmd(profile: str | None, capacity_file: Path | None, config_path: Path | None, target_name: str | None) -> None:
+def run_cmd(
+    profile: str | None,
+    allow_destructive: bool,
+    capacity_file: Path | None,
+    config_path: Path | None,
+    target_name: str | None,
+) -> None:
     """Run a load PROFILE (default: the planned load) and check the thresholds; exit 1 when one is violated."""
     from opsready.capacity.runner import LoadRun
 
@@ -64,6 +109,7 @@ def run_cmd(profile: str | None, capacity_file: Path | None, config_path: Path |
     settings = _settings(config, capacity_file)
     chosen = settings.profile(profile)
     target = open_target(config, target_name)
+    check_destructive(config, target, allow_destructive, "a load run")
     workdir = config.resolve(config.reports_dir) / "load" / f"{_stamp()}-{chosen.name}"
     progress(f"running '{chosen.name}' against {target.base_url}; locust output in {workdir}")
     with LoadRun(chosen, target.base_url, workdir, settings.locustfile) as running:
@@ -86,11 +132,13 @@ def run_cmd(profile: str | None, capacity_file: Path | None, config_path: Path |
 @click.option("--limit", type=float, default=None, help="Highest load to offer, requests per second.")
 @click.option("--step-duration", default=None, help="How long each step runs, e.g. '10s'.")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Result JSON file.")
+@_allow_option
 @_capacity_option
 @config_option
 @handle_errors
 def find_cmd(
     *,
+    allow_destructive: bool,
     profile: str | None,
     start: float | None,
     limit: float | None,
@@ -114,7 +162,11 @@ def find_cmd(
     if profile:
         finder = replace(finder, profile=profile)
     if start is not None or limit is not None:
-        finder = replace(finder, start=start or finder.start, limit=limit or finder.limit)
+        finder = replace(
+            finder,
+            start=finder.start if start is None else start,
+            limit=finder.limit if limit is None else limit,
+        )
         if not 0 < finder.start <= finder.limit:
             raise UsageError("--start must be greater than 0 and not above --limit")
     if step_duration:
@@ -123,12 +175,13 @@ def find_cmd(
             raise UsageError(f"--step-duration must be longer than the warm-up ({finder.warmup:g} s)")
     base = settings.profile(finder.profile)
     target = open_target(config, target_name)
+    check_destructive(config, target, allow_destructive, "a capacity measurement")
     reports = config.resolve(config.reports_dir)
     progress(f"finding the capacity of {target.base_url} with {base.users} users")
     result = measure_capacity(
         target, settings, reports / "load" / f"{_stamp()}-finder", finder=finder, profile=base, progress=progress
     )
-    path = save_result(result, output or reports / "capacity.json")
+    path = save_result(result, output or _measured_path(config, None))
     table = Table("offered/s", "achieved/s", "p95", "errors", "verdict", box=None, pad_edge=False)
     for step in result.steps:
         p95 = f"{step.p95 * 1000:.0f} ms" if step.p95 is not None else "-"
@@ -157,8 +210,8 @@ def find_cmd(
 
 
 @capacity.command("forecast")
-@click.option("--history", type=click.Path(path_type=Path, dir_okay=False), default=None, help="CSV: timestamp,rps.")
-@click.option("--measured", type=click.Path(path_type=Path, dir_okay=False), default=None, help="capacity.json.")
+@_history_option
+@_measured_option
 @_capacity_option
 @config_option
 @handle_errors
@@ -170,14 +223,11 @@ def forecast_cmd(
     target_name: str | None,
 ) -> None:
     """Fit growth to the traffic history, check it on held-out weeks, forecast the peak and the exhaustion date."""
-    from opsready.capacity.forecast import forecast, read_history
     from opsready.capacity.measured import load_result
 
     config = load(config_path)
     planning = _settings(config, capacity_file).planning
-    fc = forecast(
-        read_history(history or config.resolve(planning.history)), timedelta(seconds=planning.horizon), planning.holdout
-    )
+    fc = _forecast(config, planning, history)
     out.print(f"history: {fc.points} points, {fc.first:%Y-%m-%d} to {fc.last:%Y-%m-%d}, {len(fc.peaks)} whole weeks")
     out.print(
         f"current weekly peak: {fc.current_peak:.1f} requests/s; growth {fc.model.weekly_growth * 100:.2f} % a week"
@@ -188,7 +238,7 @@ def forecast_cmd(
         f"forecast {', '.join(f'{v:.0f}' for v in fc.validation.predicted)})"
     )
     out.print(f"forecast peak by {fc.horizon_end:%Y-%m-%d}: {fc.peak_at_horizon:.1f} requests/s")
-    path = measured or config.resolve(config.reports_dir) / "capacity.json"
+    path = _measured_path(config, measured)
     if path.is_file():
         result = load_result(path)
         usable = result.knee_rps * (1 - planning.headroom)
@@ -203,12 +253,15 @@ def forecast_cmd(
 
 
 @capacity.command("plan")
-@click.option("--measured", type=click.Path(path_type=Path, dir_okay=False), default=None, help="capacity.json.")
+@_history_option
+@_measured_option
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Markdown file to write.")
 @_capacity_option
 @config_option
 @handle_errors
 def plan_cmd(
+    *,
+    history: Path | None,
     measured: Path | None,
     output: Path | None,
     capacity_file: Path | None,
@@ -216,15 +269,13 @@ def plan_cmd(
     target_name: str | None,
 ) -> None:
     """Render the capacity plan (reports/capacity-plan.md) from the measured capacity and the forecast."""
-    from opsready.capacity.forecast import forecast, read_history
     from opsready.capacity.measured import load_result
     from opsready.capacity.plan import build_plan, render_plan
 
     config = load(config_path)
     planning = _settings(config, capacity_file).planning
-    result = load_result(measured or config.resolve(config.reports_dir) / "capacity.json")
-    fc = forecast(read_history(config.resolve(planning.history)), timedelta(seconds=planning.horizon), planning.holdout)
-    plan = build_plan(result, fc, planning)
+    result = load_result(_measured_path(config, measured))
+    plan = build_plan(result, _forecast(config, planning, history), planning)
     text = render_plan(plan, config.resolve(planning.template))
     path = output or config.resolve(planning.output)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -267,10 +318,13 @@ def status_cmd(window: float, config_path: Path | None, target_name: str | None)
 
 @capacity.command("scale")
 @click.argument("units", type=int)
+@_allow_option
 @_capacity_option
 @config_option
 @handle_errors
-def scale_cmd(units: int, capacity_file: Path | None, config_path: Path | None, target_name: str | None) -> None:
+def scale_cmd(
+    units: int, allow_destructive: bool, capacity_file: Path | None, config_path: Path | None, target_name: str | None
+) -> None:
     """Run UNITS serving units (within the scaling bounds of the capacity file)."""
     from opsready.target.capacity import scalable
 
@@ -278,7 +332,9 @@ def scale_cmd(units: int, capacity_file: Path | None, config_path: Path | None, 
     policy = _settings(config, capacity_file).scaling
     if policy is not None and not policy.min_units <= units <= policy.max_units:
         raise UsageError(f"{units} units is outside the scaling bounds {policy.min_units}..{policy.max_units}")
-    target = scalable(open_target(config, target_name))
+    opened = open_target(config, target_name)
+    check_destructive(config, opened, allow_destructive, "scaling")
+    target = scalable(opened)
     before = target.capacity_units()
     reached = target.scale(units)
     out.print(f"{before} -> {reached} unit(s)")

@@ -69,3 +69,22 @@ def test_forecast_and_plan_from_a_saved_measurement(tmp_path: Path) -> None:
     assert "growth 1.8" in forecast.stdout and "no measured capacity" in forecast.stdout
     missing = opsready("capacity", "plan", "--config", CONFIG, "--measured", str(tmp_path / "none.json"))
     assert missing.returncode == 2 and "opsready capacity find" in missing.stderr
+
+
+@pytest.mark.parametrize("command", [("run",), ("find",), ("scale", "3")])
+def test_load_and_scaling_are_refused_on_a_target_that_is_not_allowlisted(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Loading or scaling changes the target: only on one listed in safety.destructive_targets (exit 2, and the
+    refusal comes before any load starts or any unit changes; the target here is never even up)."""
+    config = tmp_path / "opsready.yaml"
+    config.write_text(
+        "version: 1\ntargets:\n  staging:\n    platform: sandbox\n    state_dir: st\n"
+        "safety:\n  destructive_targets: []\n"
+    )
+    capacity = tmp_path / "capacity.yaml"
+    capacity.write_text((ROOT / "loadtests/capacity.yaml").read_text().replace(" loadtests/", f" {ROOT}/loadtests/"))
+    result = opsready("capacity", *command, "--config", str(config), "--capacity-file", str(capacity))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "refused: target 'staging' is not in safety.destructive_targets of opsready.yaml" in result.stderr
+    assert "Traceback" not in result.stderr and "running" not in result.stderr and "finding" not in result.stderr
