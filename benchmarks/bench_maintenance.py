@@ -19,7 +19,6 @@ from pathlib import Path
 import psycopg
 from _common import config, private_sandbox, summary
 
-from opsready.maintenance.history import parse_history
 from opsready.maintenance.procedures import MaintenanceRequest
 from opsready.maintenance.runner import MaintenanceRunner
 from opsready.maintenance.window import find_window
@@ -27,6 +26,7 @@ from opsready.maintenance_policy import MaintenancePolicy
 from opsready.sandbox import database
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
+from opsready.traffic_history import parse_history
 
 SIZES = (1_000, 10_000, 100_000)
 

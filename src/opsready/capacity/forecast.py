@@ -1,7 +1,8 @@
 """Forecast peak demand from a traffic history, and when the measured capacity runs out.
 
 The history is a CSV file with a header ``timestamp,rps``: ISO 8601 UTC timestamps (``2026-05-25T13:00:00Z``) and
-requests per second, any regular interval (hourly in the shipped sample). Capacity is about peaks, so the model works
+requests per second, any regular interval (hourly in the shipped sample), read by :mod:`opsready.traffic_history`
+(the same reader the maintenance window finder uses). Capacity is about peaks, so the model works
 on weekly peaks, which also removes the weekly pattern: it fits exponential growth (a straight line through the
 logarithm of the weekly peaks, least squares) and extrapolates it. :func:`validate` fits on all but the last weeks
 and compares the forecast for those held-out weeks with what really happened.
@@ -9,25 +10,16 @@ and compares the forecast for those held-out weeks with what really happened.
 
 from __future__ import annotations
 
-import csv
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
-from opsready.errors import Loc, UserError, ValidationError
+from opsready.errors import UserError
+from opsready.traffic_history import TrafficHistory
 
 WEEK = timedelta(days=7)
 MIN_WEEKS = 4
-
-
-@dataclass(frozen=True)
-class TrafficPoint:
-    """Requests per second at one moment."""
-
-    at: datetime
-    rps: float
 
 
 @dataclass(frozen=True)
@@ -76,64 +68,18 @@ class Validation:
         return statistics.fmean(abs(p - a) / a for a, p in zip(self.actual, self.predicted, strict=True))
 
 
-def _parse_time(text: str, loc: Loc) -> datetime:
-    try:
-        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(f"bad timestamp '{text}': expected ISO 8601 like 2026-05-25T13:00:00Z", loc) from None
-    if at.tzinfo is None:
-        raise ValidationError(f"timestamp '{text}' has no time zone: write UTC as '...Z'", loc)
-    return at.astimezone(UTC)
-
-
-def read_history(path: Path) -> tuple[TrafficPoint, ...]:
-    """Read and validate a traffic history (mistakes: ``path:line: message``)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"traffic history not found: {path}") from None
-    rows = list(csv.reader(lines))
-    if not rows or [c.strip() for c in rows[0]] != ["timestamp", "rps"]:
-        raise ValidationError("the first line must be the header 'timestamp,rps'", Loc(str(path), 1))
-    points: list[TrafficPoint] = []
-    for number, row in enumerate(rows[1:], start=2):
-        loc = Loc(str(path), number)
-        if not row or not "".join(row).strip():
-            continue
-        if len(row) != 2:
-            raise ValidationError(f"expected 2 columns (timestamp,rps), got {len(row)}", loc)
-        at = _parse_time(row[0], loc)
-        try:
-            rps = float(row[1])
-        except ValueError:
-            raise ValidationError(f"rps must be a number, got '{row[1]}'", loc) from None
-        if not math.isfinite(rps) or rps < 0:
-            raise ValidationError(f"rps must be zero or more, got '{row[1]}'", loc)
-        if points and at <= points[-1].at:
-            raise ValidationError(
-                f"timestamps must increase: {row[0]} is not after {points[-1].at:%Y-%m-%dT%H:%M}", loc
-            )
-        points.append(TrafficPoint(at, rps))
-    if not points:
-        raise ValidationError("the traffic history has no data rows", Loc(str(path), 1))
-    return tuple(points)
-
-
-def weekly_peaks(points: tuple[TrafficPoint, ...]) -> tuple[WeeklyPeak, ...]:
+def weekly_peaks(history: TrafficHistory) -> tuple[WeeklyPeak, ...]:
     """The peak of every whole week from the first point on (a partial last week is left out: it may lack its peak)."""
+    points = history.points
     start = points[0].at
     peaks: dict[int, float] = {}
     for point in points:
         index = int((point.at - start) / WEEK)
         peaks[index] = max(peaks.get(index, 0.0), point.rps)
     whole = int((points[-1].at - start) / WEEK)
-    if points[-1].at - start - whole * WEEK >= WEEK - _interval(points):
+    if points[-1].at - start - whole * WEEK >= WEEK - timedelta(seconds=history.interval):
         whole += 1
     return tuple(WeeklyPeak(start + i * WEEK, peaks[i]) for i in range(whole) if peaks.get(i, 0) > 0)
-
-
-def _interval(points: tuple[TrafficPoint, ...]) -> timedelta:
-    return points[1].at - points[0].at if len(points) > 1 else timedelta(0)
 
 
 def fit(peaks: tuple[WeeklyPeak, ...]) -> GrowthModel:
@@ -180,9 +126,10 @@ class Forecast:
         return self.model.reaches(usable_rps)
 
 
-def forecast(points: tuple[TrafficPoint, ...], horizon: timedelta, holdout: int) -> Forecast:
+def forecast(history: TrafficHistory, horizon: timedelta, holdout: int) -> Forecast:
     """Fit, validate on a held-out tail, and forecast the peak ``horizon`` after the end of the history."""
-    peaks = weekly_peaks(points)
+    points = history.points
+    peaks = weekly_peaks(history)
     model = fit(peaks)
     end = points[-1].at + horizon
     return Forecast(

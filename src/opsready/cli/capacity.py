@@ -68,9 +68,10 @@ def _measured_path(config: Config, measured: Path | None) -> Path:
 
 
 def _forecast(config: Config, planning: PlanningSettings, history: Path | None) -> Forecast:
-    from opsready.capacity.forecast import forecast, read_history
+    from opsready.capacity.forecast import forecast
+    from opsready.traffic_history import load_history
 
-    series = read_history(history or config.resolve(planning.history))
+    series = load_history(history or config.resolve(planning.history))
     return forecast(series, timedelta(seconds=planning.horizon), planning.holdout)
 
 

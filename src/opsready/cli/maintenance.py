@@ -136,9 +136,9 @@ def window(
     """Find the quietest maintenance window of --length in the traffic history, honouring change freezes and
     allowed windows from opsready.yaml, and explain the expected user impact. Read-only."""
     from opsready.maintenance import comms
-    from opsready.maintenance.history import load_history
     from opsready.maintenance.runner import procedure_named
     from opsready.maintenance.window import find_window
+    from opsready.traffic_history import load_history
 
     length = _duration("--length", length_text)
     if not 0 < length <= 86400:

@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass
 
 from opsready.errors import UsageError
-from opsready.maintenance.history import TrafficHistory
 from opsready.maintenance_policy import DAY, MaintenancePolicy
+from opsready.traffic_history import TrafficHistory
 
 WEEK = 7 * DAY
 EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)  # a Monday: profile slots count from Monday 00:00 UTC

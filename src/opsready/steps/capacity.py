@@ -17,7 +17,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from opsready.capacity.drive import measure_capacity
-from opsready.capacity.forecast import forecast, read_history
+from opsready.capacity.forecast import forecast
 from opsready.capacity.measured import CapacityResult
 from opsready.capacity.plan import CapacityPlan, build_plan, render_plan
 from opsready.capacity.profiles import LoadProfile
@@ -31,6 +31,7 @@ from opsready.steps.common import Drill
 from opsready.target.capacity import ResourceObservable, link_latency, scalable
 from opsready.target.protocol import Target
 from opsready.timeline import Timeline
+from opsready.traffic_history import load_history
 
 CAPACITY_FILE = Path("loadtests/capacity.yaml")
 SETTLE = 2.0  # after a scale-out, the queue built before it drains
@@ -218,7 +219,7 @@ def plan_written(drill: Drill, capacity_settings: CapacitySettings, opsready_con
     planning = capacity_settings.planning
     measured = drill.facts["capacity"]
     assert isinstance(measured, CapacityResult)
-    history = read_history(opsready_config.resolve(planning.history))
+    history = load_history(opsready_config.resolve(planning.history))
     fc = forecast(history, timedelta(seconds=planning.horizon), planning.holdout)
     plan = build_plan(measured, fc, planning)
     path = tmp_path / "capacity-plan.md"

@@ -9,10 +9,10 @@ from pathlib import Path
 from pytest_bdd import given, parsers, then, when
 
 from opsready.config import Config
-from opsready.maintenance.history import TrafficHistory, load_history
 from opsready.maintenance.window import WindowChoice, find_window, format_range
 from opsready.maintenance_policy import Freeze, MaintenancePolicy, check_freezes
 from opsready.steps.common import Drill
+from opsready.traffic_history import TrafficHistory, load_history
 
 
 def _policy(drill: Drill, config: Config) -> MaintenancePolicy:

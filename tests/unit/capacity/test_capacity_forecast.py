@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from opsready.capacity.forecast import forecast, read_history, weekly_peaks
-from opsready.errors import UserError, ValidationError
+from opsready.capacity.forecast import forecast, weekly_peaks
+from opsready.errors import UserError
+from opsready.traffic_history import load_history
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "loadtests/traffic-history.csv"
@@ -16,9 +17,9 @@ SAMPLE = ROOT / "loadtests/traffic-history.csv"
 
 def test_the_sample_has_a_weekly_pattern_and_growth() -> None:
     """26 whole weeks, hourly; weekends are quieter than weekdays; nights quieter than evenings."""
-    points = read_history(SAMPLE)
-    assert len(points) == 26 * 7 * 24 and len(weekly_peaks(points)) == 26
-    week = points[-7 * 24 :]
+    history = load_history(SAMPLE)
+    assert len(history.points) == 26 * 7 * 24 and len(weekly_peaks(history)) == 26
+    week = history.points[-7 * 24 :]
     weekday = max(p.rps for p in week if p.at.weekday() < 5)
     sunday = max(p.rps for p in week if p.at.weekday() == 6)
     assert sunday < 0.75 * weekday
@@ -27,7 +28,7 @@ def test_the_sample_has_a_weekly_pattern_and_growth() -> None:
 
 def test_growth_is_recovered_and_the_held_out_weeks_are_forecast_closely() -> None:
     """The sample grows 1.8 % a week; fitted on 22 weeks, the last 4 weeks' peaks are forecast within 5 %."""
-    fc = forecast(read_history(SAMPLE), timedelta(weeks=26), holdout=4)
+    fc = forecast(load_history(SAMPLE), timedelta(weeks=26), holdout=4)
     assert fc.model.weekly_growth == pytest.approx(0.018, abs=0.003)
     assert fc.validation.weeks == 4 and fc.validation.mape < 0.05
     assert fc.peak_at_horizon == pytest.approx(fc.current_peak * 1.018**26, rel=0.1)
@@ -35,7 +36,7 @@ def test_growth_is_recovered_and_the_held_out_weeks_are_forecast_closely() -> No
 
 def test_exhaustion_is_when_the_forecast_peak_reaches_the_usable_capacity() -> None:
     """The date solves peak(t) = usable; capacity already used up is the end of the history; no growth is never."""
-    fc = forecast(read_history(SAMPLE), timedelta(weeks=26), holdout=4)
+    fc = forecast(load_history(SAMPLE), timedelta(weeks=26), holdout=4)
     usable = fc.current_peak * 1.5
     when = fc.exhausted_at(usable)
     assert when is not None and fc.model.peak(when) == pytest.approx(usable)
@@ -50,30 +51,19 @@ def test_flat_traffic_is_never_exhausted(tmp_path: Path) -> None:
     lines = ["timestamp,rps"] + [f"{start + timedelta(hours=h):%Y-%m-%dT%H:%M:%SZ},50" for h in range(6 * 7 * 24)]
     path = tmp_path / "flat.csv"
     path.write_text("\n".join(lines) + "\n")
-    fc = forecast(read_history(path), timedelta(weeks=4), holdout=1)
+    fc = forecast(load_history(path), timedelta(weeks=4), holdout=1)
     assert fc.exhausted_at(100.0) is None and fc.validation.mape == pytest.approx(0.0, abs=1e-9)
 
 
-@pytest.mark.parametrize(
-    ("text", "line", "message"),
-    [
-        ("time,rps\n", 1, "header 'timestamp,rps'"),
-        ("timestamp,rps\n2026-01-05T00:00:00Z,3\n2026-01-05T01:00,4\n", 3, "no time zone"),
-        ("timestamp,rps\n2026-01-05T00:00:00Z,3\n2026-13-05T01:00:00Z,4\n", 3, "bad timestamp"),
-        ("timestamp,rps\n2026-01-05T00:00:00Z,many\n", 2, "rps must be a number"),
-        ("timestamp,rps\n2026-01-05T00:00:00Z,-1\n", 2, "zero or more"),
-        ("timestamp,rps\n2026-01-05T01:00:00Z,1\n2026-01-05T00:00:00Z,1\n", 3, "timestamps must increase"),
-        ("timestamp,rps\n2026-01-05T00:00:00Z,1,2\n", 2, "expected 2 columns"),
-    ],
-)
-def test_history_mistakes_name_their_line(tmp_path: Path, text: str, line: int, message: str) -> None:
-    """A broken history is a ValidationError at the offending line."""
+def test_the_forecast_reads_the_history_the_maintenance_window_finder_reads(tmp_path: Path) -> None:
+    """One reader for both: extra columns are ignored and a timestamp without an offset is UTC (its mistakes, each
+    at its line, are tested in tests/unit/maintenance/test_maintenance_history.py)."""
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    rows = [f"{start + timedelta(hours=h):%Y-%m-%dT%H:%M:%S},{50 + h % 24},eu" for h in range(6 * 7 * 24)]
     path = tmp_path / "history.csv"
-    path.write_text(text)
-    with pytest.raises(ValidationError) as caught:
-        read_history(path)
-    assert message in caught.value.message
-    assert caught.value.loc is not None and caught.value.loc.line == line
+    path.write_text("timestamp,rps,region\n" + "\n".join(rows) + "\n")
+    fc = forecast(load_history(path), timedelta(weeks=4), holdout=1)
+    assert fc.first == start and fc.points == 6 * 7 * 24 and len(fc.peaks) == 6
 
 
 def test_too_short_a_history_is_refused(tmp_path: Path) -> None:
@@ -84,4 +74,4 @@ def test_too_short_a_history_is_refused(tmp_path: Path) -> None:
         "timestamp,rps\n" + "".join(f"{start + timedelta(days=d):%Y-%m-%dT%H:%M:%SZ},5\n" for d in range(20))
     )
     with pytest.raises(UserError, match="needs at least 4"):
-        forecast(read_history(path), timedelta(weeks=4), holdout=1)
+        forecast(load_history(path), timedelta(weeks=4), holdout=1)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from opsready.capacity.forecast import forecast, read_history
+from opsready.capacity.forecast import forecast
 from opsready.capacity.measured import CapacityResult, LoadStep, ResourceEstimate, load_result, save_result
 from opsready.capacity.plan import PlanningSettings, build_plan, render_plan
 from opsready.errors import UserError, ValidationError
 from opsready.target.capacity import ResourceUse
+from opsready.traffic_history import load_history
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "runbooks/templates/capacity-plan.md.j2"
@@ -44,7 +45,7 @@ def measured(knee: float, units: int = 2) -> CapacityResult:
 @pytest.fixture(scope="module")
 def fc():  # type: ignore[no-untyped-def]
     """The forecast of the shipped sample history."""
-    return forecast(read_history(ROOT / "loadtests/traffic-history.csv"), timedelta(weeks=26), 4)
+    return forecast(load_history(ROOT / "loadtests/traffic-history.csv"), timedelta(weeks=26), 4)
 
 
 def test_headroom_exhaustion_and_units_follow_from_the_measurement(fc) -> None:  # type: ignore[no-untyped-def]

@@ -9,9 +9,9 @@ import pytest
 
 from opsready.errors import ValidationError
 from opsready.maintenance import comms
-from opsready.maintenance.history import load_history
 from opsready.maintenance.window import find_window
 from opsready.maintenance_policy import MaintenancePolicy
+from opsready.traffic_history import load_history
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATES = ROOT / "runbooks" / "templates"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from opsready.errors import UserError, ValidationError
-from opsready.maintenance.history import load_history, parse_history
+from opsready.traffic_history import load_history, parse_history
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "maintenance" / "traffic-history.csv"
 

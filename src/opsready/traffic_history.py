@@ -1,7 +1,7 @@
 """Traffic history: a CSV of ``timestamp`` (ISO 8601, UTC) and ``rps`` rows, validated line by line.
 
-The same format the capacity forecast reads. Extra columns are allowed and ignored; a timestamp without an offset is
-taken as UTC. Every mistake is a :class:`ValidationError` at ``path:line``.
+Read by the maintenance window finder and the capacity forecast alike. Extra columns are allowed and ignored; a
+timestamp without an offset is taken as UTC. Every mistake is a :class:`ValidationError` at ``path:line``.
 """
 
 from __future__ import annotations
