@@ -6,8 +6,11 @@ session": stopping by session id touches nothing that someone else started.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import time
 
 
 def _stat_fields(pid: int | str) -> list[str] | None:
@@ -34,6 +37,29 @@ def session_members(sid: int) -> list[int]:
             if fields is not None and int(fields[3]) == sid and fields[0] != "Z":
                 members.append(int(entry))
     return members
+
+
+def stop_session(sid: int, grace: float = 0.0, timeout: float = 5.0) -> list[int]:
+    """Stop every process of session ``sid``: SIGTERM and up to ``grace`` seconds to exit (none: straight to
+    SIGKILL), then SIGKILL until the session is empty or ``timeout`` more seconds passed. Returns the survivors."""
+    if grace > 0:
+        _signal_all(session_members(sid), signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and session_members(sid):
+            time.sleep(0.05)
+    deadline = time.monotonic() + timeout
+    while members := session_members(sid):
+        _signal_all(members, signal.SIGKILL)
+        if time.monotonic() > deadline:
+            return members
+        time.sleep(0.02)
+    return []
+
+
+def _signal_all(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

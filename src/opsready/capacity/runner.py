@@ -26,7 +26,7 @@ from opsready.capacity.output import JSON_STEM, LocustEntry, SampleReader, read_
 from opsready.capacity.profiles import LoadProfile
 from opsready.capacity.results import Phase, PhaseStats, RequestSample, phase_stats
 from opsready.errors import EnvironmentProblem, TargetError
-from opsready.processes import free_port, session_members
+from opsready.processes import free_port, stop_session
 from opsready.timeline import Timeline
 
 GRACE = 15.0  # locust's start (imports, forking workers) and shutdown on top of the run time
@@ -245,15 +245,9 @@ class LoadRun:
 
     def _sweep(self) -> None:
         assert self.proc is not None
-        sid = self.proc.pid
-        deadline = time.monotonic() + 5.0
-        while members := session_members(sid):
-            for pid in members:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-            if time.monotonic() > deadline:
-                raise TargetError(f"locust processes {members} survived SIGKILL")
-            time.sleep(0.02)
+        survivors = stop_session(self.proc.pid)  # locust is done (or stopped): whatever is left gets SIGKILL
+        if survivors:
+            raise TargetError(f"locust processes {survivors} survived SIGKILL")
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(1.0)
 

@@ -8,8 +8,6 @@ even a crashed sandbox down without touching anyone else's processes.
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opsready.errors import EnvironmentProblem, TargetError
-from opsready.processes import pid_alive, session_members
+from opsready.processes import pid_alive, session_members, stop_session
 from opsready.sandbox.layout import Layout
 
 
@@ -221,18 +219,7 @@ class Supervisor:
 def sweep(sid: int, grace: float = 10.0) -> list[int]:
     """Stop every process left in session ``sid``: SIGTERM, then SIGKILL after ``grace``; returns the pids found."""
     found = session_members(sid)
-    for pid in found:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and session_members(sid):
-        time.sleep(0.05)
-    for pid in session_members(sid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and session_members(sid):
-        time.sleep(0.05)
+    stop_session(sid, grace=grace)
     return found
 
 
