@@ -124,7 +124,7 @@ def finder_vs_sweep(target: SandboxTarget, runs: int, step: float) -> None:
         with tempfile.TemporaryDirectory(prefix="opsready-bench-finder-") as tmp:
             for i in range(runs):
                 started = time.monotonic()
-                result = measure_capacity(target, settings, Path(tmp) / f"finder-{i}", finder=finder, profile=base)
+                result = measure_capacity(target, settings, Path(tmp) / f"finder-{i}", finder=finder)
                 found_time.append(time.monotonic() - started)
                 found.append(result.knee_rps)
                 offered = ", ".join(f"{s.offered_rps:.1f}" for s in result.steps)

@@ -58,7 +58,7 @@ class _SampleWriter:
         self.directory = directory
         self.pid = 0
         self.lines: list[str] = []
-        self.flushed = time.monotonic()
+        self.flushed = time.time()  # the same clock as the sample times it is compared with
         self.fh: Any = None
 
     def _open(self) -> None:

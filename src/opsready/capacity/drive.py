@@ -118,13 +118,12 @@ def measure_capacity(
     workdir: Path,
     *,
     finder: FinderSettings | None = None,
-    profile: LoadProfile | None = None,
     timeline: Timeline | None = None,
     progress: Progress | None = None,
 ) -> CapacityResult:
-    """Find the knee of ``target`` with the settings' finder (or ``finder``) and users (or ``profile``'s)."""
+    """Find the knee of ``target`` with the settings' finder (or ``finder``), pacing the users of its profile."""
     finder = finder or settings.finder
-    base = profile or settings.profile(finder.profile)
+    base = settings.profile(finder.profile)
     thresholds = finder_thresholds(settings.thresholds)
     units = target.capacity_units() if isinstance(target, Scalable) else 1
     measurer = StepMeasurer(

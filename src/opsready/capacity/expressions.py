@@ -71,10 +71,6 @@ class Expression:
         """Whether a measured value satisfies the expression."""
         return OPS[self.op](measured, self.value)
 
-    def show(self, value: float | None) -> str:
-        """A value of this expression's metric as people read it: '812 ms', '0.4 %', '212.5/s'."""
-        return format_value(self.kind, value)
-
     def __str__(self) -> str:
         return self.text
 

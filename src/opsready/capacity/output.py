@@ -1,8 +1,9 @@
 """What a locust subprocess leaves behind, read back as typed data.
 
 * ``stats.json`` (``--json-file stats``): locust writes it once, at shutdown (end of ``--run-time`` or SIGTERM; a
-  SIGKILLed locust writes nothing). It is a list of entries per endpoint with ``num_requests``, ``num_failures``,
-  ``total_response_time`` (ms) and ``response_times``: a histogram of rounded milliseconds to counts.
+  SIGKILLed locust writes nothing). It is a list of entries per endpoint; opsready reads ``method``, ``name``,
+  ``num_requests`` and ``num_failures`` to check its own per-request samples against locust's counts (latency comes
+  from the samples, which are exact, not from locust's rounded histogram).
 * ``samples-<pid>.csv``: one line per request, ``start,end,name,response_ms,failed`` (wall clock), appended by the
   locustfile's request hook in every locust process and flushed every half second, so they can be read while the
   load runs and survive a hard stop up to the last flush; ``#stopping,<time>`` marks when users were told to stop
@@ -12,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,26 +30,11 @@ class LocustEntry:
     name: str
     requests: int
     failures: int
-    total_response_ms: float
-    histogram: tuple[tuple[int, int], ...]  # (rounded ms, count), sorted
 
     @property
     def endpoint(self) -> str:
         """'GET /products', as the samples name it."""
         return f"{self.method} {self.name}"
-
-    def percentile(self, q: float) -> float | None:
-        """Latency quantile in seconds from the histogram (locust rounds large times to 2 significant digits)."""
-        total = sum(count for _, count in self.histogram)
-        if not total:
-            return None
-        rank = max(1, math.ceil(q * total))
-        seen = 0
-        for ms, count in self.histogram:
-            seen += count
-            if seen >= rank:
-                return ms / 1000
-        return self.histogram[-1][0] / 1000
 
 
 def read_locust_json(path: Path) -> tuple[LocustEntry, ...]:
@@ -65,15 +50,12 @@ def read_locust_json(path: Path) -> tuple[LocustEntry, ...]:
     entries = []
     try:
         for item in data:
-            histogram = tuple(sorted((int(ms), int(n)) for ms, n in dict(item["response_times"]).items()))
             entries.append(
                 LocustEntry(
                     method=str(item["method"]),
                     name=str(item["name"]),
                     requests=int(item["num_requests"]),
                     failures=int(item["num_failures"]),
-                    total_response_ms=float(item["total_response_time"]),
-                    histogram=histogram,
                 )
             )
     except (KeyError, TypeError, ValueError) as exc:

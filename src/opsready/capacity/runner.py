@@ -73,10 +73,6 @@ class LoadResult:
         """Statistics of each phase."""
         return tuple(phase_stats(self.samples, p) for p in phases)
 
-    def locust_total(self) -> int:
-        """Requests locust counted itself (0 when it wrote no statistics)."""
-        return sum(e.requests for e in self.locust)
-
 
 def locust_command(profile: LoadProfile, host: str, locustfile: Path, workdir: Path, bind_port: int) -> list[str]:
     """The locust command line for a profile (loopback only, headless, statistics to ``workdir/stats.json``)."""

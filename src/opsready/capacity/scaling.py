@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from opsready.capacity.expressions import Expression, format_value, parse_expression
+from opsready.capacity.expressions import METRICS, TRIGGER_ONLY, Expression, format_value, parse_expression
 from opsready.capacity.results import RequestSample, summarize
 from opsready.errors import OpsreadyError, ValidationError
 from opsready.target.capacity import ResourceObservable, ResourceSnapshot, Scalable, resource_use
@@ -148,11 +148,7 @@ class ScalingController:
         recent = [s for s in self.samples() if now - window <= s.end < now]
         stats = summarize(recent, window)
         units = self.target.capacity_units()
-        values: dict[str, float | None] = {
-            m: stats.value(m)
-            for m in ("p50", "p75", "p90", "p95", "p99", "p99.9", "avg", "max", "error_rate", "rps", "requests")
-        }
-        values["failures"] = float(stats.failures)
+        values: dict[str, float | None] = {m: stats.value(m) for m in METRICS if m not in TRIGGER_ONLY}
         values["rps_per_unit"] = stats.rps / units if units else None
         values["units"] = float(units)
         values["cpu"] = self._cpu(now, window)

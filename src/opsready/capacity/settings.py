@@ -18,15 +18,12 @@ from opsready.errors import Loc, ValidationError
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader, load_yaml
 
-DEFAULT_PATH = Path("loadtests/capacity.yaml")
-
 
 @dataclass(frozen=True)
 class CapacitySettings:
     """The whole capacity file, with its paths resolved."""
 
     path: Path
-    root: Path
     locustfile: Path
     profiles_path: Path
     profiles: dict[str, LoadProfile]
@@ -39,10 +36,6 @@ class CapacitySettings:
     def profile(self, name: str | None = None) -> LoadProfile:
         """A load profile by name (the planned load by default)."""
         return pick(self.profiles, name or self.planned_load, self.profiles_path)
-
-    def resolve(self, path: Path) -> Path:
-        """A path from the file, made absolute against the suite's root."""
-        return path if path.is_absolute() else self.root / path
 
 
 def load_settings(path: Path, root: Path) -> CapacitySettings:
@@ -62,7 +55,11 @@ def load_settings(path: Path, root: Path) -> CapacitySettings:
     finder = parse_finder(r.optional_map("finder"))
     planning = parse_planning(r.optional_map("planning"))
     r.done()
-    resolved_profiles = profiles_path if profiles_path.is_absolute() else root / profiles_path
+
+    def resolve(relative: Path) -> Path:  # paths in the file are relative to the suite's root
+        return relative if relative.is_absolute() else root / relative
+
+    resolved_profiles = resolve(profiles_path)
     profiles = load_profiles(resolved_profiles)
     for name, key in ((planned, "planned_load"), (finder.profile, "finder")):
         if name not in profiles:
@@ -74,8 +71,7 @@ def load_settings(path: Path, root: Path) -> CapacitySettings:
             )
     return CapacitySettings(
         path=path,
-        root=root,
-        locustfile=locustfile if locustfile.is_absolute() else root / locustfile,
+        locustfile=resolve(locustfile),
         profiles_path=resolved_profiles,
         profiles=profiles,
         planned_load=planned,

@@ -79,10 +79,4 @@ def unregister(run: Stoppable) -> None:
         _installed = False
 
 
-def active() -> int:
-    """How many loads run now."""
-    with _lock:
-        return len(_active)
-
-
 atexit.register(_stop_all, "interrupted")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from rich.table import Table
 
+from opsready.capacity import DEFAULT_PATH
 from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
 from opsready.config import Config
 from opsready.errors import UsageError
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from opsready.capacity.plan import PlanningSettings
     from opsready.capacity.settings import CapacitySettings
 
-CAPACITY_FILE = Path("loadtests/capacity.yaml")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -35,7 +35,7 @@ def _capacity_option(fn: F) -> F:
         "--capacity-file",
         type=click.Path(path_type=Path, dir_okay=False),
         default=None,
-        help=f"Thresholds, scaling, finder and planning settings (default: {CAPACITY_FILE} beside opsready.yaml).",
+        help=f"Thresholds, scaling, finder and planning settings (default: {DEFAULT_PATH} beside opsready.yaml).",
     )(fn)
 
 
@@ -78,7 +78,7 @@ def _forecast(config: Config, planning: PlanningSettings, history: Path | None) 
 def _settings(config: Config, path: Path | None) -> CapacitySettings:
     from opsready.capacity.settings import load_settings
 
-    return load_settings(path or config.resolve(CAPACITY_FILE), config.root)
+    return load_settings(path or config.resolve(DEFAULT_PATH), config.root)
 
 
 def _stamp() -> str:
@@ -180,7 +180,7 @@ def find_cmd(
     reports = config.resolve(config.reports_dir)
     progress(f"finding the capacity of {target.base_url} with {base.users} users")
     result = measure_capacity(
-        target, settings, reports / "load" / f"{_stamp()}-finder", finder=finder, profile=base, progress=progress
+        target, settings, reports / "load" / f"{_stamp()}-finder", finder=finder, progress=progress
     )
     path = save_result(result, output or _measured_path(config, None))
     table = Table("offered/s", "achieved/s", "p95", "errors", "verdict", box=None, pad_edge=False)

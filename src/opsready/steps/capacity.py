@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from opsready.capacity import DEFAULT_PATH
 from opsready.capacity.drive import measure_capacity
 from opsready.capacity.forecast import forecast
 from opsready.capacity.measured import CapacityResult
@@ -33,7 +34,6 @@ from opsready.target.protocol import Target
 from opsready.timeline import Timeline
 from opsready.traffic_history import load_history
 
-CAPACITY_FILE = Path("loadtests/capacity.yaml")
 SETTLE = 2.0  # after a scale-out, the queue built before it drains
 
 
@@ -57,7 +57,7 @@ class CapacityDrill:
 def capacity_settings(opsready_config: Config) -> CapacitySettings:
     """loadtests/capacity.yaml (thresholds, profiles, scaling, finder, planning), validated."""
     try:
-        return load_settings(opsready_config.resolve(CAPACITY_FILE), opsready_config.root)
+        return load_settings(opsready_config.resolve(DEFAULT_PATH), opsready_config.root)
     except OpsreadyError as exc:
         pytest.fail(exc.render(), pytrace=False)
 

@@ -111,7 +111,6 @@ def test_locust_json_is_read_as_typed_entries(tmp_path: Path) -> None:
     path.write_text(json.dumps([entry]))
     (parsed,) = read_locust_json(path)
     assert (parsed.endpoint, parsed.requests, parsed.failures) == ("GET /products", 4, 1)
-    assert parsed.percentile(0.5) == 0.02 and parsed.percentile(0.95) == 0.04
 
 
 def test_missing_or_broken_locust_json_is_a_target_error(tmp_path: Path) -> None:
