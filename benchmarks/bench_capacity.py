@@ -10,7 +10,7 @@
    the highest level that passed. Finder runs and sweeps alternate. Goal: the medians within 10 %, the finder in at
    most a third of the sweep's time.
 
-    python benchmarks/bench_capacity.py [--runs 3] [--seconds 15] [--step 6]
+    python benchmarks/bench_capacity.py [--runs 3] [--seconds 15] [--step 6] [--part all|overhead|finder]
 """
 
 from __future__ import annotations

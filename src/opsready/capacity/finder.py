@@ -16,7 +16,7 @@ In ``loadtests/capacity.yaml``::
       start: 10                # first offered load, requests per second
       limit: 2000              # never offer more
       step_duration: 10s
-      warmup: 1s               # the start of each step is not judged
+      warmup: 2s               # the start of each step is not judged
       resolution: 5%
       sustain: 95%
 """

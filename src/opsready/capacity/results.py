@@ -135,7 +135,11 @@ def phase_stats(samples: Iterable[RequestSample], phase: Phase) -> PhaseStats:
 
 
 def drill_phases(
-    timeline: Timeline, start: float, end: float, fault: str = "injected", recovery: tuple[str, ...] = ("recovered",)
+    timeline: Timeline,
+    start: float,
+    end: float,
+    fault: str = "injected",
+    recovery: tuple[str, ...] = ("reverted", "recovered"),
 ) -> tuple[Phase, ...]:
     """``before`` the fault, ``during`` it and ``after`` recovery, cut at the timeline's events (monotonic clock).
 

@@ -13,7 +13,7 @@ In ``loadtests/capacity.yaml``::
       scale_within: 30s        # target: trigger fired -> new units serving
       out:                     # ANY of these holding for its time adds units
         - p95 > 250ms for 2s
-        - cpu > 70% for 30s
+        - cpu > 70% for 10s
       in:                      # ALL of these holding for their time remove units
         - rps_per_unit < 4 for 3s
 

@@ -158,9 +158,7 @@ def load_runs_more(drill: Drill, timeline: Timeline, seconds: int) -> None:
     began = drill.facts.get("load_began")
     start = float(began) if isinstance(began, float) else result.window.start
     drill.facts["load_result"] = result
-    drill.facts["phases"] = list(
-        result.phases(drill_phases(timeline, start, result.window.end, recovery=("reverted", "recovered")))
-    )
+    drill.facts["phases"] = list(result.phases(drill_phases(timeline, start, result.window.end)))
 
 
 @when("the load rises and falls with the scaling policy active")
