@@ -16,7 +16,11 @@ targets:
 FEATURE = """\
 @capacity
 Feature: Capacity
+  Background:
+    Given the target is healthy
+
   Scenario: Thresholds
+    Given the "planned" load is running
     Then every threshold was met
 """
 
@@ -37,7 +41,8 @@ profiles:
 
 
 def test_a_malformed_capacity_file_fails_the_scenario_at_its_line(pytester: pytest.Pytester) -> None:
-    """The capacity_settings fixture reports `loadtests/capacity.yaml:5: ...` without a traceback of ours."""
+    """`loadtests/capacity.yaml:5: ...` without a traceback of ours, before the Background opens the target (a
+    sandbox target would have created its state dir ``st``) and before any load starts."""
     pytester.makefile(".yaml", opsready=CONFIG)
     pytester.mkdir("features")
     (pytester.path / "features" / "capacity.feature").write_text(FEATURE)
@@ -47,6 +52,6 @@ def test_a_malformed_capacity_file_fails_the_scenario_at_its_line(pytester: pyte
     pytester.makepyfile(test_user_capacity_suite='from pytest_bdd import scenarios\n\nscenarios("capacity.feature")\n')
     pytester.makeini("[pytest]\nbdd_features_base_dir = features\nasyncio_default_fixture_loop_scope = function\n")
     result = pytester.runpytest("-q", "-m", "capacity")
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(errors=1)  # at set-up, before the first step
     result.stdout.fnmatch_lines(["*loadtests/capacity.yaml:5: expected requests per second*", "*- rps > fast*"])
     assert not (pytester.path / "st").exists(), "the target was touched"

@@ -136,6 +136,7 @@ class ScalingController:
         self.out = [Trigger(e) for e in policy.out]
         self.in_ = [Trigger(e) for e in policy.in_]
         self.actions: list[ScalingAction] = []
+        self.units_seen: list[int] = []  # the target's own unit count at every tick, not what was asked of it
         self.error: OpsreadyError | None = None
         self._last_action = -1e9
         self._snapshots: list[ResourceSnapshot] = []
@@ -148,6 +149,7 @@ class ScalingController:
         recent = [s for s in self.samples() if now - window <= s.end < now]
         stats = summarize(recent, window)
         units = self.target.capacity_units()
+        self.units_seen.append(units)
         values: dict[str, float | None] = {m: stats.value(m) for m in METRICS if m not in TRIGGER_ONLY}
         values["rps_per_unit"] = stats.rps / units if units else None
         values["units"] = float(units)
@@ -185,7 +187,8 @@ class ScalingController:
         if self.timeline is not None:
             self.timeline.mark(f"scale_{direction}_triggered", reason, at=fired)
         began = time.monotonic()
-        reached = self.target.scale(wanted, timeout=self.policy.scale_within)
+        # twice the target, so a slow scale-out is measured (and held to scale_within by the drill), not cut off at it
+        reached = self.target.scale(wanted, timeout=2 * self.policy.scale_within)
         done = fired + (time.monotonic() - began)  # on the tick's clock
         action = ScalingAction(direction, reason, units, reached, fired, done)
         self.actions.append(action)

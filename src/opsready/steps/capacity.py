@@ -18,6 +18,7 @@ from pytest_bdd import given, parsers, then, when
 
 from opsready.capacity import DEFAULT_PATH
 from opsready.capacity.drive import measure_capacity
+from opsready.capacity.finder import finder_thresholds
 from opsready.capacity.forecast import forecast
 from opsready.capacity.measured import CapacityResult
 from opsready.capacity.plan import CapacityPlan, build_plan, render_plan
@@ -60,6 +61,14 @@ def capacity_settings(opsready_config: Config) -> CapacitySettings:
         return load_settings(opsready_config.resolve(DEFAULT_PATH), opsready_config.root)
     except OpsreadyError as exc:
         pytest.fail(exc.render(), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _capacity_file_first(request: pytest.FixtureRequest) -> None:
+    """A capacity scenario reads its capacity file before anything else: a mistake in it fails the scenario at its
+    line before the Background opens (and may start) the target."""
+    if request.node.get_closest_marker("capacity") is not None:
+        request.getfixturevalue("capacity_settings")
 
 
 @pytest.fixture
@@ -176,6 +185,7 @@ def rising_load(drill: Drill, capacity_drill: CapacityDrill) -> None:
             result = run.wait()
         finally:
             drill.facts["actions"] = controller.stop()
+    drill.facts["units_seen"] = tuple(controller.units_seen)
     drill.facts["load_result"] = result
     drill.facts["units_at_end"] = scalable(target).capacity_units()
     if timeline.has("scaled_out"):
@@ -244,12 +254,14 @@ def planned_throughput(drill: Drill) -> None:
 
 @then("locust's own statistics agree with the samples")
 def locust_agrees(drill: Drill) -> None:
-    """Per endpoint, locust counted exactly the requests our per-request samples hold."""
+    """Per endpoint, locust counted exactly the requests our per-request samples hold (both ways: no endpoint only
+    one of them knows)."""
     result = _result(drill)
     assert result.locust, f"locust wrote no statistics (ended by {result.ended_by})"
-    for entry in result.locust:
-        counted = sum(1 for s in result.samples if s.endpoint == entry.endpoint)
-        assert counted == entry.requests, f"{entry.endpoint}: locust {entry.requests}, samples {counted}"
+    counted: dict[str, int] = {}
+    for sample in result.samples:
+        counted[sample.endpoint] = counted.get(sample.endpoint, 0) + 1
+    assert counted == {e.endpoint: e.requests for e in result.locust if e.requests}, "samples vs locust differ"
 
 
 @then("each phase met its own thresholds")
@@ -285,12 +297,15 @@ def scale_out_fired(drill: Drill, capacity_settings: CapacitySettings) -> None:
 
 @then("capacity grew within the bounds")
 def grew_within_bounds(drill: Drill, capacity_settings: CapacitySettings) -> None:
-    """The unit count went up, never past max_units."""
+    """The target's own unit count, read at every tick of the controller, went above what the scenario started with
+    and never left the policy's bounds."""
     policy = capacity_settings.scaling
     assert policy is not None
-    outs = _actions(drill, "out")
-    assert outs and max(a.to_units for a in outs) > outs[0].from_units
-    assert all(policy.min_units <= a.to_units <= policy.max_units for a in outs + _actions(drill, "in"))
+    seen = drill.facts["units_seen"]
+    assert isinstance(seen, tuple) and seen, "the controller never read the target's units"
+    started = _actions(drill, "out")[0].from_units
+    assert max(seen) > started, f"the target never ran more than {started} units (seen: {sorted(set(seen))})"
+    assert all(policy.min_units <= u <= policy.max_units for u in seen), f"outside the bounds: {sorted(set(seen))}"
 
 
 @then("the thresholds were met again at the high load after scaling")
@@ -323,12 +338,22 @@ def scaled_in(drill: Drill, capacity_settings: CapacitySettings) -> None:
 
 
 @then("the measured capacity sustained its load within the thresholds")
-def capacity_sustained(drill: Drill) -> None:
+def capacity_sustained(drill: Drill, capacity_settings: CapacitySettings) -> None:
     """The knee step passed, and (unless the finder hit its limit) a step above it failed: the knee is bracketed."""
     measured = drill.facts["capacity"]
     assert isinstance(measured, CapacityResult)
     knee = [s for s in measured.steps if s.offered_rps == measured.knee_offered_rps and s.ok]
     assert knee and knee[-1].achieved_rps == measured.knee_rps, [s.offered_rps for s in measured.steps]
+    step = knee[-1]  # what was measured there, held to the capacity file again, not the finder's verdict on it
+    sustain = capacity_settings.finder.sustain
+    assert step.achieved_rps >= sustain * step.offered_rps, f"got {step.achieved_rps:.1f} of {step.offered_rps:.1f}/s"
+    measured_there = {"p95": step.p95, "error_rate": step.error_rate}
+    held = [t for t in finder_thresholds(capacity_settings.thresholds) if t.endpoint is None]
+    checked = [t for t in held if t.expr.metric in measured_there]
+    assert checked, "no latency or error threshold to hold the knee to"
+    for threshold in checked:
+        value = measured_there[threshold.expr.metric]
+        assert value is not None and threshold.expr.holds(value), f"at the knee: {threshold.describe()}, got {value}"
     if not measured.limited:
         above = [s for s in measured.steps if s.offered_rps > measured.knee_offered_rps]
         assert above and not any(s.ok for s in above), "a higher load passed too: the knee is not the highest"
