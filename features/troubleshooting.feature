@@ -1,9 +1,10 @@
 @troubleshooting @destructive
 Feature: Troubleshooting decision tree
   The troubleshooting guides (runbooks/troubleshooting/) promise: `opsready diagnose` walks the decision tree
-  (runbooks/troubleshooting-tree.yaml) to the right diagnosis for every fault the target can suffer, without changing
-  anything and within its time limit, and the remedy the linked runbook prescribes brings the target back to
-  healthy. Faults go through the chaos guard: journaled, and reverted whatever happens when the scenario ends.
+  (runbooks/troubleshooting-tree.yaml) to the right diagnosis for every fault the target can suffer, within its time
+  limit, and the remedy the linked runbook prescribes brings the target back to healthy. That a diagnosis changes
+  nothing is checked where no users change the target meanwhile: on a healthy and on a hung system. Faults go
+  through the chaos guard: journaled, and reverted whatever happens when the scenario ends.
 
   Background:
     Given the target is healthy

@@ -18,6 +18,7 @@ def test_where(pytestconfig):
         ((), None, "None"),
         ((), "http://127.0.0.1:9/env", "'http://127.0.0.1:9/env'"),
         (("--incident-webhook", "http://127.0.0.1:9/opt"), "http://127.0.0.1:9/env", "'http://127.0.0.1:9/opt'"),
+        (("--incident-webhook", "http://127.0.0.1:9/opt"), None, "'http://127.0.0.1:9/opt'"),
     ],
 )
 def test_the_webhook_is_off_by_default_and_the_option_wins_over_the_environment(

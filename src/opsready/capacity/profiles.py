@@ -11,7 +11,8 @@
         pacing: 2              # tasks per second of each user (0: no wait; absent: 0.5-2 s of think time)
         warmup: 1s             # not judged: users are still arriving
         workers: 1             # locust processes on this machine (more for loads one core cannot drive)
-        max_requests: 100000   # the run is stopped when users made this many requests
+        max_requests: 100000   # the run is stopped once users made this many (seen as samples are flushed:
+                               # every half second, so a few more may be made)
       rising:
         pacing: 2
         stages:                # a stepped shape instead of users/duration

@@ -223,6 +223,8 @@ def diagnosed_within(  # noqa: PLR0917  # pytest resolves fixtures from position
         result = _walk(troubleshooting_tree, target)
         trouble.walks.append(result)
         if result.diagnosis is not None and result.diagnosis.id == leaf:
+            late = time.monotonic() - deadline
+            assert late <= 0, f"diagnosed {leaf!r}, but {late:.1f} s after the {seconds} s allowed"
             timeline.mark("recovered" if result.healthy else "classified", f"diagnosed {leaf}")
             return
         if time.monotonic() >= deadline:

@@ -318,4 +318,6 @@ def test_an_unshaped_link_stays_plain_tcp_the_client_close_ends_the_server_side(
         time.sleep(0.4)  # the client takes its time to close
     server.thread.join(timeout=5)
     assert received == b"answer\n"
-    assert server.held and server.held[0] >= 0.35, f"server released after {server.held} s, before the client closed"
+    # held until the client's own close (0.4 s), passed on by the proxy: not released early, and not left to the
+    # server's 5 s read timeout either
+    assert server.held and 0.35 <= server.held[0] < 1.5, f"server held {server.held} s"
