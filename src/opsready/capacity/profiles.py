@@ -123,9 +123,7 @@ def parse_profile(name: str, r: MapReader) -> LoadProfile:
         users, duration = max(s.users for s in stages), sum(s.seconds for s in stages)
     else:
         users, duration = r.integer("users", minimum=1), r.duration("duration")
-    pacing = r.raw("pacing", None)
-    if pacing is not None:
-        pacing = r.number("pacing")
+    pacing = r.number("pacing", None)
     profile = LoadProfile(
         name=name,
         users=users,

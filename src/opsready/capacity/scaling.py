@@ -61,16 +61,17 @@ def parse_scaling(r: MapReader) -> ScalingPolicy:
     in_ = tuple(parse_expression(t, loc, triggers=True) for t, loc in r.items("in", []))
     if not out:
         raise ValidationError("scaling: 'out' needs at least one trigger", r.loc_of("out"))
+    d = ScalingPolicy(min_units=1, max_units=1, out=out)  # the defaults, written once (on the dataclass)
     policy = ScalingPolicy(
         min_units=r.integer("min_units", minimum=1),
         max_units=r.integer("max_units", minimum=1),
         out=out,
         in_=in_,
-        step=r.integer("step", 1, minimum=1),
-        interval=r.duration("interval", 1.0),
-        window=r.duration("window", 5.0),
-        cooldown=r.duration("cooldown", 30.0),
-        scale_within=r.duration("scale_within", 60.0),
+        step=r.integer("step", d.step, minimum=1),
+        interval=r.duration("interval", d.interval),
+        window=r.duration("window", d.window),
+        cooldown=r.duration("cooldown", d.cooldown),
+        scale_within=r.duration("scale_within", d.scale_within),
     )
     if policy.max_units < policy.min_units:
         raise ValidationError("scaling: 'max_units' is below 'min_units'", r.loc_of("max_units"))
