@@ -30,31 +30,24 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _capacity_option(fn: F) -> F:
-    return click.option(
-        "--capacity-file",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help=f"Thresholds, scaling, finder and planning settings (default: {DEFAULT_PATH} beside opsready.yaml).",
-    )(fn)
+def _file_option(flag: str, help_text: str) -> Callable[[F], F]:
+    """An optional file path option (default None: the command picks the documented default)."""
+    option: Callable[[F], F] = click.option(
+        flag, type=click.Path(path_type=Path, dir_okay=False), default=None, help=help_text
+    )
+    return option
 
 
-def _measured_option(fn: F) -> F:
-    return click.option(
-        "--measured",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help="Measured capacity, JSON from `opsready capacity find` (default: capacity.json in the reports dir).",
-    )(fn)
-
-
-def _history_option(fn: F) -> F:
-    return click.option(
-        "--history",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help="Traffic history CSV: timestamp,rps (default: planning.history of the capacity file).",
-    )(fn)
+_capacity_option = _file_option(
+    "--capacity-file",
+    f"Thresholds, scaling, finder and planning settings (default: {DEFAULT_PATH} beside opsready.yaml).",
+)
+_measured_option = _file_option(
+    "--measured", "Measured capacity, JSON from `opsready capacity find` (default: capacity.json in the reports dir)."
+)
+_history_option = _file_option(
+    "--history", "Traffic history CSV: timestamp,rps (default: planning.history of the capacity file)."
+)
 
 
 def _allow_option(fn: F) -> F:
