@@ -24,7 +24,7 @@ from opsready.chaos.session import Session
 from opsready.config import load_config
 from opsready.errors import Loc
 from opsready.runbooks.parse import find_runbook_files, read_runbook
-from opsready.target.faults import parse_fault_spec
+from opsready.targets.faults import parse_fault_spec
 from opsready.timeline import Timeline
 from opsready.troubleshooting.evidence import find_culprit
 from opsready.troubleshooting.load import load_tree

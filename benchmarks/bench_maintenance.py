@@ -19,10 +19,10 @@ from pathlib import Path
 import psycopg
 from _common import config, private_sandbox, summary
 
+from opsready.config.maintenance import MaintenancePolicy
 from opsready.maintenance.procedures import MaintenanceRequest
 from opsready.maintenance.runner import MaintenanceRunner
 from opsready.maintenance.window import find_window
-from opsready.maintenance_policy import MaintenancePolicy
 from opsready.sandbox import database
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from opsready.target.protocol import TargetDescription
+from opsready.targets.protocol import TargetDescription
 from opsready.timeline import TimelineRecord
 
 SCHEMA_VERSION = 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from opsready.config import Config
 from opsready.errors import UsageError
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 
 def check_destructive(config: Config, target: Target, allow_destructive: bool, what: str = "injecting faults") -> None:

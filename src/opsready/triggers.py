@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from opsready.config import RollbackTriggers
 from opsready.errors import ProbeError
 from opsready.probes import http, metrics
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 
 @dataclass(frozen=True)

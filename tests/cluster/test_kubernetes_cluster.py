@@ -16,8 +16,8 @@ import pytest
 from opsready.config import Config, load_config
 from opsready.errors import DeployError, OpsreadyError
 from opsready.kubernetes.adapter import KubernetesTarget
-from opsready.target.faults import FaultSpec
-from opsready.target.registry import open_target
+from opsready.targets.faults import FaultSpec
+from opsready.targets.registry import open_target
 
 pytestmark = pytest.mark.cluster
 

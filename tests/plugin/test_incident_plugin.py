@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 PROBE = """\
-from opsready.steps.incident import webhook_url
+from opsready.bdd.incident import webhook_url
 
 def test_where(pytestconfig):
     print("WEBHOOK=" + repr(webhook_url(pytestconfig)))

@@ -16,8 +16,8 @@ from opsready.capacity.profiles import LoadProfile
 from opsready.capacity.runner import LoadRun
 from opsready.capacity.settings import CapacitySettings
 from opsready.capacity.thresholds import Threshold, Thresholds
-from opsready.target.capacity import ResourceObservable, ResourceSnapshot, Scalable, resource_use
-from opsready.target.protocol import Target
+from opsready.targets.capacity import ResourceObservable, ResourceSnapshot, Scalable, resource_use
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 
 Progress = Callable[[str], None]

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from opsready.errors import UsageError
-from opsready.target.capacity import ResourceUse
+from opsready.targets.capacity import ResourceUse
 
 SCHEMA = "opsready.capacity/1"
 MB = 1024 * 1024

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from opsready.capacity.expressions import METRICS, TRIGGER_ONLY, Expression, format_value, parse_expression
 from opsready.capacity.results import RequestSample, summarize
 from opsready.errors import OpsreadyError, ValidationError
-from opsready.target.capacity import ResourceObservable, ResourceSnapshot, Scalable, resource_use
+from opsready.targets.capacity import ResourceObservable, ResourceSnapshot, Scalable, resource_use
 from opsready.timeline import Timeline
 from opsready.yamlsrc import MapReader
 

@@ -1,6 +1,6 @@
 """Chaos experiments whose faults are always reverted.
 
-Faults come from the target (:mod:`opsready.target.faults`); this package makes them safe to use:
+Faults come from the target (:mod:`opsready.targets.faults`); this package makes them safe to use:
 
 - :mod:`.journal`: every fault is journaled (intent fsync'd before it is applied, applied, reverted) on disk;
 - :mod:`.guard` and :mod:`.shield`: the always-revert runner, whatever happens in the process (signals included);

@@ -12,7 +12,7 @@ from typing import Any
 from opsready.errors import Loc, ValidationError
 from opsready.probes.registry import PROBES, ProbeCall, parse_probe_call
 from opsready.spelling import did_you_mean
-from opsready.target.faults import FaultKind, FaultSpec, parse_fault_spec
+from opsready.targets.faults import FaultKind, FaultSpec, parse_fault_spec
 from opsready.yamlsrc import MapReader
 
 ACTIONS_MODULE = "opsready.chaos.actions"

@@ -10,8 +10,8 @@ from opsready.chaos.activities import ACTIONS_MODULE, PROBES_MODULE
 def _system() -> dict[str, Any]:
     from opsready.config import load_config
     from opsready.errors import OpsreadyError
-    from opsready.target.faults import faults_of
-    from opsready.target.registry import open_target
+    from opsready.targets.faults import faults_of
+    from opsready.targets.registry import open_target
 
     try:
         config = load_config()

@@ -18,7 +18,7 @@ from opsready.chaos.activities import ACTIONS_MODULE, CONTROL_MODULE, PROBES_MOD
 from opsready.errors import Loc, ValidationError
 from opsready.probes.registry import ProbeCall
 from opsready.spelling import did_you_mean
-from opsready.target.faults import FaultKind, FaultSpec
+from opsready.targets.faults import FaultKind, FaultSpec
 from opsready.yamlsrc import MapReader, load_yaml
 
 TOP_LEVEL = (

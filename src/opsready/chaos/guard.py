@@ -27,7 +27,7 @@ from opsready.chaos.revert import RevertFailed, revert_fault
 from opsready.chaos.shield import Shield
 from opsready.errors import UsageError
 from opsready.probes.observation import Observation
-from opsready.target.faults import Fault, FaultInjectable, FaultSpec
+from opsready.targets.faults import Fault, FaultInjectable, FaultSpec
 from opsready.timeline import Timeline
 
 Say = Callable[[str], None]

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from opsready.target.faults import Facts, FaultSpec
+from opsready.targets.faults import Facts, FaultSpec
 
 INDEX = "index.jsonl"
 SETTLED = ("reverted",)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from opsready.chaos.experiment import Experiment
 from opsready.durations import format_duration
-from opsready.target.faults import FaultInjectable
-from opsready.target.protocol import Target
+from opsready.targets.faults import FaultInjectable
+from opsready.targets.protocol import Target
 
 
 @dataclass(frozen=True)

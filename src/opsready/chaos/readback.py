@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from opsready.chaos.journal import INDEX, FaultEntry, JournalView, RunInfo, Unreadable
-from opsready.target.faults import FaultSpec
+from opsready.targets.faults import FaultSpec
 
 _STATUS = {
     "applied": "applied",

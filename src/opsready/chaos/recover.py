@@ -17,7 +17,7 @@ from opsready.chaos.journal import JournalView, append_record, now_iso, revertin
 from opsready.chaos.readback import journals, read_journal
 from opsready.chaos.revert import RevertFailed, revert_fault
 from opsready.errors import ValidationError
-from opsready.target.faults import FaultInjectable, revalidate
+from opsready.targets.faults import FaultInjectable, revalidate
 
 EXIT_MANUAL = 3
 Say = Callable[[str], None]

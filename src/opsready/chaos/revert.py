@@ -13,7 +13,7 @@ from pathlib import Path
 from opsready.chaos.journal import append_record, now_iso
 from opsready.errors import TargetError
 from opsready.probes.observation import Observation
-from opsready.target.faults import Fault
+from opsready.targets.faults import Fault
 
 ATTEMPTS = 3
 TIMEOUT = 30.0

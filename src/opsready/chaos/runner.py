@@ -25,8 +25,8 @@ from opsready.chaos.session import Session, activated, stderr_say
 from opsready.chaos.shield import Shield, Terminated
 from opsready.config import Config
 from opsready.safety import check_destructive
-from opsready.target.faults import faults_of
-from opsready.target.protocol import Target
+from opsready.targets.faults import faults_of
+from opsready.targets.protocol import Target
 from opsready.timeline import Measurement, Timeline
 
 Say = Callable[[str], None]

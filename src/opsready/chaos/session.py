@@ -23,8 +23,8 @@ from opsready.config import Config
 from opsready.errors import UsageError
 from opsready.probes.registry import ProbeCall
 from opsready.safety import check_destructive
-from opsready.target.faults import FaultInjectable, faults_of
-from opsready.target.protocol import Target
+from opsready.targets.faults import FaultInjectable, faults_of
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 
 Say = Callable[[str], None]
@@ -107,7 +107,7 @@ def current(configuration: Mapping[str, Any] | None = None) -> Session:
 
 def _open(configuration: dict[str, Any]) -> Session:
     from opsready.config import load_config
-    from opsready.target.registry import open_target
+    from opsready.targets.registry import open_target
 
     path = configuration.get("opsready_config")
     config = load_config(Path(path) if path else None)

@@ -23,7 +23,7 @@ from opsready.chaos.journal import reverting_lock
 from opsready.chaos.readback import read_journal
 from opsready.chaos.revert import revert_fault
 from opsready.errors import OpsreadyError
-from opsready.target.faults import FaultInjectable
+from opsready.targets.faults import FaultInjectable
 
 POLL = 0.5
 _children: dict[int, subprocess.Popen[bytes]] = {}
@@ -65,8 +65,8 @@ def _settled(journal: Path, fault_id: str) -> bool:
 
 def _open(config_path: Path, target_name: str) -> FaultInjectable:
     from opsready.config import load_config
-    from opsready.target.faults import faults_of
-    from opsready.target.registry import open_target
+    from opsready.targets.faults import faults_of
+    from opsready.targets.registry import open_target
 
     target = faults_of(open_target(load_config(config_path), target_name))
     target.fault_kinds()  # loads everything a revert needs now, so the deadline is not spent importing
@@ -76,7 +76,7 @@ def _open(config_path: Path, target_name: str) -> FaultInjectable:
 def expire(journal: Path, fault_id: str, config_path: Path, target_name: str, target: FaultInjectable | None) -> int:
     """Revert the fault now, from the journal, with every newer fault of its run first (newest first: a later
     fault may depend on an earlier one still being in place); 0 when all of them are reverted, 1 otherwise."""
-    from opsready.target.faults import revalidate
+    from opsready.targets.faults import revalidate
 
     with reverting_lock(journal):  # other watchdogs of this run, recover and the harness wait their turn
         view = read_journal(journal)

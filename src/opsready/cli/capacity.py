@@ -284,7 +284,7 @@ def plan_cmd(
 @handle_errors
 def status_cmd(window: float, config_path: Path | None, target_name: str | None) -> None:
     """Capacity monitoring: units, CPU, memory and connections of the target's components (read-only)."""
-    from opsready.target.capacity import observable, resource_use
+    from opsready.targets.capacity import observable, resource_use
 
     config = load(config_path)
     target = observable(open_target(config, target_name))
@@ -320,7 +320,7 @@ def scale_cmd(
     units: int, allow_destructive: bool, capacity_file: Path | None, config_path: Path | None, target_name: str | None
 ) -> None:
     """Run UNITS serving units (within the scaling bounds of the capacity file)."""
-    from opsready.target.capacity import scalable
+    from opsready.targets.capacity import scalable
 
     config = load(config_path)
     policy = _settings(config, capacity_file).scaling

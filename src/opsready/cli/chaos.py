@@ -83,7 +83,7 @@ def _summary(result: object) -> None:
 def validate(paths: tuple[Path, ...], config_path: Path | None, target_name: str | None) -> None:
     """Check experiments against the target's fault kinds and the probe library (touches nothing)."""
     from opsready.chaos.experiment import load_experiment
-    from opsready.target.faults import faults_of
+    from opsready.targets.faults import faults_of
 
     config = load(config_path)
     kinds = faults_of(open_target(config, target_name)).fault_kinds()
@@ -97,7 +97,7 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, target_name: str
 @handle_errors
 def fault_kinds(config_path: Path | None, target_name: str | None) -> None:
     """List the fault kinds the target offers, with their parameters."""
-    from opsready.target.faults import faults_of
+    from opsready.targets.faults import faults_of
 
     config = load(config_path)
     for kind in faults_of(open_target(config, target_name)).fault_kinds():
@@ -114,7 +114,7 @@ def plan(path: Path, config_path: Path | None, target_name: str | None) -> None:
     """Print what EXPERIMENT would inject where and how each fault is reverted; injects nothing."""
     from opsready.chaos.experiment import load_experiment
     from opsready.chaos.plan import make_plan
-    from opsready.target.faults import faults_of
+    from opsready.targets.faults import faults_of
 
     config = load(config_path)
     target = open_target(config, target_name)
@@ -136,7 +136,7 @@ def recover(acknowledge: bool, force: bool, config_path: Path | None, target_nam
     (listed with the journal's path:line); 2: bad configuration.
     """
     from opsready.chaos.recover import recover as run_recover
-    from opsready.target.faults import faults_of
+    from opsready.targets.faults import faults_of
 
     config = load(config_path)
     report = run_recover(

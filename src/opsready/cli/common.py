@@ -13,7 +13,7 @@ from rich.console import Console
 
 from opsready.config import Config, load_config
 from opsready.errors import OpsreadyError
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 out = Console(highlight=False, soft_wrap=True)
@@ -50,7 +50,7 @@ def load(config_path: Path | None) -> Config:
 
 def open_target(config: Config, name: str | None) -> Target:
     """The Target for a configured name."""
-    from opsready.target.registry import open_target as _open
+    from opsready.targets.registry import open_target as _open
 
     return _open(config, name)
 

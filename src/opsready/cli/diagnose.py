@@ -133,7 +133,7 @@ def _diagnose(
     config: Config, target_name: str | None, tree: object, *, limit: float | None, as_json: bool, collect: Path | None
 ) -> None:
     from opsready.report.redact import redact
-    from opsready.target.diagnostics import diagnostics_of
+    from opsready.targets.diagnostics import diagnostics_of
     from opsready.troubleshooting.evidence import collect as collect_evidence
     from opsready.troubleshooting.evidence import find_culprit
     from opsready.troubleshooting.model import Tree

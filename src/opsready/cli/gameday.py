@@ -23,7 +23,7 @@ import click
 from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
 from opsready.config import Config
 from opsready.errors import OpsreadyError, UsageError, UserError
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 if TYPE_CHECKING:
     from opsready.gameday.console import Board
@@ -75,7 +75,7 @@ def _prepare(config: Config, plan: GameDayPlan, runbooks: dict[str, Path], targe
     from opsready.incident.drill import DrillPlan as Plan
     from opsready.incident.mitigation import load_mitigation
     from opsready.runbooks.parse import parse_runbook
-    from opsready.target.faults import faults_of
+    from opsready.targets.faults import faults_of
 
     if not target.instances():
         raise UsageError(

@@ -136,7 +136,7 @@ def check_cmd(
 def classify(classification: Path | None, as_json: bool, config_path: Path | None, target_name: str | None) -> None:
     """Observe the live target once (read-only) and classify what is seen: severity and evidence."""
     from opsready.incident.classification import load_classification
-    from opsready.incident.classifier import observe_and_classify
+    from opsready.incident.triage import observe_and_classify
 
     config = load(config_path)
     files = _files(config, classification)
@@ -325,7 +325,7 @@ def mitigate(runbook_id: str, allow_destructive: bool, config_path: Path | None,
 @handle_errors
 def restart(component: str, allow_destructive: bool, config_path: Path | None, target_name: str | None) -> None:
     """Bring COMPONENT back into service: start it if down, else continue it if frozen and restart it."""
-    from opsready.target.remediation import remediation_of
+    from opsready.targets.remediation import remediation_of
 
     config = load(config_path)
     target = open_target(config, target_name)
@@ -340,7 +340,7 @@ def restart(component: str, allow_destructive: bool, config_path: Path | None, t
 @handle_errors
 def reset_link(link: str, allow_destructive: bool, config_path: Path | None, target_name: str | None) -> None:
     """Remove every impairment from network LINK (the sandbox: edge or db)."""
-    from opsready.target.remediation import remediation_of
+    from opsready.targets.remediation import remediation_of
 
     config = load(config_path)
     target = open_target(config, target_name)

@@ -16,7 +16,7 @@ from opsready.sandbox.manager import Sandbox, SandboxStatus
 
 
 def _sandbox(config_path: Path | None, target_name: str | None) -> SandboxTarget:
-    from opsready.target.registry import open_target
+    from opsready.targets.registry import open_target
 
     target = open_target(load(config_path), target_name)
     if not isinstance(target, SandboxTarget):

@@ -8,7 +8,7 @@ from pathlib import Path
 from opsready.errors import Loc, ValidationError
 from opsready.probes.observation import Observation
 from opsready.probes.registry import ProbeCall, parse_probe_call
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.yamlsrc import MapReader, load_yaml
 
 

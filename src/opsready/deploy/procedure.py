@@ -16,7 +16,7 @@ from opsready.config import Config
 from opsready.deploy.checklist import ChecklistResult, load_checklist, run_checklist
 from opsready.errors import DeployError, TargetError, UsageError
 from opsready.probes import http, metrics
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.triggers import TriggerHit, watch
 

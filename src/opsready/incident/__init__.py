@@ -1,6 +1,6 @@
 """Incident response as drills: classification, escalation, responders, mitigation, communications and reviews.
 
-- :mod:`.classification` and :mod:`.classifier`: severities with observable criteria over the shared probes, and the
+- :mod:`.classification` and :mod:`.triage`: severities with observable criteria over the shared probes, and the
   classifier that turns observations into a severity with the evidence that decided it;
 - :mod:`.escalation`, :mod:`.oncall` and :mod:`.paging`: rotations, escalation policies, their checks, and the
   simulation of who is paged when;

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from opsready.durations import format_duration
 from opsready.errors import TargetError, UsageError
 from opsready.incident.classification import Classification, Severity
-from opsready.incident.classifier import Verdict
 from opsready.incident.comms import Communicator, SentNotice
 from opsready.incident.escalation import Escalation
 from opsready.incident.impact import Impact, measure_impact
@@ -24,7 +23,8 @@ from opsready.incident.mitigation import ActionOutcome, MitigationPlan, run_miti
 from opsready.incident.monitor import Detection, Monitor, Recovery
 from opsready.incident.paging import Page, simulate
 from opsready.incident.responder import Responder
-from opsready.target.protocol import Target
+from opsready.incident.triage import Verdict
+from opsready.targets.protocol import Target
 from opsready.timeline import Measurement, Timeline, TimelineRecord
 from opsready.traffic import Traffic
 

@@ -9,7 +9,7 @@ the people reading the runbook see exactly what ``opsready incident mitigate`` a
     - restart: api
     ```
 
-Actions: ``restart: <component>`` and ``reset-link: <link>`` (:mod:`opsready.target.remediation`), and
+Actions: ``restart: <component>`` and ``reset-link: <link>`` (:mod:`opsready.targets.remediation`), and
 ``rollback: <reason>`` (:meth:`Target.rollback`). A plan is validated when read (``path:line``) and checked against
 the target before the first action runs (unknown component or link: nothing is done).
 """
@@ -24,8 +24,8 @@ from pathlib import Path
 
 from opsready.errors import Loc, UsageError, ValidationError
 from opsready.spelling import did_you_mean
-from opsready.target.protocol import Target
-from opsready.target.remediation import remediation_of
+from opsready.targets.protocol import Target
+from opsready.targets.remediation import remediation_of
 from opsready.yamlsrc import parse_yaml
 
 SECTION = "automated mitigation"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from opsready.errors import TargetError
 from opsready.incident.classification import SEVERITIES, Classification
-from opsready.incident.classifier import Verdict, classify, observe
-from opsready.target.protocol import Target
+from opsready.incident.triage import Verdict, classify, observe
+from opsready.targets.protocol import Target
 
 Say = Callable[[str], None]
 

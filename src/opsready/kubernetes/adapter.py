@@ -1,4 +1,4 @@
-"""A Deployment on a Kubernetes cluster as a :class:`~opsready.target.protocol.Target`.
+"""A Deployment on a Kubernetes cluster as a :class:`~opsready.targets.protocol.Target`.
 
 Opening the target parses and checks its options (namespace allowlist, names, selector) and touches nothing; the
 kubeconfig is read and the API contacted on first use. Changes (deploy, rollback, scale, faults) review the
@@ -25,10 +25,10 @@ from opsready.kubernetes.portforward import PortForward
 from opsready.kubernetes.redaction import Redactor
 from opsready.kubernetes.safety import Guard, Selector
 from opsready.probes.observation import Observation
-from opsready.target.capacity import Scalable
-from opsready.target.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec
-from opsready.target.protocol import HostExpectations, Instance, Release, ReleaseRecord, Target, TargetDescription
-from opsready.target.remediation import Remediable
+from opsready.targets.capacity import Scalable
+from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec
+from opsready.targets.protocol import HostExpectations, Instance, Release, ReleaseRecord, Target, TargetDescription
+from opsready.targets.remediation import Remediable
 
 
 class KubernetesTarget:
@@ -311,7 +311,7 @@ class KubernetesTarget:
 
 
 def open_target(config: Config, target: TargetConfig) -> KubernetesTarget:
-    """Adapter entry point (see :mod:`opsready.target.registry`): validates the options, contacts nothing."""
+    """Adapter entry point (see :mod:`opsready.targets.registry`): validates the options, contacts nothing."""
     options = parse_options(config, target)
     base = os.environ.get("OPSREADY_STATE_DIR")
     state = Path(base).resolve() if base else config.root / ".opsready"

@@ -1,4 +1,4 @@
-"""Faults on Kubernetes, in the platform-neutral fault model of :mod:`opsready.target.faults`.
+"""Faults on Kubernetes, in the platform-neutral fault model of :mod:`opsready.targets.faults`.
 
 - ``pod-terminate``: delete some of the deployment's serving pods; its ReplicaSet replaces them. Nothing needs
   undoing, so the revert waits (bounded) until every replica is available again.
@@ -19,7 +19,7 @@ from opsready.kubernetes import rollout
 from opsready.kubernetes.models import Deployment
 from opsready.kubernetes.options import KubeOptions, Workload
 from opsready.probes.observation import Observation
-from opsready.target.faults import CHOICE, INT, Facts, FaultKind, FaultParam, FaultSpec
+from opsready.targets.faults import CHOICE, INT, Facts, FaultKind, FaultParam, FaultSpec
 
 if TYPE_CHECKING:
     from opsready.kubernetes.adapter import KubernetesTarget

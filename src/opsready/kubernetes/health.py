@@ -11,7 +11,7 @@ from opsready.kubernetes.models import Deployment, EndpointSlice, Pod, ReplicaSe
 from opsready.kubernetes.options import Workload
 from opsready.kubernetes.rollout import version_of
 from opsready.kubernetes.safety import Selector
-from opsready.target.protocol import Instance
+from opsready.targets.protocol import Instance
 
 
 def pod_state(pod: Pod) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from opsready.kubernetes.models import ReplicaSet
 from opsready.kubernetes.options import Workload
 from opsready.kubernetes.rollout import AT, CHANGE_CAUSE, KIND, NOTE, version_of
-from opsready.target.protocol import ReleaseRecord
+from opsready.targets.protocol import ReleaseRecord
 
 KINDS = ("deploy", "rollback", "emergency")
 

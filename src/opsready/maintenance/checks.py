@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from opsready.config.maintenance import MaintenancePolicy
 from opsready.errors import Loc
-from opsready.maintenance_policy import MaintenancePolicy
 from opsready.probes.observation import Observation
 from opsready.probes.registry import ProbeCall, parse_probe_call
-from opsready.target.maintenance import SupportsMaintenance
-from opsready.target.protocol import Target
+from opsready.targets.maintenance import SupportsMaintenance
+from opsready.targets.protocol import Target
 
 _HERE = Loc("<maintenance checks>")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from opsready.config import Config
 from opsready.errors import TargetError, UsageError
 from opsready.probes import http, metrics
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.triggers import TriggerHit, watch
 

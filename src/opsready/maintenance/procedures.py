@@ -15,7 +15,7 @@ from pathlib import Path
 from opsready.config import Config
 from opsready.durations import format_duration
 from opsready.maintenance.patch import PatchOutcome, apply_patch
-from opsready.target.maintenance import (
+from opsready.targets.maintenance import (
     Backup,
     Certificate,
     DiskUsage,
@@ -24,7 +24,7 @@ from opsready.target.maintenance import (
     RestoreCheck,
     maintenance_of,
 )
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 
 Progress = Callable[[str], None]

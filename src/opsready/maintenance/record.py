@@ -10,7 +10,7 @@ from pathlib import Path
 from opsready.durations import format_duration
 from opsready.maintenance.checks import CheckRun
 from opsready.maintenance.patch import PatchOutcome
-from opsready.target.maintenance import Backup, Certificate, DiskUsage, Housekeeping, LogRotation, RestoreCheck
+from opsready.targets.maintenance import Backup, Certificate, DiskUsage, Housekeeping, LogRotation, RestoreCheck
 
 OUTCOMES = ("succeeded", "failed", "rolled_back", "aborted")
 

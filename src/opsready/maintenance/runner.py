@@ -24,8 +24,8 @@ from opsready.maintenance.patch import check_patch
 from opsready.maintenance.procedures import PROCEDURES, Context, MaintenanceRequest, Procedure, Work
 from opsready.maintenance.record import Authorisation, MaintenanceRecord, write_record
 from opsready.spelling import did_you_mean
-from opsready.target.maintenance import maintenance_of
-from opsready.target.protocol import Target
+from opsready.targets.maintenance import maintenance_of
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 
 Progress = Callable[[str], None]

@@ -13,8 +13,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from opsready.config.maintenance import DAY, MaintenancePolicy
 from opsready.errors import UsageError
-from opsready.maintenance_policy import DAY, MaintenancePolicy
 from opsready.traffic_history import TrafficHistory
 
 WEEK = 7 * DAY

@@ -11,7 +11,7 @@ import pytest
 from opsready.config import Config, TargetConfig, load_config
 from opsready.errors import OpsreadyError
 from opsready.plugin.state import RUN_KEY
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
 
@@ -47,7 +47,7 @@ def target_config(opsready_config: Config, pytestconfig: pytest.Config) -> Targe
 @pytest.fixture(scope="session")
 def target(opsready_config: Config, target_config: TargetConfig, pytestconfig: pytest.Config) -> Iterator[Target]:
     """The system under test; a sandbox that is down is started for the session and stopped afterwards."""
-    from opsready.target.registry import open_target
+    from opsready.targets.registry import open_target
 
     try:
         tgt = open_target(opsready_config, target_config.name)

@@ -33,14 +33,12 @@ MARKERS = {
 
 
 def step_modules() -> list[str]:
-    """Every module of the step library (``opsready.steps.*``), loaded as plugins so features can use them."""
+    """Every module of the step library (``opsready.bdd.*``), loaded as plugins so features can use them."""
     import pkgutil
 
-    import opsready.steps
+    import opsready.bdd
 
-    return [
-        f"opsready.steps.{m.name}" for m in pkgutil.iter_modules(opsready.steps.__path__) if not m.name.startswith("_")
-    ]
+    return [f"opsready.bdd.{m.name}" for m in pkgutil.iter_modules(opsready.bdd.__path__) if not m.name.startswith("_")]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

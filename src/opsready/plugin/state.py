@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from opsready.results import ScenarioResult, StepRef, TrafficPoint
-from opsready.target.protocol import TargetDescription
+from opsready.targets.protocol import TargetDescription
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from opsready.errors import ProbeError
 from opsready.probes.observation import Observation
 from opsready.probes.paths import timed_get, timed_gets
-from opsready.target.diagnostics import diagnostics_of
-from opsready.target.protocol import Target
+from opsready.targets.diagnostics import diagnostics_of
+from opsready.targets.protocol import Target
 
 PARTS = ("users-network", "application", "database-network", "database")
 ORDERS = "/orders?limit=1"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from opsready.probes.observation import Observation
-from opsready.target.capacity import ResourceObservable, resource_use
-from opsready.target.protocol import Target
+from opsready.targets.capacity import ResourceObservable, resource_use
+from opsready.targets.protocol import Target
 
 
 def cpu_per_unit(target: Target, window_s: float = 2.0, max_ratio: float = 0.7) -> Observation:

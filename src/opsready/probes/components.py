@@ -7,8 +7,8 @@ import time
 from datetime import UTC, datetime
 
 from opsready.probes.observation import Observation
-from opsready.target.diagnostics import diagnostics_of
-from opsready.target.protocol import Target
+from opsready.targets.diagnostics import diagnostics_of
+from opsready.targets.protocol import Target
 
 COMPONENT_ANSWERS = ("missing", "stopped", "starting", "backoff", "exited", "fatal", "unknown", "frozen")
 CHANGE_KINDS = ("deploy", "emergency")  # a rollback returns to a release known to work: not a suspect change

@@ -8,8 +8,8 @@ probes talk to the database directly, not through the service's path, so they ju
 from __future__ import annotations
 
 from opsready.probes.observation import Observation
-from opsready.target.diagnostics import GroupLoad, diagnostics_of
-from opsready.target.protocol import Target
+from opsready.targets.diagnostics import GroupLoad, diagnostics_of
+from opsready.targets.protocol import Target
 
 SERVER_ANSWERS = ("refused", "reset", "timeout", "exhausted", "error")
 WAIT_ANSWERS = ("unreadable",)

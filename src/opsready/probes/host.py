@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from opsready.probes.observation import Observation
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 
 def _hosts(target: Target) -> list[tuple[str, Any]]:

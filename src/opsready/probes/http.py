@@ -9,7 +9,7 @@ import time
 import httpx
 
 from opsready.probes.observation import Observation
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 INTERNAL_ENDPOINTS = frozenset({"/healthz", "/readyz", "/metrics", "/version"})
 

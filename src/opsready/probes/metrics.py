@@ -11,7 +11,7 @@ import httpx
 from opsready.errors import ProbeError
 from opsready.probes.http import INTERNAL_ENDPOINTS, client
 from opsready.probes.observation import Observation
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 REQUESTS = "opsready_http_requests"
 DURATION = "opsready_http_request_duration_seconds"

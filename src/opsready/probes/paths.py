@@ -17,8 +17,8 @@ import httpx
 
 from opsready.probes.http import client
 from opsready.probes.observation import Observation
-from opsready.target.diagnostics import diagnostics_of
-from opsready.target.protocol import Target
+from opsready.targets.diagnostics import diagnostics_of
+from opsready.targets.protocol import Target
 
 LINK_ANSWERS = ("refused", "reset", "timeout", "slow", "throttled", "behind")
 

@@ -6,7 +6,7 @@ import httpx
 
 from opsready.probes.http import client
 from opsready.probes.observation import Observation
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 
 def processes(target: Target) -> Observation:

@@ -10,7 +10,7 @@ from opsready.errors import Loc, ValidationError
 from opsready.probes import breakdown, capacity, components, contention, host, http, metrics, paths, platform, upkeep
 from opsready.probes.observation import Observation
 from opsready.spelling import did_you_mean
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.yamlsrc import MapReader
 
 # parameter kinds: how a YAML value is read

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from opsready.errors import OpsreadyError
 from opsready.probes.observation import Observation
-from opsready.target.maintenance import maintenance_of
-from opsready.target.protocol import Target
+from opsready.targets.maintenance import maintenance_of
+from opsready.targets.protocol import Target
 
 GIB = 1024**3
 

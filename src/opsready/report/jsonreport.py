@@ -11,7 +11,7 @@ from opsready.report.output import write_atomically
 from opsready.report.redact import redact_result
 from opsready.report.score import Readiness
 from opsready.results import RunResult, ScenarioResult
-from opsready.target.protocol import TargetDescription
+from opsready.targets.protocol import TargetDescription
 from opsready.timeline import Event, Measurement, TimelineRecord
 
 SCHEMA_ID = "opsready.readiness/1"

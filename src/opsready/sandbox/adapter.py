@@ -1,4 +1,4 @@
-"""The sandbox as a :class:`~opsready.target.protocol.Target`."""
+"""The sandbox as a :class:`~opsready.targets.protocol.Target`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from opsready.probes.observation import Observation
 from opsready.sandbox import rollout
 from opsready.sandbox.database import ENGINES
 from opsready.sandbox.manager import Sandbox, SandboxOptions
-from opsready.target.capacity import ResourceSnapshot
-from opsready.target.diagnostics import DiagnosticOps, RemedyOps
-from opsready.target.faults import Facts, Fault, FaultKind, FaultSpec
-from opsready.target.maintenance import MaintenanceOps
-from opsready.target.protocol import HostExpectations, Instance, Release, ReleaseRecord, TargetDescription
+from opsready.targets.capacity import ResourceSnapshot
+from opsready.targets.diagnostics import DiagnosticOps, RemedyOps
+from opsready.targets.faults import Facts, Fault, FaultKind, FaultSpec
+from opsready.targets.maintenance import MaintenanceOps
+from opsready.targets.protocol import HostExpectations, Instance, Release, ReleaseRecord, TargetDescription
 
 
 def parse_options(config: Config, target: TargetConfig) -> SandboxOptions:
@@ -108,7 +108,7 @@ class SandboxTarget:
         return ("local://",)
 
     def resource_usage(self) -> ResourceSnapshot:
-        """CPU, memory and connections of every supervised program (:mod:`opsready.target.capacity`)."""
+        """CPU, memory and connections of every supervised program (:mod:`opsready.targets.capacity`)."""
         from opsready.sandbox import capacity
 
         return capacity.resource_usage(self.sandbox)
@@ -144,13 +144,13 @@ class SandboxTarget:
         return expectations(self.sandbox)
 
     def maintenance_ops(self) -> MaintenanceOps:
-        """Backups, verified restores, housekeeping, logs, disk and TLS (:mod:`opsready.target.maintenance`)."""
+        """Backups, verified restores, housekeeping, logs, disk and TLS (:mod:`opsready.targets.maintenance`)."""
         from opsready.sandbox.maintenance import SandboxMaintenance
 
         return SandboxMaintenance(self.sandbox)
 
     def fault_kinds(self) -> tuple[FaultKind, ...]:
-        """Process, database, network, resource and release faults (:mod:`opsready.target.faults`)."""
+        """Process, database, network, resource and release faults (:mod:`opsready.targets.faults`)."""
         from opsready.sandbox.faults.catalog import sandbox_kinds
 
         return sandbox_kinds(self.sandbox)
@@ -172,7 +172,7 @@ class SandboxTarget:
         return residue(self.sandbox)
 
     def components(self) -> tuple[str, ...]:
-        """Supervised programs that can be restarted (:mod:`opsready.target.remediation`)."""
+        """Supervised programs that can be restarted (:mod:`opsready.targets.remediation`)."""
         from opsready.sandbox import remediation
 
         return remediation.components(self.sandbox)
@@ -196,18 +196,18 @@ class SandboxTarget:
         return remediation.reset_link(self.sandbox, name, timeout)
 
     def diagnostics(self) -> DiagnosticOps:
-        """Read-only diagnostics for the troubleshooting tree (:mod:`opsready.target.diagnostics`)."""
+        """Read-only diagnostics for the troubleshooting tree (:mod:`opsready.targets.diagnostics`)."""
         from opsready.sandbox.diagnostics import SandboxDiagnostics
 
         return SandboxDiagnostics(self.sandbox)
 
     def remedies(self) -> RemedyOps:
-        """End blocking database sessions, stop a foreign process group (:mod:`opsready.target.diagnostics`)."""
-        from opsready.sandbox.remedies import SandboxRemedies
+        """End blocking database sessions, stop a foreign process group (:mod:`opsready.targets.diagnostics`)."""
+        from opsready.sandbox.guide_remedies import SandboxRemedies
 
         return SandboxRemedies(self.sandbox)
 
 
 def open_target(config: Config, target: TargetConfig) -> SandboxTarget:
-    """Adapter entry point (see :mod:`opsready.target.registry`)."""
+    """Adapter entry point (see :mod:`opsready.targets.registry`)."""
     return SandboxTarget(target.name, Sandbox(parse_options(config, target)))

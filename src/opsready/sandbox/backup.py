@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from opsready.errors import EnvironmentProblem, TargetError
 from opsready.sandbox import database
 from opsready.sandbox.layout import HOST
-from opsready.target.maintenance import Backup, DataDigest, RestoreCheck
+from opsready.targets.maintenance import Backup, DataDigest, RestoreCheck
 
 if TYPE_CHECKING:
     from opsready.sandbox.manager import Sandbox

@@ -14,7 +14,7 @@ import psutil
 
 from opsready.errors import TargetError, UsageError
 from opsready.sandbox.proxy import control
-from opsready.target.capacity import LINKS, ComponentUsage, ResourceSnapshot
+from opsready.targets.capacity import LINKS, ComponentUsage, ResourceSnapshot
 
 if TYPE_CHECKING:
     from opsready.sandbox.manager import Sandbox

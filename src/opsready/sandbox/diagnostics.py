@@ -1,4 +1,4 @@
-"""Read-only diagnostics of the sandbox (:class:`~opsready.target.diagnostics.DiagnosticOps`): database round trips
+"""Read-only diagnostics of the sandbox (:class:`~opsready.targets.diagnostics.DiagnosticOps`): database round trips
 by either path, kernel states of supervised processes, unexpected exits from supervisord's log, load on the host by
 process group, who holds connections to a component, PostgreSQL's activity, and log tails.
 
@@ -22,7 +22,7 @@ from opsready.sandbox.layout import HOST
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.procstat import cmdline, kernel_state, sched_readings
 from opsready.sandbox.supervisor import recorded_session
-from opsready.target.diagnostics import (
+from opsready.targets.diagnostics import (
     PATHS,
     ConnectionHolder,
     DbActivity,

@@ -9,7 +9,7 @@ from pathlib import Path
 from opsready.sandbox.database import server_user
 from opsready.sandbox.layout import HOST
 from opsready.sandbox.manager import Sandbox
-from opsready.target.protocol import HostExpectations
+from opsready.targets.protocol import HostExpectations
 
 
 def expectations(sandbox: Sandbox) -> HostExpectations:

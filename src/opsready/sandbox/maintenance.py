@@ -1,4 +1,4 @@
-"""The sandbox's maintenance operations (:class:`~opsready.target.maintenance.MaintenanceOps`)."""
+"""The sandbox's maintenance operations (:class:`~opsready.targets.maintenance.MaintenanceOps`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from opsready.errors import TargetError, UsageError
 from opsready.sandbox import backup, tls, upkeep
-from opsready.target.maintenance import Backup, Certificate, DiskUsage, Housekeeping, LogRotation, RestoreCheck
+from opsready.targets.maintenance import Backup, Certificate, DiskUsage, Housekeeping, LogRotation, RestoreCheck
 
 if TYPE_CHECKING:
     from opsready.sandbox.manager import Sandbox

@@ -1,4 +1,4 @@
-"""Remediation on the sandbox (:mod:`opsready.target.remediation`): restart a supervised program, reset a proxy link.
+"""Remediation on the sandbox (:mod:`opsready.targets.remediation`): restart a supervised program, reset a proxy link.
 
 These are the moves the incident runbooks tell an operator to make, done the way an operator would on this host:
 through supervisord for programs, and by writing the proxy's state file for links. A frozen (SIGSTOPped, hung)
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from opsready.errors import TargetError, UsageError
 from opsready.sandbox import database
-from opsready.sandbox.faults.processes import group_members
+from opsready.sandbox.faults.owned import group_members
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.proxy.control import clear, read_state
 from opsready.sandbox.proxy.toxics import describe

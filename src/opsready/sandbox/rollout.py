@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from opsready.errors import DeployError, RollbackError, UsageError
-from opsready.target.protocol import Release, ReleaseRecord
+from opsready.targets.protocol import Release, ReleaseRecord
 
 if TYPE_CHECKING:
     from opsready.sandbox.manager import Sandbox

@@ -26,7 +26,7 @@ from opsready.errors import EnvironmentProblem, TargetError
 from opsready.processes import free_port
 from opsready.sandbox.layout import HOST, port_taken
 from opsready.sandbox.supervisor import Program, render_conf
-from opsready.target.maintenance import Certificate
+from opsready.targets.maintenance import Certificate
 
 if TYPE_CHECKING:
     from opsready.sandbox.manager import Sandbox

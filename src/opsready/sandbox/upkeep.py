@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opsready.sandbox import database
-from opsready.target.maintenance import DiskUsage, Housekeeping, LogRotation, RotatedLog
+from opsready.targets.maintenance import DiskUsage, Housekeeping, LogRotation, RotatedLog
 
 if TYPE_CHECKING:
     from opsready.sandbox.manager import Sandbox

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from opsready.probes.http import client
-from opsready.target.diagnostics import diagnostics_of
-from opsready.target.protocol import Target
+from opsready.targets.diagnostics import diagnostics_of
+from opsready.targets.protocol import Target
 from opsready.troubleshooting.walk import Culprit, Walk, run_bounded
 
 Redact = Callable[[str], str]

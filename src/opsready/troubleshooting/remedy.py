@@ -1,8 +1,8 @@
 """The remedies the troubleshooting guides prescribe, as actions on a target.
 
-``restart`` and ``reset-link`` go through the target's remediation (:mod:`opsready.target.remediation`, shared with
+``restart`` and ``reset-link`` go through the target's remediation (:mod:`opsready.targets.remediation`, shared with
 the incident runbooks); ``resume``, ``end-blocking-sessions`` and ``stop-culprit`` through its troubleshooting remedies
-(:mod:`opsready.target.diagnostics`); ``rollback`` through the rollback procedure the caller passes (the rollback
+(:mod:`opsready.targets.diagnostics`); ``rollback`` through the rollback procedure the caller passes (the rollback
 runbook's, with its checklists), or the target's own rollback. ``none`` changes nothing.
 """
 
@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from opsready.errors import UsageError
-from opsready.target.diagnostics import remedies_of
-from opsready.target.protocol import Target
-from opsready.target.remediation import remediation_of
+from opsready.targets.diagnostics import remedies_of
+from opsready.targets.protocol import Target
+from opsready.targets.remediation import remediation_of
 from opsready.troubleshooting.model import Remedy
 
 TIMEOUT = 60.0

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 from opsready.errors import OpsreadyError
 from opsready.probes.observation import Observation
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.troubleshooting.model import HUNG, Diagnosis, Question, Tree
 
 T = TypeVar("T")

@@ -23,7 +23,7 @@ from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.capacity import workers
 from opsready.sandbox.manager import Sandbox, SandboxOptions
 from opsready.sandbox.proxy import control
-from opsready.target.capacity import resource_use
+from opsready.targets.capacity import resource_use
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.capacity]
 ROOT = Path(__file__).resolve().parents[3]

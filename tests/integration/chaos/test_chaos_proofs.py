@@ -29,7 +29,7 @@ from chaos_harness import Env, Harness, experiment, health_problems, opsready, w
 from opsready.chaos.readback import read_journal
 from opsready.chaos.recover import recover
 from opsready.sandbox.adapter import SandboxTarget
-from opsready.target.faults import faults_of
+from opsready.targets.faults import faults_of
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.chaos]
 

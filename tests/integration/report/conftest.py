@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from opsready.results import Artifact, RunbookInfo, RunbookStep, RunResult, ScenarioResult, StepRef, TrafficPoint
-from opsready.target.protocol import TargetDescription
+from opsready.targets.protocol import TargetDescription
 from opsready.timeline import Event, Measurement, TimelineRecord
 
 

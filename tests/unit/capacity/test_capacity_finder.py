@@ -11,7 +11,7 @@ import pytest
 from opsready.capacity.finder import FinderSettings, find_capacity, parse_finder, search
 from opsready.capacity.measured import LoadStep, result_from_json
 from opsready.errors import Loc, TargetError, UserError, ValidationError
-from opsready.target.capacity import ResourceUse
+from opsready.targets.capacity import ResourceUse
 from opsready.yamlsrc import MapReader, parse_yaml
 
 

@@ -12,7 +12,7 @@ from opsready.capacity.forecast import forecast
 from opsready.capacity.measured import CapacityResult, LoadStep, ResourceEstimate, load_result, save_result
 from opsready.capacity.plan import PlanningSettings, build_plan, render_plan
 from opsready.errors import UserError, ValidationError
-from opsready.target.capacity import ResourceUse
+from opsready.targets.capacity import ResourceUse
 from opsready.traffic_history import load_history
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -6,7 +6,7 @@ import pytest
 
 from opsready.errors import Loc, UsageError, ValidationError
 from opsready.sandbox.faults.catalog import kinds
-from opsready.target.faults import FaultSpec, faults_of, parse_fault_spec, revalidate
+from opsready.targets.faults import FaultSpec, faults_of, parse_fault_spec, revalidate
 
 KINDS = kinds(postgresql=True)
 HERE = Loc("x.yaml", 7)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from opsready.chaos.journal import FaultJournal, append_record, process_start
 from opsready.chaos.readback import journals, read_journal
-from opsready.target.faults import FaultSpec
+from opsready.targets.faults import FaultSpec
 
 SPEC = FaultSpec("process-stop", (("service", "worker"),), 30.0)
 

@@ -11,8 +11,8 @@ from incident_helpers import obs
 
 from opsready.errors import ValidationError
 from opsready.incident.classification import Classification, load_classification
-from opsready.incident.classifier import UNOBSERVABLE, classify, observe
 from opsready.incident.monitor import worst
+from opsready.incident.triage import UNOBSERVABLE, classify, observe
 from opsready.probes.observation import Observation
 
 

@@ -10,7 +10,6 @@ from incident_helpers import obs
 
 from opsready.incident.actions import read_review
 from opsready.incident.classification import load_classification
-from opsready.incident.classifier import classify
 from opsready.incident.drill import DrillPlan, DrillResult
 from opsready.incident.escalation import load_escalation
 from opsready.incident.impact import Impact
@@ -18,6 +17,7 @@ from opsready.incident.mitigation import ActionOutcome, parse_mitigation
 from opsready.incident.monitor import Detection, Recovery
 from opsready.incident.paging import simulate
 from opsready.incident.review import render_review, write_review
+from opsready.incident.triage import classify
 from opsready.timeline import Measurement, Timeline
 
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)

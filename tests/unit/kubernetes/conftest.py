@@ -10,7 +10,7 @@ from kubefake import CANARY_TOKEN, IMAGE, FakeCluster, write_config
 
 from opsready.config import load_config
 from opsready.kubernetes.adapter import KubernetesTarget
-from opsready.target.registry import open_target
+from opsready.targets.registry import open_target
 
 
 @pytest.fixture

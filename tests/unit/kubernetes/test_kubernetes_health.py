@@ -13,7 +13,7 @@ from kubefake import IMAGE, PODS, FakeCluster
 
 from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.probes import platform
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 
 def test_instances_are_the_deployment_its_pods_and_the_service(cluster: FakeCluster, target: KubernetesTarget) -> None:
@@ -132,7 +132,7 @@ def test_restart_component_replaces_every_pod_like_rollout_restart(
 ) -> None:
     """Remediable: a restartedAt template annotation (dry run first) makes new pods; links are refused clearly."""
     from opsready.errors import UsageError
-    from opsready.target.remediation import remediation_of
+    from opsready.targets.remediation import remediation_of
 
     before = set(cluster.objects(PODS))
     said = remediation_of(target).restart_component("orders", timeout=10)
@@ -150,10 +150,10 @@ def test_restart_component_replaces_every_pod_like_rollout_restart(
 def test_capabilities_the_platform_lacks_are_refused_by_name(target: KubernetesTarget) -> None:
     """Resource use, link latency, maintenance and troubleshooting are not offered: each accessor says so."""
     from opsready.errors import UsageError
-    from opsready.target.capacity import link_latency, observable, scalable
-    from opsready.target.diagnostics import diagnostics_of, remedies_of
-    from opsready.target.faults import faults_of
-    from opsready.target.maintenance import maintenance_of
+    from opsready.targets.capacity import link_latency, observable, scalable
+    from opsready.targets.diagnostics import diagnostics_of, remedies_of
+    from opsready.targets.faults import faults_of
+    from opsready.targets.maintenance import maintenance_of
 
     assert scalable(target) is target and faults_of(target) is target
     for refuse in (observable, link_latency, maintenance_of, diagnostics_of, remedies_of):

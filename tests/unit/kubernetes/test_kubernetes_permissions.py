@@ -9,7 +9,7 @@ from kubefake import FakeCluster
 from opsready.errors import EnvironmentProblem
 from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.kubernetes.permissions import OPERATIONS
-from opsready.target.faults import FaultSpec
+from opsready.targets.faults import FaultSpec
 
 READ_ONLY = {
     ("get", "apps", "deployments"),

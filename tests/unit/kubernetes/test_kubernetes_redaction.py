@@ -15,7 +15,7 @@ from opsready.config import load_config
 from opsready.errors import OpsreadyError
 from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.kubernetes.redaction import Redactor, secrets_in_kubeconfig
-from opsready.target.registry import open_target
+from opsready.targets.registry import open_target
 
 CANARY_PASSWORD = "canary-pw-0b9d4e77a1"
 CANARY_KEY = "Y2FuYXJ5LWtleS1kYXRhLTVkYTk="  # base64 of a fake client key

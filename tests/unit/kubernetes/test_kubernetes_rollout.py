@@ -179,7 +179,7 @@ def _is_twin(dry: Seen, real: Seen) -> bool:
 
 def test_every_mutation_is_preceded_by_its_dry_run(cluster: FakeCluster, target: KubernetesTarget) -> None:
     """Across deploy, rollback, scale and both faults, each real mutation follows the same request as a dry run."""
-    from opsready.target.faults import FaultSpec
+    from opsready.targets.faults import FaultSpec
 
     target.deploy("1.1.0")
     target.rollback("drill")

@@ -14,7 +14,7 @@ from opsready.config import load_config
 from opsready.errors import ConfigError, UsageError
 from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.kubernetes.safety import Guard, check_namespace, parse_selector
-from opsready.target.registry import open_target
+from opsready.targets.registry import open_target
 
 TARGET = """\
     namespace: {namespace}
@@ -131,7 +131,7 @@ def test_a_selector_that_misses_the_deployments_pods_is_refused_before_any_chang
     cluster: FakeCluster, make_target: Callable[..., KubernetesTarget]
 ) -> None:
     """A valid selector for other pods is refused at first use (a read); no fault touches anything."""
-    from opsready.target.faults import FaultSpec
+    from opsready.targets.faults import FaultSpec
 
     target = make_target(TARGET.format(namespace="orders", extra="    selector: app=payments\n"))
     with pytest.raises(UsageError, match="does not select the pods"):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from opsready.config.maintenance import MaintenancePolicy
 from opsready.errors import ValidationError
 from opsready.maintenance import comms
 from opsready.maintenance.window import find_window
-from opsready.maintenance_policy import MaintenancePolicy
 from opsready.traffic_history import load_history
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from opsready.config import load_config
+from opsready.config.maintenance import AllowedWindow, Freeze, MaintenancePolicy
 from opsready.errors import ConfigError
-from opsready.maintenance_policy import AllowedWindow, Freeze, MaintenancePolicy
 
 HEAD = "version: 1\ntargets:\n  sandbox:\n    platform: sandbox\nmaintenance:\n"
 

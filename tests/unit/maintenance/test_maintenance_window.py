@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from opsready.config.maintenance import AllowedWindow, Freeze, MaintenancePolicy
 from opsready.errors import UsageError
 from opsready.maintenance.window import find_window, format_range
-from opsready.maintenance_policy import AllowedWindow, Freeze, MaintenancePolicy
 from opsready.traffic_history import load_history, parse_history
 
 SAMPLE = load_history(Path(__file__).resolve().parents[2] / "data" / "maintenance" / "traffic-history.csv")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from opsready.results import RunResult, ScenarioResult
-from opsready.target.protocol import TargetDescription
+from opsready.targets.protocol import TargetDescription
 from opsready.timeline import Event, Measurement, TimelineRecord
 
 

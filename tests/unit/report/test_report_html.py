@@ -14,7 +14,7 @@ from opsready.report import publish, read_history, readiness_score, render_html,
 from opsready.report.history import History
 from opsready.report.jsonreport import load_schema, readiness_dict
 from opsready.results import Artifact, RunbookInfo, RunbookStep, RunResult, ScenarioResult, StepRef, TrafficPoint
-from opsready.target.protocol import TargetDescription
+from opsready.targets.protocol import TargetDescription
 from opsready.timeline import Event, Measurement, TimelineRecord
 
 CANARIES = ("CANARY-url-pass", "CANARY-pw", "CANARY-token", "CANARY-note", "CANARY-detail")

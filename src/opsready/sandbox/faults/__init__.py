@@ -1,4 +1,4 @@
-"""Faults the sandbox can inject and revert (see :mod:`opsready.target.faults` for the model).
+"""Faults the sandbox can inject and revert (see :mod:`opsready.targets.faults` for the model).
 
 Every fault is reverted from its spec, id and journaled facts alone, so the dead-man watchdog and ``opsready
 recover`` can undo what a killed harness left behind. Faults that need a process to hold them (a database lock,

@@ -10,7 +10,7 @@ from opsready.errors import TargetError
 from opsready.probes.observation import Observation
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.supervisor import Supervisor
-from opsready.target.faults import Facts, FaultSpec
+from opsready.targets.faults import Facts, FaultSpec
 
 
 class SandboxFault:

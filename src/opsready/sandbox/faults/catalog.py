@@ -5,12 +5,12 @@ from __future__ import annotations
 from opsready.sandbox.faults.base import SandboxFault
 from opsready.sandbox.faults.database import ExhaustConnections, LockOrders
 from opsready.sandbox.faults.network import ProxyFault
-from opsready.sandbox.faults.process import KillProcess, PauseProcess, StopProcess
+from opsready.sandbox.faults.program import KillProcess, PauseProcess, StopProcess
 from opsready.sandbox.faults.release import BadRelease, training_releases
 from opsready.sandbox.faults.resources import MAX_WORKERS_PER_CORE, CpuHog, MemoryPressure, cores
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.proxy.toxics import DIRECTIONS
-from opsready.target.faults import (
+from opsready.targets.faults import (
     CHOICE,
     DURATION,
     INT,

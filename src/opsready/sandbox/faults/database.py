@@ -13,8 +13,8 @@ from opsready.errors import TargetError
 from opsready.probes.observation import Observation
 from opsready.sandbox import database
 from opsready.sandbox.faults.base import SandboxFault
-from opsready.sandbox.faults.processes import holder_argv, holders, spawn_holder, stop_holders
-from opsready.target.faults import Facts
+from opsready.sandbox.faults.owned import holder_argv, holders, spawn_holder, stop_holders
+from opsready.targets.faults import Facts
 
 READY_TIMEOUT = 20.0
 

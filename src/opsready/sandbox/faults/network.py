@@ -33,7 +33,7 @@ from opsready.sandbox.proxy.control import (
     write_state,
 )
 from opsready.sandbox.proxy.toxics import toxic_to_dict
-from opsready.target.faults import Facts, FaultSpec
+from opsready.targets.faults import Facts, FaultSpec
 
 PROGRAMS = {"edge": "edge", "db": "db_proxy"}
 APPLY_TIMEOUT = 5.0

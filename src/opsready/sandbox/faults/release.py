@@ -8,7 +8,7 @@ from opsready.errors import TargetError, UsageError
 from opsready.probes.observation import Observation
 from opsready.sandbox import rollout
 from opsready.sandbox.faults.base import SandboxFault
-from opsready.target.faults import Facts
+from opsready.targets.faults import Facts
 
 
 def training_releases() -> tuple[str, ...]:

@@ -12,8 +12,8 @@ import os
 from opsready.errors import TargetError
 from opsready.probes.observation import Observation
 from opsready.sandbox.faults.base import SandboxFault
-from opsready.sandbox.faults.processes import holder_argv, holders, spawn_holder, stop_holders
-from opsready.target.faults import Facts
+from opsready.sandbox.faults.owned import holder_argv, holders, spawn_holder, stop_holders
+from opsready.targets.faults import Facts
 
 MAX_WORKERS_PER_CORE = 4
 MAX_SHARE_OF_AVAILABLE = 0.5

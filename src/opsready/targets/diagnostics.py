@@ -1,7 +1,7 @@
 """Optional troubleshooting protocols of a target: read-only diagnostics, and the remedies its runbooks prescribe.
 
 A target that can be troubleshot offers ``diagnostics()`` (observations only: never changes anything) and
-``remedies()`` (fixes the troubleshooting guides name that :mod:`opsready.target.remediation` does not offer).
+``remedies()`` (fixes the troubleshooting guides name that :mod:`opsready.targets.remediation` does not offer).
 Probes and the troubleshooting package reach them through :func:`diagnostics_of` and :func:`remedies_of`, which
 name what a platform lacks instead of failing with an AttributeError. Every result is a frozen dataclass of what
 was measured.
@@ -165,7 +165,7 @@ class DiagnosticOps(Protocol):
 
 class RemedyOps(Protocol):
     """Fixes the troubleshooting guides prescribe beyond restarting a component or resetting a link (those are
-    :mod:`opsready.target.remediation`); each one changes the target and says what it did."""
+    :mod:`opsready.targets.remediation`); each one changes the target and says what it did."""
 
     def resume(self, component: str) -> tuple[int, ...]:
         """Continue the frozen processes of ``component`` (SIGCONT), without restarting it; returns their pids."""

@@ -8,9 +8,9 @@ import ssl
 
 from pytest_bdd import parsers, then, when
 
-from opsready.steps.common import Drill
-from opsready.steps.maintenance import MaintenanceDrill, record_of
-from opsready.target.protocol import Target
+from opsready.bdd.common import Drill
+from opsready.bdd.maintenance import MaintenanceDrill, record_of
+from opsready.targets.protocol import Target
 
 
 @when(parsers.parse("the logs are rotated keeping {keep:d} archive per log"))
@@ -29,7 +29,7 @@ def renew(maintenance_drill: MaintenanceDrill, days: int) -> None:
 @when("a TLS connection to the edge is open")
 def tls_connection(drill: Drill, target: Target) -> None:
     """A client connected over TLS before a renewal (it must not be dropped by it)."""
-    from opsready.target.maintenance import maintenance_of
+    from opsready.targets.maintenance import maintenance_of
 
     endpoint = maintenance_of(target).certificate().endpoint
     port = int(endpoint.rsplit(":", 1)[1])

@@ -1,6 +1,6 @@
 """Remediation a target may support: the operator's first moves in an incident, as platform operations.
 
-An optional protocol beside :class:`~opsready.target.protocol.Target` (which already offers ``rollback``): bring a
+An optional protocol beside :class:`~opsready.targets.protocol.Target` (which already offers ``rollback``): bring a
 component back into service and return a network link to pass-through. Incident runbooks name these moves in their
 automated mitigation; code reaches them through :func:`remediation_of` and never learns which platform it drives.
 Every operation returns once its effect is confirmed by the platform, and says what it did.

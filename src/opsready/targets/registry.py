@@ -9,7 +9,7 @@ from opsready.errors import ConfigError
 
 if TYPE_CHECKING:
     from opsready.config import Config, TargetConfig
-    from opsready.target.protocol import Target
+    from opsready.targets.protocol import Target
 
 ADAPTERS: dict[str, str] = {
     "sandbox": "opsready.sandbox.adapter:open_target",

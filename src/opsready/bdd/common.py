@@ -10,7 +10,7 @@ from pytest_bdd import given, parsers, then
 
 from opsready.config import Config
 from opsready.probes import http, platform
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic, TrafficReport
 

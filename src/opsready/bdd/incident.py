@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from opsready.bdd.common import Drill
 from opsready.config import Config
 from opsready.durations import format_duration
 from opsready.incident.drill import Drill as IncidentDrill
 from opsready.incident.drill import DrillPlan, DrillResult
 from opsready.incident.files import Checked, IncidentFiles, check_all
-from opsready.steps.common import Drill
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
 
@@ -77,7 +77,7 @@ def _plan(
     from opsready.chaos.experiment import load_experiment
     from opsready.incident.mitigation import load_mitigation
     from opsready.runbooks.parse import parse_runbook
-    from opsready.target.faults import faults_of
+    from opsready.targets.faults import faults_of
 
     runbooks = {parse_runbook(p).id: p for p in files.runbook_paths()}
     assert runbook_id in runbooks, f"no incident runbook '{runbook_id}' in {files.runbooks} (have: {sorted(runbooks)})"
@@ -322,7 +322,7 @@ def review_records(drill: Drill) -> None:
 @then("every fault was reverted and nothing is left on the target")
 def faults_reverted(incident_faults: Any, target: Target) -> None:
     """The guard's revert is verified, and an independent sweep finds no residue of any fault."""
-    from opsready.target.faults import faults_of
+    from opsready.targets.faults import faults_of
 
     incident_faults.close()
     records = incident_faults.guard.records

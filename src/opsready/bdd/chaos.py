@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from pytest_bdd import parsers, then, when
 
+from opsready.bdd.common import Drill
 from opsready.config import Config
-from opsready.steps.common import Drill
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 
 
@@ -95,7 +95,7 @@ def restored_within(drill: Drill, timeline: Timeline, seconds: int) -> None:
 @then("no fault remains on the target")
 def nothing_left(target: Target) -> None:
     """An independent sweep of the target (not the journal's word): no residue of any fault."""
-    from opsready.target.faults import faults_of
+    from opsready.targets.faults import faults_of
 
     left = [o.describe() for o in faults_of(target).fault_residue() if not o.ok]
     assert not left, "; ".join(left)

@@ -16,7 +16,7 @@ from opsready.errors import OpsreadyError, UsageError
 from opsready.incident.classification import Classification, Criterion
 from opsready.probes.observation import Observation
 from opsready.probes.registry import ProbeCall
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 UNOBSERVABLE = "unobservable"  # the value of an observation the target's platform cannot make
 

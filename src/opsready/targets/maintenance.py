@@ -1,6 +1,6 @@
 """Maintenance operations a target may support: backups, verified restores, housekeeping, logs, disk, TLS.
 
-An optional protocol beside :class:`~opsready.target.protocol.Target`: a target that can be maintained offers
+An optional protocol beside :class:`~opsready.targets.protocol.Target`: a target that can be maintained offers
 ``maintenance_ops()``; the maintenance procedures reach it through :func:`maintenance_of` and never learn which
 platform they drive. Every operation returns a frozen result made of what was measured.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from opsready.errors import UsageError
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from pytest_bdd import given, parsers, then, when
 
+from opsready.bdd.common import Drill
 from opsready.config import Config
+from opsready.config.maintenance import Freeze, MaintenancePolicy, check_freezes
 from opsready.maintenance.window import WindowChoice, find_window, format_range
-from opsready.maintenance_policy import Freeze, MaintenancePolicy, check_freezes
-from opsready.steps.common import Drill
 from opsready.traffic_history import TrafficHistory, load_history
 
 

@@ -6,10 +6,10 @@ import httpx
 import pytest
 from pytest_bdd import parsers, then, when
 
+from opsready.bdd.common import Drill
 from opsready.config import Config
 from opsready.deploy.procedure import DeployOutcome, Procedures, RollbackOutcome
-from opsready.steps.common import Drill
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 
 

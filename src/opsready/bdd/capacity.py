@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from opsready.bdd.common import Drill
 from opsready.capacity import DEFAULT_PATH
 from opsready.capacity.drive import measure_capacity
 from opsready.capacity.finder import finder_thresholds
@@ -29,9 +30,8 @@ from opsready.capacity.scaling import ScalingAction, ScalingController
 from opsready.capacity.settings import CapacitySettings, load_settings
 from opsready.config import Config
 from opsready.errors import OpsreadyError
-from opsready.steps.common import Drill
-from opsready.target.capacity import ResourceObservable, link_latency, scalable
-from opsready.target.protocol import Target
+from opsready.targets.capacity import ResourceObservable, link_latency, scalable
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.traffic_history import load_history
 

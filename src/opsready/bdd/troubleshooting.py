@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from opsready.bdd.common import Drill
 from opsready.config import Config
 from opsready.errors import Loc, OpsreadyError
-from opsready.steps.common import Drill
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def _params(text: str) -> dict[str, object]:
 @when(parsers.parse('the fault "{kind}" is injected'))
 def inject(fault_session: Session, trouble: Troubleshooting, kind: str, params: str = "") -> None:
     """Inject one fault of the target's fault kinds through the chaos guard (journaled, always reverted)."""
-    from opsready.target.faults import parse_fault_spec
+    from opsready.targets.faults import parse_fault_spec
 
     spec = parse_fault_spec(fault_session.faults.fault_kinds(), kind, _params(params), FAULT_TIME_LIMIT, Loc(kind))
     name = f"{kind}-{len(trouble.faults) + 1}"
@@ -164,8 +164,8 @@ def _snapshot(target: Target) -> tuple[Any, ...]:
     """What a read-only diagnosis must leave as it found it: orders, release, processes, faults in place."""
     import httpx
 
-    from opsready.target.diagnostics import diagnostics_of
-    from opsready.target.faults import faults_of
+    from opsready.targets.diagnostics import diagnostics_of
+    from opsready.targets.faults import faults_of
 
     try:
         stats = httpx.get(f"{diagnostics_of(target).direct_url()}/orders/stats", timeout=5).json()

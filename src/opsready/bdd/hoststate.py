@@ -7,7 +7,7 @@ from typing import Any
 from pytest_bdd import then
 
 from opsready.eventually import eventually
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 
 
 @then("every service of the target is running on its host")

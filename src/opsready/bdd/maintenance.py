@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from opsready.bdd.common import Drill
 from opsready.config import Config
+from opsready.config.maintenance import AllowedWindow
 from opsready.errors import UsageError
 from opsready.maintenance.procedures import MaintenanceRequest
 from opsready.maintenance.record import MaintenanceRecord
 from opsready.maintenance.runner import MaintenanceRunner
-from opsready.maintenance_policy import AllowedWindow
-from opsready.steps.common import Drill
-from opsready.target.protocol import Target
+from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 
 
@@ -86,7 +86,7 @@ def authorised(drill: Drill, request: pytest.FixtureRequest) -> None:
 def counted_before_traffic(drill: Drill, target: Target, count: int) -> None:
     """Orders counted while nothing else writes, so every order up to the last id counted is committed:
     'no order lost' can then compare checksums exactly while traffic adds orders afterwards."""
-    from opsready.steps.deployment import count_orders, place_orders
+    from opsready.bdd.deployment import count_orders, place_orders
 
     assert drill.traffic is None, "count before starting the background traffic"
     place_orders(target, count)

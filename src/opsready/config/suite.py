@@ -9,8 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from opsready.config.maintenance import MaintenancePolicy, parse_policy
 from opsready.errors import ConfigError, Loc, ValidationError
-from opsready.maintenance_policy import MaintenancePolicy, parse_policy
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader, YamlMap, load_yaml
 

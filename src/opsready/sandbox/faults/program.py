@@ -16,9 +16,9 @@ from opsready.probes.observation import Observation
 from opsready.processes import pid_alive
 from opsready.sandbox import database
 from opsready.sandbox.faults.base import SandboxFault
-from opsready.sandbox.faults.processes import group_members, signal_group
+from opsready.sandbox.faults.owned import group_members, signal_group
 from opsready.sandbox.supervisor import recorded_session
-from opsready.target.faults import Facts
+from opsready.targets.faults import Facts
 
 
 def _down_is_clean(name: str) -> Observation:

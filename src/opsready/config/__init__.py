@@ -1,0 +1,30 @@
+"""The suite's configuration, opsready.yaml: :mod:`.suite` (targets, SLOs, triggers, safety) and :mod:`.maintenance`
+(the ``maintenance:`` section). The names every caller needs are importable from here."""
+
+from opsready.config.suite import (
+    CONFIG_NAME,
+    PLATFORMS,
+    Config,
+    DeploymentConfig,
+    RollbackTriggers,
+    Safety,
+    Slos,
+    TargetConfig,
+    find_config,
+    load_config,
+    parse_config,
+)
+
+__all__ = [
+    "CONFIG_NAME",
+    "PLATFORMS",
+    "Config",
+    "DeploymentConfig",
+    "RollbackTriggers",
+    "Safety",
+    "Slos",
+    "TargetConfig",
+    "find_config",
+    "load_config",
+    "parse_config",
+]
