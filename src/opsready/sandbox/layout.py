@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from opsready.errors import EnvironmentProblem
-from opsready.processes import free_port
+from opsready.processes import free_port, port_listened
 
 DEFAULT_STATE_DIR = Path(".opsready")
 HOST = "127.0.0.1"
@@ -32,13 +31,9 @@ class Ports:
 
 
 def port_taken(port: int) -> bool:
-    """Whether something else already listens on (or holds) this loopback port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return True
-    return False
+    """Whether a process already listens on this loopback port (connections in TIME_WAIT left by an earlier run do
+    not count: our servers bind with SO_REUSEADDR and start anyway)."""
+    return port_listened(HOST, port)
 
 
 def _traversable_by_others(path: Path) -> bool:
@@ -173,8 +168,14 @@ def choose_ports(mode: str, recorded: Ports | None) -> Ports:
 def check_ports_free(ports: Ports, skip: tuple[str, ...] = ()) -> None:
     """Refuse to start on a port another process holds: never clash silently with someone else's server."""
     for name, port in ports.items():
-        if name not in skip and port_taken(port):
-            raise EnvironmentProblem(
-                f"port {port} ({name}) on {HOST} is already in use by another process",
-                hint="stop that process, or set 'ports: auto' for the sandbox target in opsready.yaml",
-            )
+        if name not in skip:
+            refuse_taken(name, port)
+
+
+def refuse_taken(name: str, port: int) -> None:
+    """An :class:`EnvironmentProblem` naming the port and its component when another process listens on it."""
+    if port_taken(port):
+        raise EnvironmentProblem(
+            f"port {port} ({name}) on {HOST} is already in use by another process",
+            hint="stop that process, or set 'ports: auto' for the sandbox target in opsready.yaml",
+        )

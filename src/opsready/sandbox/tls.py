@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsready.errors import EnvironmentProblem, TargetError
+from opsready.errors import TargetError
 from opsready.processes import free_port
-from opsready.sandbox.layout import HOST, port_taken
+from opsready.sandbox.layout import HOST, port_taken, refuse_taken
 from opsready.sandbox.supervisor import Program, render_conf
 from opsready.targets.maintenance import Certificate
 
@@ -98,11 +98,7 @@ def _choose_port(sandbox: Sandbox) -> int:
         if not port_taken(recorded):
             return recorded
     if sandbox.options.ports == "fixed":
-        if port_taken(FIXED_PORT):
-            raise EnvironmentProblem(
-                f"port {FIXED_PORT} (edge_tls) on {HOST} is already in use by another process",
-                hint="stop that process, or set 'ports: auto' for the sandbox target in opsready.yaml",
-            )
+        refuse_taken(PROGRAM, FIXED_PORT)
         return FIXED_PORT
     return free_port()
 
