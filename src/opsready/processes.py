@@ -47,13 +47,18 @@ def _process(pid: int) -> psutil.Process | None:
         return None
 
 
+def _since_boot(proc: psutil.Process) -> float:
+    """When a process started, in seconds since boot: unlike the wall-clock time, a clock change leaves it alone."""
+    return round(float(proc.create_time()) - float(psutil.boot_time()), 2)  # the kernel counts in 1/100 s
+
+
 def process_start(pid: int) -> float | None:
-    """When a live process started, in seconds since boot (immune to clock changes); None when it is gone."""
+    """When a live process started, in seconds since boot; None when it is gone."""
     proc = _process(pid)
     if proc is None:
         return None
     with contextlib.suppress(psutil.Error):
-        return float(proc.create_time(monotonic=True))
+        return _since_boot(proc)
     return None
 
 
@@ -72,9 +77,20 @@ class ProcessIdentity:
         if proc is None:
             return None
         try:
-            return cls(pid, float(proc.create_time(monotonic=True)), tuple(proc.cmdline()))
+            return cls(pid, _since_boot(proc), tuple(proc.cmdline()))
         except psutil.Error:
             return None
+
+    @classmethod
+    def of_started(cls, pid: int, timeout: float = 5.0) -> ProcessIdentity | None:
+        """The identity of a process just started: Popen returns before the kernel has filled in the new command
+        line, so wait (up to ``timeout``) until there is one."""
+        deadline = time.monotonic() + timeout
+        identity = cls.of(pid)
+        while identity is not None and not identity.cmdline and time.monotonic() < deadline:
+            time.sleep(0.005)
+            identity = cls.of(pid)
+        return identity if identity is not None and identity.cmdline else None
 
     def current(self) -> bool:
         """Whether this very process still runs (same pid, start time and command line)."""
@@ -221,8 +237,17 @@ class OwnedSession:
         return [p.pid for p in self._split()[1]]
 
     def stop(self, grace: float = 0.0, timeout: float = 5.0) -> list[int]:
-        """Stop every process of the session that is ours (see :func:`stop_session`); returns the survivors."""
-        return _stop(lambda: self._split()[0], grace, timeout)
+        """Stop every process of the session that is ours (see :func:`stop_session`); returns the survivors.
+
+        A process once found ours stays so until it has exited: while exiting it no longer shows its environment."""
+        known: dict[tuple[int, float], psutil.Process] = {}
+
+        def members() -> list[psutil.Process]:
+            for proc in self._split()[0]:
+                known.setdefault((proc.pid, _started(proc)), proc)
+            return [p for p in known.values() if _running(p)]
+
+        return _stop(members, grace, timeout)
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready mapping (see :meth:`from_json`)."""
@@ -238,9 +263,16 @@ class OwnedSession:
 
 def _started(proc: psutil.Process) -> float:
     try:
-        return float(proc.create_time(monotonic=True))
+        return _since_boot(proc)
     except psutil.Error:
         return float("inf")
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return bool(proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE)  # is_running: pid not reused
+    except psutil.Error:
+        return False
 
 
 def _carries(proc: psutil.Process, token: str) -> bool:

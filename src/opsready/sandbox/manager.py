@@ -14,14 +14,14 @@ from pathlib import Path
 import httpx
 
 from opsready.errors import EnvironmentProblem, TargetError
-from opsready.processes import session_members
+from opsready.processes import OwnedSession
 from opsready.sandbox import database
 from opsready.sandbox.layout import HOST, Layout, Ports, check_ports_free, choose_ports
 from opsready.sandbox.supervisor import (
     Program,
     Supervisor,
+    owned_session,
     read_pid,
-    recorded_session,
     render_conf,
     sweep,
 )
@@ -171,11 +171,10 @@ class Sandbox:
         with self.locked():
             layout = self.layout
             running = self.is_up()
-            if not running:
-                leftovers = self._session_leftovers()
-                if leftovers:
-                    progress(f"cleaning up {len(leftovers)} process(es) left by a crashed sandbox")
-                    sweep(recorded_session(layout) or 0)
+            session = None if running else self._recorded_session(progress)
+            if session is not None and session.members():
+                progress(f"cleaning up {len(session.members())} process(es) left by a crashed sandbox")
+                sweep(session)
             engine = database.choose_engine(self.options.database, self.engine())
             recorded = layout.load_ports()
             if running and recorded is not None:
@@ -236,25 +235,34 @@ class Sandbox:
             time.sleep(0.1)
         raise TargetError(f"the sandbox did not become ready within {timeout:.0f} s ({last}); see {self.layout.logs}")
 
-    def _session_leftovers(self) -> list[int]:
-        sid = recorded_session(self.layout)
-        return session_members(sid) if sid else []
+    def _recorded_session(self, progress: Progress) -> OwnedSession | None:
+        """The session the session file names, saying so when processes with its id are not ours (left alone)."""
+        session = owned_session(self.layout)
+        recorded = self.layout.state / "session"
+        if session is None and recorded.exists():
+            progress(f"ignoring {recorded}: it names no session this sandbox started")
+        if session is not None and (strangers := session.strangers()):
+            progress(
+                f"session {session.leader.pid} recorded in {recorded} is not this sandbox's "
+                f"any more: leaving its process(es) {', '.join(map(str, strangers))} alone"
+            )
+        return session
 
     def down(self, purge: bool = False, progress: Progress = _quiet) -> list[int]:
         """Stop every process of the sandbox (even a crashed one); returns the pids that were stopped."""
         with self.locked():
-            sid = recorded_session(self.layout)
-            members = session_members(sid) if sid else []
+            session = self._recorded_session(progress)
+            members = session.members() if session is not None else []
             if self.is_up():
                 progress("stopping programs through supervisord")
                 with contextlib.suppress(TargetError, OSError):
                     Supervisor(self.layout).shutdown()
                 deadline = time.monotonic() + 30
-                while time.monotonic() < deadline and sid and session_members(sid):
+                while time.monotonic() < deadline and session is not None and session.members():
                     time.sleep(0.05)
-            if sid and session_members(sid):
+            if session is not None and session.members():
                 progress("sweeping leftover processes")
-                sweep(sid)
+                sweep(session)
             if purge:
                 progress(f"removing {self.layout.state}")
                 pg_root = self.layout.pg_root

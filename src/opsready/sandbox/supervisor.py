@@ -2,22 +2,27 @@
 
 supervisord runs in a new session, so every process of the sandbox (supervisord, its programs and their children)
 shares that session id. ``down`` stops through supervisord first and then sweeps the session by pid, which brings
-even a crashed sandbox down without touching anyone else's processes.
+even a crashed sandbox down without touching anyone else's processes. The session file records supervisord's
+identity (pid, start time, command line) and the token its session inherits, never just a number: a stale file
+naming a session id that now belongs to another program makes the sweep leave that program alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import subprocess
 import sys
 import time
 import xmlrpc.client
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from opsready.errors import EnvironmentProblem, TargetError
-from opsready.processes import pid_alive, session_members, stop_session
+from opsready.processes import OwnedSession, ProcessIdentity, pid_alive, session_environment
 from opsready.sandbox.layout import Layout
 
 
@@ -93,28 +98,44 @@ def render_conf(layout: Layout, programs: list[Program]) -> str:
 
 
 def read_pid(layout: Layout) -> int | None:
-    """supervisord's pid from its pid file, if that process is alive."""
+    """supervisord's pid from its pid file, if that process is alive and is the supervisord this sandbox started."""
     try:
         pid = int(layout.supervisor_pid.read_text().strip())
     except (OSError, ValueError):
         return None
-    return pid if pid_alive(pid) else None
+    session = owned_session(layout)
+    return pid if session is not None and session.leader.pid == pid and session.leader.current() else None
+
+
+def _argv(layout: Layout) -> list[str]:
+    return [sys.executable, "-m", "supervisor.supervisord", "-c", str(layout.supervisor_conf)]
+
+
+def _session_file(layout: Layout) -> Path:
+    return layout.state / "session"
 
 
 def start(layout: Layout) -> int:
     """Start supervisord in a new session and wait for its control socket; returns its pid (= session id)."""
     layout.logs.mkdir(parents=True, exist_ok=True)
+    token = OwnedSession.new_token()
     log = (layout.logs / "supervisord.out").open("ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "supervisor.supervisord", "-c", str(layout.supervisor_conf)],
+        _argv(layout),
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
         cwd=str(layout.state),
+        env=session_environment(token),
     )
     log.close()
-    (layout.state / "session").write_text(f"{proc.pid}\n")
+    leader = ProcessIdentity.of_started(proc.pid)
+    if leader is None:  # never leave a supervisord running that no session file names
+        proc.kill()
+        proc.wait()
+        raise EnvironmentProblem(f"supervisord exited at start; see {layout.logs / 'supervisord.out'}")
+    _record_session(layout, OwnedSession(leader, token))
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -136,12 +157,38 @@ def client(layout: Layout) -> Any:
     return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 
 
-def recorded_session(layout: Layout) -> int | None:
-    """The session id recorded when supervisord was started."""
+def _record_session(layout: Layout, session: OwnedSession) -> None:
+    path = _session_file(layout)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(session.to_json()) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def owned_session(layout: Layout) -> OwnedSession | None:
+    """The session recorded when supervisord was started, as written (check it with its methods before acting).
+
+    A file from before identities were recorded holds only the session id: it is taken only while that process runs
+    this sandbox's supervisord command line. Anything else (missing, torn, fuzzed) is no session of ours.
+    """
     try:
-        return int((layout.state / "session").read_text().strip())
-    except (OSError, ValueError):
+        text = _session_file(layout).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
         return None
+    if text.isdigit():
+        leader = ProcessIdentity.of(int(text))
+        if leader is not None and list(leader.cmdline[1:]) == _argv(layout)[1:]:
+            return OwnedSession(leader, "")
+        return None
+    try:
+        return OwnedSession.from_json(json.loads(text))
+    except ValueError:
+        return None
+
+
+def recorded_session(layout: Layout) -> int | None:
+    """The sandbox's session id while the supervisord that leads it is the one this sandbox started."""
+    session = owned_session(layout)
+    return session.leader.pid if session is not None and session.leader.current() else None
 
 
 class Supervisor:
@@ -216,10 +263,10 @@ class Supervisor:
             self.call("shutdown")
 
 
-def sweep(sid: int, grace: float = 10.0) -> list[int]:
-    """Stop every process left in session ``sid``: SIGTERM, then SIGKILL after ``grace``; returns the pids found."""
-    found = session_members(sid)
-    stop_session(sid, grace=grace)
+def sweep(session: OwnedSession, grace: float = 10.0) -> list[int]:
+    """Stop every process of ours left in ``session``: SIGTERM, then SIGKILL after ``grace``; returns the pids found."""
+    found = session.members()
+    session.stop(grace=grace)
     return found
 
 
