@@ -2,9 +2,10 @@
 
 Records (one JSON object per line, each written with a single ``write`` on an ``O_APPEND`` descriptor and fsync'd):
 
-- ``run``: who runs what (pid and its start time, experiment, target, configuration);
-- ``intent``: a fault about to be injected: id, name, spec, facts for its revert, deadline. Written *before* the
-  target is touched, so a crash during the injection still leaves a record to revert from;
+- ``run``: who runs what (pid, its start time and command line, experiment, target, configuration);
+- ``intent``: a fault about to be injected: id, name, spec, facts for its revert, deadline, and the identity (pid,
+  start time, command line) of every process its facts name (``pid``, ``pgid``, ``*_pid``, ``*_pgid``). Written
+  *before* the target is touched, so a crash during the injection still leaves a record to revert from;
 - ``watchdog``: the pid of the fault's dead-man watchdog;
 - ``applied``, ``reverting`` (one per attempt), ``reverted`` (with the probe that verified it), ``revert_failed``;
 - ``acknowledged``: unreadable lines a person has dealt with (``opsready recover --acknowledge``);
@@ -12,6 +13,9 @@ Records (one JSON object per line, each written with a single ``write`` on an ``
 
 An ``index.jsonl`` beside the journals lists the runs; readers also glob the directory, so a damaged index loses
 nothing. Reading is tolerant: a truncated or corrupt line is reported as :class:`Unreadable`, never raised.
+
+A journal read back may be stale or damaged: a pid in it is trusted only while the live process has the identity
+journaled with it (:meth:`FaultEntry.strangers`), so no reader ever signals a process that is not the one journaled.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from opsready.processes import ProcessIdentity
 from opsready.targets.faults import Facts, FaultSpec
 
 INDEX = "index.jsonl"
@@ -39,14 +44,19 @@ def now_iso() -> str:
     return datetime.now(tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def process_start(pid: int) -> int | None:
-    """A process's start time in clock ticks since boot (with the pid, it identifies the process)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return int(fields[19]) if fields[0] != "Z" else None
+def names_process(fact: str) -> bool:
+    """Whether a fact (by its name) names a process or process group that a revert may signal."""
+    return fact in ("pid", "pgid") or fact.endswith(("_pid", "_pgid"))
+
+
+def identities(facts: Facts) -> dict[str, object]:
+    """The identity of each live process the facts name, for the intent record (None: no such process now)."""
+    found: dict[str, object] = {}
+    for name, value in facts:
+        if names_process(name) and value.isdigit() and int(value) > 0:
+            identity = ProcessIdentity.of(int(value))
+            found[name] = identity.to_json() if identity is not None else None
+    return found
 
 
 def new_run_id() -> str:
@@ -94,15 +104,23 @@ class RunInfo:
 
     run_id: str
     pid: int
-    pid_start: int | None
+    pid_start: float | None  # seconds since boot (processes.process_start)
     started: str
     experiment: str
     target: str
     config: str
+    pid_cmdline: tuple[str, ...] = ()
 
     def alive(self) -> bool:
-        """Whether the process that wrote the journal still runs (same pid and start time)."""
-        return self.pid_start is not None and process_start(self.pid) == self.pid_start
+        """Whether the process that wrote the journal still runs (same pid, start time and command line)."""
+        if self.pid_start is None:
+            return False
+        live = ProcessIdentity.of(self.pid)
+        return (
+            live is not None
+            and live.started == self.pid_start
+            and (not self.pid_cmdline or live.cmdline == self.pid_cmdline)
+        )
 
 
 class FaultJournal:
@@ -117,7 +135,9 @@ class FaultJournal:
         """Start a new journal (and index it) for this process."""
         directory.mkdir(parents=True, exist_ok=True)
         run_id = new_run_id()
-        run = RunInfo(run_id, os.getpid(), process_start(os.getpid()), now_iso(), experiment, target, config)
+        me = ProcessIdentity.of(os.getpid())
+        started, argv = (me.started, me.cmdline) if me is not None else (None, ())
+        run = RunInfo(run_id, os.getpid(), started, now_iso(), experiment, target, config, argv)
         journal = cls(directory / f"{run_id}.jsonl", run)
         journal.write("run", **{k: v for k, v in vars(run).items() if k != "run_id"})
         _fsync_dir(directory)
@@ -131,8 +151,16 @@ class FaultJournal:
         )
 
     def intent(self, fault_id: str, name: str, spec: FaultSpec, facts: Facts, deadline: float) -> None:
-        """Before a fault touches the target."""
-        self.write("intent", fault=fault_id, name=name, spec=spec.to_json(), facts=dict(facts), deadline=deadline)
+        """Before a fault touches the target (with the identity of every process its facts name)."""
+        self.write(
+            "intent",
+            fault=fault_id,
+            name=name,
+            spec=spec.to_json(),
+            facts=dict(facts),
+            deadline=deadline,
+            processes=identities(facts),
+        )
 
 
 @dataclass(frozen=True)
@@ -165,11 +193,32 @@ class FaultEntry:
     detail: str = ""
     watchdog_pid: int | None = None
     problem: str = ""  # why it cannot be reverted from the journal (its intent was unreadable, ...)
+    processes: tuple[tuple[str, ProcessIdentity], ...] = ()  # identities journaled for the facts naming processes
 
     @property
     def settled(self) -> bool:
         """Whether nothing is left to do for this fault."""
         return self.status in SETTLED
+
+    def strangers(self) -> tuple[str, ...]:
+        """Why a revert from this entry could signal a process that is not ours: each fact naming a live process
+        other than the one journaled with it (or a value that is no pid at all). Empty when none does."""
+        journaled = dict(self.processes)
+        found = []
+        for name, value in self.facts:
+            if not names_process(name) or value in ("", "0"):
+                continue
+            if not value.isdigit():
+                found.append(f"{name}={value!r} is not a pid")
+                continue
+            live = ProcessIdentity.of(int(value))
+            if live is None:
+                continue  # gone: a revert finds nothing of it to signal
+            recorded = journaled.get(name)
+            if recorded != live:
+                was = recorded.describe() if recorded is not None else "no identity was journaled"
+                found.append(f"{name}={value} is now {live.describe()}, not the process journaled ({was})")
+        return tuple(found)
 
 
 @dataclass(frozen=True)

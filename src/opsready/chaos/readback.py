@@ -6,12 +6,14 @@ moment it is needed is exactly when a process died while writing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from opsready.chaos.journal import INDEX, FaultEntry, JournalView, RunInfo, Unreadable
+from opsready.processes import ProcessIdentity
 from opsready.targets.faults import FaultSpec
 
 _STATUS = {
@@ -26,12 +28,22 @@ def _run_info(record: dict[str, Any]) -> RunInfo:
     return RunInfo(
         run_id=str(record["run"]),
         pid=int(record["pid"]),
-        pid_start=int(record["pid_start"]) if record.get("pid_start") is not None else None,
+        pid_start=float(record["pid_start"]) if record.get("pid_start") is not None else None,
         started=str(record.get("started", "")),
         experiment=str(record.get("experiment", "")),
         target=str(record.get("target", "")),
         config=str(record.get("config", "")),
+        pid_cmdline=tuple(str(a) for a in record.get("pid_cmdline") or ()),
     )
+
+
+def _identities(record: dict[str, Any]) -> tuple[tuple[str, ProcessIdentity], ...]:
+    """The identities journaled with an intent; a damaged one counts as none (its pid is then not trusted)."""
+    found = []
+    for name, data in (record.get("processes") or {}).items():
+        with contextlib.suppress(ValueError):
+            found.append((str(name), ProcessIdentity.from_json(data)))
+    return tuple(found)
 
 
 def _intent(record: dict[str, Any], line: int) -> FaultEntry:
@@ -53,6 +65,7 @@ def _intent(record: dict[str, Any], line: int) -> FaultEntry:
         line=line,
         status="intent",
         problem=problem,
+        processes=_identities(record),
     )
 
 

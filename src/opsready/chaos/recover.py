@@ -2,7 +2,8 @@
 
 Faults are reverted newest first from their journaled spec and facts, each verified by a probe. A run whose process
 still lives is left alone (its own guard and watchdogs are in charge) unless forced. Anything that cannot be done
-from the journal (an unreadable line, a fault whose intent cannot be read, a revert that keeps failing) becomes a
+from the journal (an unreadable line, a fault whose intent cannot be read, a revert that keeps failing, a fault whose
+facts name a live process that is not the one journaled with them: recover never signals it) becomes a
 *manual step*: it is listed with its ``path:line`` and makes the exit code 3 until a person has dealt with it and
 says so with ``--acknowledge``. A second run after a clean recovery finds nothing to do.
 """
@@ -95,6 +96,14 @@ def _revert_entries(
         where = f"{path}:{entry.line}"
         if entry.spec is None:
             todo.append(ManualStep(where, f"fault {entry.fault_id} ({entry.name}): {entry.problem}", entry.fault_id))
+            continue
+        if strangers := entry.strangers():
+            what = (
+                f"fault {entry.fault_id} ({entry.name}) not reverted: {'; '.join(strangers)}. recover does not "
+                "signal a process that is not the one it journaled: check the target and undo the fault by hand"
+            )
+            say(f"refusing to revert {entry.name} from {path.name}: {'; '.join(strangers)}")
+            todo.append(ManualStep(where, what, entry.fault_id))
             continue
         try:
             spec = revalidate(target.fault_kinds(), entry.spec, where)

@@ -6,8 +6,9 @@ import json
 import os
 from pathlib import Path
 
-from opsready.chaos.journal import FaultJournal, append_record, process_start
+from opsready.chaos.journal import FaultJournal, append_record
 from opsready.chaos.readback import journals, read_journal
+from opsready.processes import process_start
 from opsready.targets.faults import FaultSpec
 
 SPEC = FaultSpec("process-stop", (("service", "worker"),), 30.0)
