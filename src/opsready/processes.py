@@ -96,6 +96,29 @@ class ProcessIdentity:
         """Whether this very process still runs (same pid, start time and command line)."""
         return ProcessIdentity.of(self.pid) == self
 
+    def signal(self, sig: int) -> bool:
+        """Send ``sig`` to this very process if it still runs; whether it was sent."""
+        proc = _process(self.pid)
+        if proc is None or ProcessIdentity.of(self.pid) != self:
+            return False
+        try:
+            proc.send_signal(sig)  # psutil checks again that the pid was not reused meanwhile
+        except psutil.Error:
+            return False
+        return True
+
+    def signal_group(self, sig: int) -> bool:
+        """Send ``sig`` to the process group this very process leads, if it still runs and leads it; whether sent."""
+        if not self.current():
+            return False
+        try:
+            if os.getpgid(self.pid) != self.pid:
+                return False
+            os.killpg(self.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+
     def describe(self) -> str:
         """'pid 123 (python -m ...)'."""
         return f"pid {self.pid} ({' '.join(self.cmdline)[:120] or '?'})"
@@ -315,19 +338,6 @@ def _signal_all(procs: list[psutil.Process], sig: int) -> None:
     for proc in procs:
         with contextlib.suppress(psutil.Error):
             proc.send_signal(sig)  # psutil checks first that the pid was not reused since it was listed
-
-
-def signal_group_of(leader: ProcessIdentity, sig: int) -> bool:
-    """Send ``sig`` to the process group led by ``leader`` if that very process still leads it; whether it was sent."""
-    if not leader.current():
-        return False
-    try:
-        if os.getpgid(leader.pid) != leader.pid:
-            return False
-        os.killpg(leader.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
 
 
 def free_port(host: str = "127.0.0.1") -> int:

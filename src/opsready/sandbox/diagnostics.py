@@ -17,10 +17,10 @@ from pathlib import Path
 import psutil
 
 from opsready.errors import UsageError
+from opsready.processes import cmdline, kernel_state, sched_readings
 from opsready.sandbox import database
 from opsready.sandbox.layout import HOST
 from opsready.sandbox.manager import Sandbox
-from opsready.sandbox.procstat import cmdline, kernel_state, sched_readings
 from opsready.sandbox.supervisor import recorded_session
 from opsready.targets.diagnostics import (
     PATHS,
@@ -154,7 +154,6 @@ class SandboxDiagnostics:
         groups: dict[int, list[int]] = {}
         for pid, reading in second.items():
             groups.setdefault(reading.pgid, []).append(pid)
-        page = os.sysconf("SC_PAGE_SIZE")
         loads = []
         for pgid, pids in groups.items():
             ran = waited = 0
@@ -169,7 +168,7 @@ class SandboxDiagnostics:
                     processes=len(pids),
                     cpu_cores=max(0, ran) / 1e9 / spent,
                     cpu_demand=max(0, ran + waited) / 1e9 / spent,
-                    rss_bytes=sum(second[p].rss_pages for p in pids) * page,
+                    rss_bytes=sum(second[p].rss_bytes for p in pids),
                     command=cmdline(leader),
                     own=self._own(leader, session),
                 )

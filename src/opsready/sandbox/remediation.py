@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from opsready.errors import TargetError, UsageError
+from opsready.processes import group_members
 from opsready.sandbox import database
-from opsready.sandbox.faults.owned import group_members
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.proxy.control import clear, read_state
 from opsready.sandbox.proxy.toxics import describe

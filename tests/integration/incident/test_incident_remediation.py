@@ -17,9 +17,8 @@ from click.testing import CliRunner
 from opsready.cli.main import cli
 from opsready.errors import UsageError
 from opsready.incident.mitigation import parse_mitigation
-from opsready.processes import pid_alive
+from opsready.processes import group_members, pid_alive
 from opsready.sandbox.adapter import SandboxTarget
-from opsready.sandbox.faults.owned import group_members
 from opsready.sandbox.manager import Sandbox, SandboxOptions
 from opsready.sandbox.proxy.control import LatencyToxic, apply, read_status, status_path
 

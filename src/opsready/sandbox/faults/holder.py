@@ -100,9 +100,10 @@ def hog_cpu(workers: int, deadline: float) -> None:
 
 def hog_memory(megabytes: int, deadline: float) -> None:
     """Allocate and touch ``megabytes`` of memory and keep it resident."""
+    import psutil
+
     size = megabytes * 1024 * 1024
-    with open("/proc/self/statm", encoding="ascii") as fh:
-        current = int(fh.read().split()[0]) * resource.getpagesize()
+    current = int(psutil.Process().memory_info().vms)  # the address space RLIMIT_AS counts
     bound = current + size + 256 * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (bound, bound))  # never more than asked, whatever happens
     block = bytearray(size)

@@ -1,7 +1,8 @@
-"""Processes on the sandbox's host, read from /proc: holder processes of faults and supervised process groups.
+"""Holder processes of the sandbox's faults: started in a session of their own, found again and stopped.
 
-Holders are found by their command line (module, state directory and fault id), never by name alone, so a revert
-only ever signals processes this sandbox's faults started, even when several sandboxes share the machine.
+Holders are found by their command line (module, state directory and fault id), never by name alone, and each is
+signalled only while it is still the process found (pid, start time and command line, :mod:`opsready.processes`), so
+a revert only ever signals processes this sandbox's faults started, even when several sandboxes share the machine.
 """
 
 from __future__ import annotations
@@ -13,52 +14,13 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from opsready.errors import TargetError
+from opsready.processes import ProcessIdentity, ProcInfo, all_processes
 
 HOLDER_MODULE = "opsready.sandbox.faults.holder"
 _children: dict[int, subprocess.Popen[bytes]] = {}  # holders this process started, reaped when stopped
-
-
-@dataclass(frozen=True)
-class ProcInfo:
-    """One process as /proc shows it."""
-
-    pid: int
-    state: str  # R, S, D, T (stopped), Z, ...
-    pgrp: int
-    session: int
-    argv: tuple[str, ...]
-
-
-def proc_info(pid: int) -> ProcInfo | None:
-    """A process's state, group, session and command line, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            argv = tuple(a.decode(errors="replace") for a in fh.read().split(b"\0") if a)
-    except (OSError, IndexError):
-        return None
-    return ProcInfo(pid, fields[0], int(fields[2]), int(fields[3]), argv)
-
-
-def all_processes() -> list[ProcInfo]:
-    """Every live (non-zombie) process."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            info = proc_info(int(entry))
-            if info is not None and info.state != "Z":
-                found.append(info)
-    return found
-
-
-def group_members(pgid: int) -> list[ProcInfo]:
-    """Live processes of process group ``pgid``."""
-    return [p for p in all_processes() if p.pgrp == pgid]
 
 
 def holder_argv(kind: str, state: Path, fault_id: str, deadline: float, *extra: str) -> list[str]:
@@ -151,22 +113,30 @@ def _reap(pid: int, timeout: float) -> None:
             proc.wait(timeout)
 
 
+def _found(state: Path, fault_id: str) -> list[tuple[ProcInfo, ProcessIdentity]]:
+    """Holders of one fault with the identity each had when found: only that process is ever signalled."""
+    found = []
+    for info in holders(state, fault_id):
+        identity = ProcessIdentity.of(info.pid)
+        if identity is not None and identity.cmdline == info.argv:
+            found.append((info, identity))
+    return found
+
+
 def stop_holders(state: Path, fault_id: str, timeout: float) -> list[int]:
     """Stop every holder process of one fault: SIGTERM to its group, SIGKILL what is left; returns the pids seen."""
-    found = holders(state, fault_id)
-    leaders = {p.pid for p in found if p.pgrp == p.pid}
-    for info in found:
-        if info.pgrp in leaders:
-            signal_group(info.pgrp, signal.SIGTERM)
-        else:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(info.pid, signal.SIGTERM)
+    found = _found(state, fault_id)
+    leaders = {info.pid for info, _ in found if info.pgrp == info.pid}
+    for info, identity in found:
+        if info.pid in leaders:
+            identity.signal_group(signal.SIGTERM)
+        elif info.pgrp not in leaders:
+            identity.signal(signal.SIGTERM)
     deadline = time.monotonic() + max(0.2, timeout / 2)
     while time.monotonic() < deadline and holders(state, fault_id):
         time.sleep(0.02)
-    for info in holders(state, fault_id):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(info.pid, signal.SIGKILL)
-    for info in found:
+    for _, identity in _found(state, fault_id):
+        identity.signal(signal.SIGKILL)
+    for info, _ in found:
         _reap(info.pid, 1.0)
-    return [p.pid for p in found]
+    return [info.pid for info, _ in found]

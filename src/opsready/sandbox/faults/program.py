@@ -13,10 +13,10 @@ import time
 
 from opsready.errors import TargetError
 from opsready.probes.observation import Observation
-from opsready.processes import pid_alive
+from opsready.processes import group_members, pid_alive
 from opsready.sandbox import database
 from opsready.sandbox.faults.base import SandboxFault
-from opsready.sandbox.faults.owned import group_members, signal_group
+from opsready.sandbox.faults.owned import signal_group
 from opsready.sandbox.supervisor import recorded_session
 from opsready.targets.faults import Facts
 

@@ -11,8 +11,9 @@ import contextlib
 
 from opsready.errors import TargetError
 from opsready.probes.observation import Observation
+from opsready.processes import all_processes
 from opsready.sandbox import database
-from opsready.sandbox.faults.owned import all_processes, holders
+from opsready.sandbox.faults.owned import holders
 from opsready.sandbox.faults.release import training_releases
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.proxy.control import read_state, read_status, status_path

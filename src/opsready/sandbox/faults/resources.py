@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+import psutil
+
 from opsready.errors import TargetError
 from opsready.probes.observation import Observation
 from opsready.sandbox.faults.base import SandboxFault
@@ -24,18 +26,6 @@ READY_TIMEOUT = 60.0  # touching gigabytes of memory on a busy machine takes a w
 def cores() -> int:
     """CPU cores this process may use."""
     return len(os.sched_getaffinity(0)) or 1
-
-
-def meminfo() -> dict[str, int]:
-    """/proc/meminfo in kilobytes."""
-    values: dict[str, int] = {}
-    with open("/proc/meminfo", encoding="ascii") as fh:
-        for line in fh:
-            key, _, rest = line.partition(":")
-            parts = rest.split()
-            if parts and parts[0].isdigit():
-                values[key] = int(parts[0])
-    return values
 
 
 class HeldResourceFault(SandboxFault):
@@ -102,9 +92,9 @@ class MemoryPressure(HeldResourceFault):
         recorded = self.facts.get("megabytes")
         if recorded:
             return int(recorded)
-        info = meminfo()
-        wanted = self.spec.number("share") * info.get("MemTotal", 0) / 1024
-        bound = min(MAX_MEGABYTES, MAX_SHARE_OF_AVAILABLE * info.get("MemAvailable", 0) / 1024)
+        memory = psutil.virtual_memory()  # total and available as /proc/meminfo's MemTotal and MemAvailable
+        wanted = self.spec.number("share") * memory.total / 2**20
+        bound = min(MAX_MEGABYTES, MAX_SHARE_OF_AVAILABLE * memory.available / 2**20)
         return max(1, int(min(wanted, bound)))
 
     def holder_args(self) -> tuple[str, ...]:
