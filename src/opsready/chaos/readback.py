@@ -40,7 +40,8 @@ def _run_info(record: dict[str, Any]) -> RunInfo:
 def _identities(record: dict[str, Any]) -> tuple[tuple[str, ProcessIdentity], ...]:
     """The identities journaled with an intent; a damaged one counts as none (its pid is then not trusted)."""
     found = []
-    for name, data in (record.get("processes") or {}).items():
+    journaled = record.get("processes")
+    for name, data in journaled.items() if isinstance(journaled, dict) else ():
         with contextlib.suppress(ValueError):
             found.append((str(name), ProcessIdentity.from_json(data)))
     return tuple(found)

@@ -62,7 +62,7 @@ def _journal(target: SandboxTarget, victim: psutil.Process, processes: object) -
     return path
 
 
-@pytest.mark.parametrize("case", ["no-identity", "other-start-time", "damaged-identity"])
+@pytest.mark.parametrize("case", ["no-identity", "other-start-time", "damaged-identity", "not-a-mapping"])
 def test_recover_refuses_to_signal_a_process_that_is_not_the_one_journaled(
     tmp_path: Path, stopped_sleep: psutil.Process, case: str
 ) -> None:
@@ -73,6 +73,7 @@ def test_recover_refuses_to_signal_a_process_that_is_not_the_one_journaled(
         "no-identity": None,  # fuzzed, or written before identities were journaled
         "other-start-time": {"pgid": {"pid": stopped_sleep.pid, "started": started - 30, "cmdline": ["gunicorn"]}},
         "damaged-identity": {"pgid": {"pid": "x"}},
+        "not-a-mapping": ["pgid"],
     }[case]
     path = _journal(target, stopped_sleep, processes)
     said: list[str] = []
