@@ -3,13 +3,19 @@
 Records (one JSON object per line, each written with a single ``write`` on an ``O_APPEND`` descriptor and fsync'd):
 
 - ``run``: who runs what (pid, its start time and command line, experiment, target, configuration);
-- ``intent``: a fault about to be injected: id, name, spec, facts for its revert, deadline, and the identity (pid,
-  start time, command line) of every process its facts name (``pid``, ``pgid``, ``*_pid``, ``*_pgid``). Written
-  *before* the target is touched, so a crash during the injection still leaves a record to revert from;
+- ``intent``: a fault about to be injected: id, name, spec, facts for its revert, the latest it may end (its time
+  limit counts from the injection, which waits for its watchdog), and the identity (pid, start time, command line)
+  of every process its facts name (``pid``, ``pgid``, ``*_pid``, ``*_pgid``). Written *before* the target is
+  touched, so a crash during the injection still leaves a record to revert from;
 - ``watchdog``: the pid of the fault's dead-man watchdog;
-- ``applied``, ``reverting`` (one per attempt), ``reverted`` (with the probe that verified it), ``revert_failed``;
+- ``armed``: written by the watchdog once it has opened the target and can revert the fault; nothing is injected
+  before it;
+- ``not_applied``: the fault was never injected (its watchdog did not arm, or its time limit ran out first), why;
+- ``applied`` (with its deadline: injection time plus time limit), ``reverting`` (one per attempt), ``reverted``
+  (with the probe that verified it), ``revert_failed``;
 - ``acknowledged``: unreadable lines a person has dealt with (``opsready recover --acknowledge``);
-- ``closed``: the run ended with every fault reverted.
+- ``closed``: the run ended with every fault reverted (a run that could not revert or record them all stays open,
+  for ``opsready recover``).
 
 An ``index.jsonl`` beside the journals lists the runs; readers also glob the directory, so a damaged index loses
 nothing. Reading is tolerant: a truncated or corrupt line is reported as :class:`Unreadable`, never raised.
@@ -36,7 +42,7 @@ from opsready.processes import ProcessIdentity
 from opsready.targets.faults import Facts, FaultSpec
 
 INDEX = "index.jsonl"
-SETTLED = ("reverted",)
+SETTLED = ("reverted", "not_applied")
 
 
 def now_iso() -> str:
@@ -188,12 +194,14 @@ class FaultEntry:
     facts: Facts
     deadline: float
     line: int
-    status: str  # intent | applied | reverting | reverted | revert_failed
+    status: str  # intent | not_applied | applied | reverting | reverted | revert_failed
     reverted_by: str = ""
     detail: str = ""
     watchdog_pid: int | None = None
     problem: str = ""  # why it cannot be reverted from the journal (its intent was unreadable, ...)
     processes: tuple[tuple[str, ProcessIdentity], ...] = ()  # identities journaled for the facts naming processes
+    armed: bool = False  # its watchdog journaled that it can revert it
+    reverted_at: float | None = None  # epoch seconds of the verified revert
 
     @property
     def settled(self) -> bool:

@@ -47,6 +47,10 @@ def _identities(record: dict[str, Any]) -> tuple[tuple[str, ProcessIdentity], ..
     return tuple(found)
 
 
+def _epoch(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _intent(record: dict[str, Any], line: int) -> FaultEntry:
     fault_id = str(record["fault"])
     facts = record.get("facts") or {}
@@ -98,6 +102,13 @@ def read_journal(path: Path) -> JournalView:
             elif kind == "watchdog":
                 entry = faults[str(record["fault"])]
                 faults[entry.fault_id] = replace(entry, watchdog_pid=int(record["pid"]))
+            elif kind == "armed":
+                entry = faults[str(record["fault"])]
+                faults[entry.fault_id] = replace(entry, armed=True)
+            elif kind == "not_applied":
+                entry = faults[str(record["fault"])]
+                if entry.status == "intent":  # only before the injection: it never overrides one that happened
+                    faults[entry.fault_id] = replace(entry, status="not_applied", detail=str(record.get("reason", "")))
             elif kind in _STATUS:
                 entry = faults[str(record["fault"])]
                 if entry.status != "reverted":  # a later attempt cannot un-revert a verified revert
@@ -106,6 +117,8 @@ def read_journal(path: Path) -> JournalView:
                         status=_STATUS[kind],
                         reverted_by=str(record.get("by", entry.reverted_by)),
                         detail=str(record.get("detail", entry.detail)),
+                        reverted_at=_epoch(record.get("t")) if kind == "reverted" else None,
+                        deadline=_epoch(record.get("deadline")) or entry.deadline,
                     )
             elif kind == "acknowledged":
                 acknowledged.update(int(n) for n in record.get("lines", []))

@@ -38,10 +38,26 @@ def revert_fault(
     timeout: float = TIMEOUT,
     say: Callable[[str], None] = _quiet,
 ) -> Observation:
-    """Revert, verify, retry; journal each attempt and the outcome. Raises :class:`RevertFailed` at the end."""
+    """Revert, verify, retry; journal each attempt and the outcome. Raises :class:`RevertFailed` at the end.
+
+    A journal that cannot be written does not stop the revert (the fault on the target matters more than its
+    record), but a revert the journal could not record is reported as failed: the journal still shows the fault
+    applied, so the dead-man watchdog or ``opsready recover`` reverts it again (harmless) and records it."""
+    kind = fault.spec.kind
+    unrecorded: list[str] = []
+
+    def note(record: str, **fields: object) -> bool:
+        try:
+            append_record(journal, _record(record, fault_id, **fields))
+        except OSError as exc:
+            unrecorded.append(f"{type(exc).__name__}: {exc}")
+            say(f"the journal could not record '{record}' of {fault_id}: {unrecorded[-1]}")
+            return False
+        return True
+
     last = ""
     for attempt in range(1, attempts + 1):
-        append_record(journal, _record("reverting", fault_id, by=by, attempt=attempt))
+        note("reverting", by=by, attempt=attempt)
         try:
             fault.revert(timeout)
             observation = fault.verify_reverted()
@@ -49,14 +65,18 @@ def revert_fault(
             last = f"{type(exc).__name__}: {str(exc)[:300]}"
         else:
             if observation.ok:
-                append_record(journal, _record("reverted", fault_id, by=by, detail=observation.describe()))
-                return observation
+                if note("reverted", by=by, detail=observation.describe()):
+                    return observation
+                raise RevertFailed(
+                    f"fault {fault_id} ({kind}) was reverted and verified ({observation.describe()}), but the "
+                    f"journal could not record it ({unrecorded[-1]}), so it still shows the fault applied"
+                )
             last = observation.describe()
         say(f"revert of {fault_id} attempt {attempt}/{attempts} did not hold: {last}")
         if attempt < attempts:
             time.sleep(BACKOFF[min(attempt - 1, len(BACKOFF) - 1)])
-    append_record(journal, _record("revert_failed", fault_id, by=by, detail=last))
-    raise RevertFailed(f"fault {fault_id} ({fault.spec.kind}) could not be reverted: {last}")
+    note("revert_failed", by=by, detail=last)
+    raise RevertFailed(f"fault {fault_id} ({kind}) could not be reverted: {last}")
 
 
 def _record(kind: str, fault_id: str, **fields: object) -> dict[str, object]:

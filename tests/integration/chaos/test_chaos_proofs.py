@@ -210,7 +210,9 @@ def test_sigkill_then_recover_restores_everything(chaos_env: Env, tmp_path: Path
 @pytest.mark.parametrize("group", GROUPS)
 def test_sigkill_without_recover_expires_by_the_dead_man(chaos_env: Env, tmp_path: Path, group: str) -> None:
     """Nobody runs recover: each fault's watchdog reverts it within its time limit plus a few seconds."""
-    limit = 4.0
+    # long enough for the whole group to be injected before the first limit runs out: each fault waits for its
+    # watchdog to arm (up to ~4 s on a loaded machine); a fault whose older sibling expired first is not injected
+    limit = 4.0 * len(GROUPS[group])
     faults = [dict(f, time_limit=f"{limit}s") for f in GROUPS[group]]
     harness = _killed_with_faults(chaos_env, experiment(tmp_path / f"{group}.yaml", faults, hold=60), len(faults))
     assert not wait_healthy(chaos_env, limit + 30.0)

@@ -110,3 +110,30 @@ def test_journals_are_found_by_index_and_on_disk(tmp_path: Path) -> None:
     (tmp_path / "faults" / "index.jsonl").write_text("garbage\n", encoding="utf-8")
     assert set(journals(tmp_path / "faults")) == {first.path, second.path}
     assert journals(tmp_path / "absent") == ()
+
+
+def test_armed_not_applied_and_the_applied_deadline_are_read_back(tmp_path: Path) -> None:
+    """`armed` marks the watchdog ready; `not_applied` settles a fault that never reached the target (recover has
+    nothing to do), but never one that was applied; `applied` carries the deadline that counts from the injection;
+    `reverted` says when."""
+    journal = _journal(tmp_path)
+    journal.intent("r-1", "refused", SPEC, (), 100.0)
+    journal.intent("r-2", "applied", SPEC, (), 100.0)
+    journal.write("armed", fault="r-2", pid=99)
+    journal.write("applied", fault="r-2", deadline=42.5)
+    journal.write("not_applied", fault="r-1", reason="its dead-man watchdog exited")
+    journal.write("not_applied", fault="r-2", reason="a confused writer")
+    view = read_journal(journal.path)
+    assert not view.unreadable
+    refused, applied = view.faults
+    assert (refused.status, refused.settled, refused.armed, refused.detail) == (
+        "not_applied",
+        True,
+        False,
+        "its dead-man watchdog exited",
+    )
+    assert (applied.status, applied.armed, applied.deadline) == ("applied", True, 42.5)
+    assert view.open_faults == (applied,)
+    append_record(journal.path, {"record": "reverted", "fault": "r-2", "by": "dead-man", "detail": "ok", "t": 43.0})
+    settled = read_journal(journal.path).faults[1]
+    assert (settled.status, settled.reverted_by, settled.reverted_at) == ("reverted", "dead-man", 43.0)
