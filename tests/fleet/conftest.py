@@ -12,6 +12,7 @@ import pytest
 from opsready.hosts import SshSettings
 
 from .fleet import Fleet
+from .leftovers import leftovers
 
 NEEDED = ("ip", "unshare", "ssh", "ssh-keygen", "/usr/sbin/sshd", "/usr/sbin/haproxy")
 
@@ -46,6 +47,7 @@ def fleet() -> Iterator[Fleet]:
         yield built
     finally:
         problems = built.teardown()
+        problems += leftovers(built.prefix, built.workdir, None, built.netns_inodes, built.subnet)
         assert not problems, f"the test fleet did not come down cleanly: {problems}"
 
 

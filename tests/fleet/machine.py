@@ -2,9 +2,9 @@
 
 ``ip netns exec <ns> unshare --pid --fork --kill-child --mount-proc --uts --propagation private sh -c ...`` gives the
 host its own process table, hostname and mounts: a private tmpfs on ``/srv`` (so every host has its own
-``/srv/app``) and on ``/run`` (sshd's privilege-separation directory and pid file). The shell then becomes sshd (or
-HAProxy), the namespace's PID 1: when it dies the kernel kills everything else in the namespace, and ``--kill-child``
-makes it die with the ``unshare`` we started, so stopping one pid stops the whole machine.
+``/srv/app``), on ``/run`` (sshd's privilege-separation directory and pid file) and on ``/root`` (an empty home).
+The shell then becomes sshd (or HAProxy), the namespace's PID 1: when it dies the kernel kills everything else in the
+namespace, and ``--kill-child`` makes it die with the ``unshare`` we started, so stopping one pid stops the machine.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from typing import IO
 import psutil
 
 WEB_PORT = 8080
+# The stand-in web server's interpreter: the system's, which needs nothing from root's home, else this one.
+WEB_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 
 
 @dataclass
@@ -145,9 +147,12 @@ def start_machine(
         script += [
             "mkdir -p /srv/app/www",
             f"echo {shlex.quote(name)} > /srv/app/www/index.html",
-            f"{shlex.quote(sys.executable)} -m http.server {WEB_PORT} --bind {address} --directory /srv/app/www "
+            f"{shlex.quote(WEB_PYTHON)} -m http.server {WEB_PORT} --bind {address} --directory /srv/app/www "
             ">/dev/null 2>&1 &",
         ]
+    if not WEB_PYTHON.startswith("/root/"):
+        # root's home of its own: this machine's dotfiles (a .bashrc that bash reads for every ssh command) stay out
+        script.append("mount -t tmpfs -o mode=0700,size=8m fleet-root /root")
     script.append("exec " + shlex.join(command))
     argv = ["ip", "netns", "exec", namespace, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts"]
     argv += ["--propagation", "private", "sh", "-c", "\n".join(script)]

@@ -26,10 +26,21 @@ pytestmark = [
 ]
 
 
-def root_network() -> dict[str, list[str]]:
-    """The root namespace's rules, routes and addresses, to compare before and after."""
+def root_network(prefix: str | None) -> dict[str, list[str]]:
+    """The root namespace's rules, routes and addresses, to compare before and after building the fleet ``prefix``.
+
+    Lines of other test fleets' links (the session's fleet, say) are left out: they come and go on their own.
+    With ``prefix`` None, every fleet's lines are left out.
+    """
     views = {"rule": ["rule", "show"], "route": ["route", "show", "table", "all"], "addr": ["-o", "addr", "show"]}
-    return {name: sorted(network.ip(*argv).stdout.splitlines()) for name, argv in views.items()}
+    return {
+        name: sorted(
+            line
+            for line in network.ip(*argv).stdout.splitlines()
+            if "ors-" not in line or (prefix is not None and prefix in line)
+        )
+        for name, argv in views.items()
+    }
 
 
 def pids_of(fleet: Fleet) -> dict[int, float]:
@@ -50,8 +61,9 @@ def pids_of(fleet: Fleet) -> dict[int, float]:
 
 def test_teardown_leaves_nothing_behind() -> None:
     """A built fleet with an ssh master open is gone after teardown: namespaces, links, mounts, processes, addresses."""
-    before = root_network()
-    fleet = Fleet().build()
+    fleet = Fleet()
+    before = root_network(fleet.prefix)
+    fleet.build()
     try:
         assert set(fleet.hosts) == {*APP_HOSTS, DB_HOST}
         assert network.links_with(fleet.prefix) == [f"{fleet.prefix}r"], "the root namespace gets one link only"
@@ -67,14 +79,14 @@ def test_teardown_leaves_nothing_behind() -> None:
         problems = fleet.teardown()
     assert problems == []
     assert leftovers(fleet.prefix, fleet.workdir, pids, fleet.netns_inodes, fleet.subnet) == []
-    assert root_network() == before
+    assert root_network(fleet.prefix) == before
 
 
 @pytest.mark.parametrize("interrupt", [RuntimeError("hook failed"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
 def test_half_built_fleet_is_torn_down(interrupt: BaseException) -> None:
     """A build that stops after its first host (an error, or Ctrl-C raised there) removes what it had made."""
-    before = root_network()
     fleet = Fleet()
+    before = root_network(fleet.prefix)
     seen: dict[int, float] = {}
 
     def after_host(name: str) -> None:
@@ -86,7 +98,7 @@ def test_half_built_fleet_is_torn_down(interrupt: BaseException) -> None:
     assert list(fleet.hosts) == ["app1"], "the build stopped after the first host"
     assert len(seen) >= 3, f"the first host was running (unshare, sshd, web server): {seen}"
     assert leftovers(fleet.prefix, fleet.workdir, seen, fleet.netns_inodes, fleet.subnet) == []
-    assert root_network() == before
+    assert root_network(fleet.prefix) == before
 
 
 BUILD_THEN_WAIT = """
@@ -104,7 +116,7 @@ fleet.build(after_host=after_host)
 
 def test_sigint_during_build_leaves_nothing(tmp_path: Path) -> None:
     """A real SIGINT to a process building a fleet, with two hosts up, ends with nothing of that fleet left."""
-    before = root_network()
+    before = root_network(None)  # the builder's prefix is not known yet
     tests = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([*sys.path, tests])}
     script = textwrap.dedent(BUILD_THEN_WAIT.format(tests=tests))
@@ -132,4 +144,6 @@ def test_sigint_during_build_leaves_nothing(tmp_path: Path) -> None:
     while (left := leftovers(prefix, workdir, running)) and time.monotonic() < deadline:
         time.sleep(0.1)  # the kernel reaps a namespace's last processes a moment after its init died
     assert left == []
-    assert root_network() == before
+    after = root_network(prefix)
+    assert not any(prefix in line for lines in after.values() for line in lines)
+    assert root_network(None) == before
