@@ -13,6 +13,7 @@ from opsready.hosts import SshSettings
 
 from .fleet import Fleet
 from .leftovers import leftovers
+from .orphans import sweep_orphans
 
 NEEDED = ("ip", "unshare", "ssh", "ssh-keygen", "/usr/sbin/sshd", "/usr/sbin/haproxy")
 
@@ -42,6 +43,7 @@ def fleet() -> Iterator[Fleet]:
     reason = fleet_unavailable()
     if reason:
         pytest.skip(f"no test fleet: {reason}")
+    sweep_orphans()  # a fleet some killed run left behind would only be in the way
     built = Fleet().build()
     try:
         yield built

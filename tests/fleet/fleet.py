@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 
 import psutil
@@ -30,6 +30,7 @@ from .machine import HostProcess, keygen, start_machine, wait_for_port
 APP_HOSTS = ("app1", "app2")
 DB_HOST = "db"
 BALANCER = "lb"
+OWNER = "owner"
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,17 @@ class Fleet:
     processes: list[HostProcess] = field(default_factory=list)
     netns_inodes: set[int] = field(default_factory=set)
     balancer_address: str = ""
+    adopt: InitVar[Path | None] = None  # the directory of a fleet left behind, to tear it down (see orphans.py)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, adopt: Path | None) -> None:
+        if adopt is not None:
+            self.workdir = adopt
+            self.netns_inodes = {os.stat(p).st_ino for p in Path("/run/netns").glob(f"{self.prefix}*")}
+            return
         self.workdir = Path(tempfile.mkdtemp(prefix=self.prefix))
+        # Who owns this fleet, by pid and start time: a fleet whose owner is gone is an orphan anyone may remove.
+        me = psutil.Process()
+        (self.workdir / OWNER).write_text(f"{me.pid} {me.create_time()!r}\n", encoding="utf-8")
 
     # -- what tests use ------------------------------------------------------------------------------------------
     @property

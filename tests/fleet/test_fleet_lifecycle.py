@@ -19,6 +19,7 @@ from . import network
 from .conftest import fleet_unavailable
 from .fleet import APP_HOSTS, DB_HOST, Fleet
 from .leftovers import leftovers
+from .orphans import orphans, sweep_orphans
 
 pytestmark = [
     pytest.mark.hosts,
@@ -80,6 +81,8 @@ def test_teardown_leaves_nothing_behind() -> None:
     assert problems == []
     assert leftovers(fleet.prefix, fleet.workdir, pids, fleet.netns_inodes, fleet.subnet) == []
     assert root_network(fleet.prefix) == before
+    conn.close()
+    assert not conn.config_path.parent.exists(), "the connection's own files go with it"
 
 
 @pytest.mark.parametrize("interrupt", [RuntimeError("hook failed"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
@@ -147,3 +150,31 @@ def test_sigint_during_build_leaves_nothing(tmp_path: Path) -> None:
     after = root_network(prefix)
     assert not any(prefix in line for lines in after.values() for line in lines)
     assert root_network(None) == before
+
+
+def test_fleet_of_a_killed_harness_is_swept_and_a_live_one_is_not(fleet: Fleet) -> None:
+    """SIGKILL leaves a builder's fleet up; sweep_orphans removes it completely and leaves the running fleet alone."""
+    tests = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*sys.path, tests])}
+    script = textwrap.dedent(BUILD_THEN_WAIT.format(tests=tests))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        assert proc.stdout is not None
+        prefix, workdir_text = proc.stdout.readline().decode().split()
+        workdir = Path(workdir_text)
+        proc.kill()
+        proc.wait(10)
+        assert len(network.namespaces_with(prefix)) == 3, "SIGKILL left the orphan's switch and two hosts up"
+        assert [p for p, _ in orphans()] == [prefix], "the running session fleet is no orphan"
+        swept = sweep_orphans()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert swept == [f"removed orphaned fleet {prefix}"]
+    deadline = time.monotonic() + 5
+    while (left := leftovers(prefix, workdir)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == []
+    assert len(network.namespaces_with(fleet.prefix)) == 5, "the live fleet kept its namespaces"
+    assert fleet.balancer.servers()["app1"].up, "and its balancer still sees app1 up"

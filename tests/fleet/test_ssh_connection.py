@@ -3,6 +3,7 @@ time limit on each command; failures are one clear error naming the host and quo
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -155,3 +156,14 @@ def test_close_ends_the_ssh_master(fleet: Fleet, ssh_settings: SshSettings) -> N
     assert not any(fleet.control_dir.iterdir())
     with pytest.raises(HostError, match="closed"):
         conn.run("true")
+
+
+def test_a_connection_never_closed_is_released_when_collected(fleet: Fleet, ssh_settings: SshSettings) -> None:
+    """Forgetting close() leaves no ssh master nor files once the connection is garbage (or Python exits)."""
+    conn = connect(parse_host_spec(fleet.spec("app2")), ssh_settings)
+    own_dir = conn.config_path.parent
+    assert len(list(fleet.control_dir.iterdir())) == 1
+    del conn
+    gc.collect()
+    assert not own_dir.exists()
+    assert not any(fleet.control_dir.iterdir()), "the master was told to exit"

@@ -17,6 +17,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -98,6 +99,10 @@ class HostConnection:
         self._dir = Path(tempfile.mkdtemp(prefix="ors-ssh-"))
         self.config_path = self._dir / "ssh_config"
         self.config_path.write_text(ssh_config_text(settings, settings.control_dir or self._dir), encoding="utf-8")
+        # Run by close(); for a connection never closed, when it is collected or at the latest when Python exits.
+        self._release = weakref.finalize(
+            self, _release, self.config_path, spec, settings.control_persist is not None, self._dir
+        )
         self._backend = _backend_class()(
             spec.backend_spec,
             ssh_config=str(self.config_path),
@@ -145,18 +150,8 @@ class HostConnection:
 
     def close(self) -> None:
         """End the shared ssh connection (the control master) and remove our files; safe to call twice."""
-        if self._closed:
-            return
         self._closed = True
-        if self.settings.control_persist is not None:
-            # Exit the master even if it is busy; without one, ssh says so and exits non-zero, which is fine.
-            subprocess.run(
-                ["ssh", "-F", str(self.config_path), "-O", "exit", "-p", str(self.spec.port), self.spec.host],
-                capture_output=True,
-                timeout=10,
-                check=False,
-            )
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._release()
 
     def __enter__(self) -> HostConnection:
         return self
@@ -179,6 +174,18 @@ def connect(spec: HostSpec, settings: SshSettings) -> HostConnection:
         conn.close()
         raise
     return conn
+
+
+def _release(config_path: Path, spec: HostSpec, multiplexed: bool, directory: Path) -> None:
+    """End the host's ssh master (if one runs: else ssh says so, which is fine) and remove our directory."""
+    if multiplexed:
+        subprocess.run(
+            ["ssh", "-F", str(config_path), "-O", "exit", "-p", str(spec.port), spec.host],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def _quoted(path: Path) -> str:
