@@ -22,8 +22,8 @@ from _common import ROOT, summary
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fleet.conftest import fleet_unavailable
 from fleet.fleet import Fleet
+from fleet.needs import fleet_unavailable
 
 from opsready.hosts import HostConnection, SshSettings, connect, parse_host_spec
 

@@ -16,9 +16,9 @@ import pytest
 from opsready.hosts import SshSettings, connect, parse_host_spec
 
 from . import network
-from .conftest import fleet_unavailable
 from .fleet import APP_HOSTS, DB_HOST, Fleet
 from .leftovers import leftovers
+from .needs import fleet_unavailable
 from .orphans import orphans, sweep_orphans
 
 pytestmark = [
