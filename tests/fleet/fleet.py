@@ -107,12 +107,13 @@ class Fleet:
         return self
 
     def _build(self, after_host: Callable[[str], None]) -> None:
-        self.subnet = network.pick_subnet()
-        addresses = list(self.subnet.hosts())
         switch = f"{self.prefix}sw"
         network.make_switch(switch)
         self._record_netns(switch)
-        network.plug_root(switch, f"{self.prefix}r", ipaddress.IPv4Interface(f"{addresses[0]}/24"))
+        with network.subnet_lock():
+            self.subnet = network.pick_subnet()
+            addresses = list(self.subnet.hosts())
+            network.plug_root(switch, f"{self.prefix}r", ipaddress.IPv4Interface(f"{addresses[0]}/24"))
         self.control_dir.mkdir(mode=0o700)
         keygen(self.workdir / "user_key", "opsready test fleet user")
         shutil.copyfile(self.workdir / "user_key.pub", self.workdir / "authorized_keys")

@@ -7,10 +7,14 @@ subnet's route on that link, and removes it with the link). Nothing else in the 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import ipaddress
+import os
 import random
 import subprocess
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 
 # Private /24s a test fleet may take, in an order shuffled per fleet (two fleets at once rarely try the same first).
 CANDIDATES = tuple(f"10.{a}.{b}.0/24" for a in (213, 217, 229) for b in range(16, 48)) + tuple(
@@ -58,6 +62,20 @@ def pick_subnet(taken: Iterable[ipaddress.IPv4Network] | None = None) -> ipaddre
         if not any(net.overlaps(other) for other in used):
             return net
     raise RuntimeError("every candidate subnet for the test fleet overlaps a network in use on this machine")
+
+
+@contextlib.contextmanager
+def subnet_lock() -> Iterator[None]:
+    """Held from picking a subnet until its root link carries it, so two fleets built at once never pick the same.
+
+    The lock is ``flock`` on the temporary directory itself: machine-wide, and it leaves no lock file behind.
+    """
+    fd = os.open(tempfile.gettempdir(), os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def make_switch(namespace: str) -> None:

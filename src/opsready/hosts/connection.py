@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from opsready.errors import HostError
+from opsready.errors import ConfigError, HostError
 from opsready.hosts.redact import redact
 from opsready.hosts.spec import HostSpec
 
@@ -79,7 +79,7 @@ def ssh_config_text(settings: SshSettings, control_dir: Path) -> str:
     if settings.control_persist is not None:
         lines += [
             "ControlMaster auto",
-            f"ControlPath {_quoted(control_dir)}/%C",
+            f"ControlPath {_quoted(control_dir / '%C', tokens=True)}",
             f"ControlPersist {max(1, round(settings.control_persist))}",
         ]
     else:
@@ -188,11 +188,13 @@ def _release(config_path: Path, spec: HostSpec, multiplexed: bool, directory: Pa
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def _quoted(path: Path) -> str:
+def _quoted(path: Path, tokens: bool = False) -> str:
+    """``path`` as one ssh_config argument, quoted if it has a space; ``%`` (ssh expands it) and ``"`` refused."""
     text = str(path)
-    if any(c in text for c in ' "\\'):
-        raise HostError(f"path {text!r} cannot be written into an ssh_config", "(local)")
-    return text
+    bad = [c for c in ('"', "\n", "%") if c in (text[:-2] if tokens else text)]
+    if bad:
+        raise ConfigError(f"path {text!r} cannot be used in an ssh_config: it contains {bad[0]!r}")
+    return f'"{text}"' if " " in text else text
 
 
 def _backend_class() -> Any:

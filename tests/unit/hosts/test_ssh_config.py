@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from opsready.errors import ConfigError
 from opsready.hosts import SshSettings
 from opsready.hosts.connection import ssh_config_text
 
@@ -32,3 +35,13 @@ def test_multiplexing_can_be_turned_off(tmp_path: Path) -> None:
     assert "ControlMaster no" in text and "ControlPath" not in text
     shared = ssh_config_text(SshSettings(known_hosts=tmp_path / "kh", connect_timeout=2.4), tmp_path / "cm")
     assert f"ControlPath {tmp_path / 'cm'}/%C" in shared and "ConnectTimeout 2" in shared
+
+
+def test_paths_with_spaces_are_quoted_and_percent_refused(tmp_path: Path) -> None:
+    """A space is quoted so ssh reads one argument; a ``%`` (which ssh would expand as a token) is a ConfigError."""
+    spaced = tmp_path / "my hosts"
+    text = ssh_config_text(SshSettings(known_hosts=spaced), tmp_path / "c m")
+    assert f'UserKnownHostsFile "{spaced}"' in text
+    assert f'ControlPath "{tmp_path}/c m/%C"' in text
+    with pytest.raises(ConfigError, match="contains '%'"):
+        ssh_config_text(SshSettings(known_hosts=tmp_path / "100%"), tmp_path)
