@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from opsready.errors import ConfigError, HostError
-from opsready.hosts.redact import redact
+from opsready.hosts.messages import explain_ssh_failure, redact
 from opsready.hosts.spec import HostSpec
 
 TIMED_OUT = 124  # the exit status of coreutils `timeout` when it stopped the command
@@ -200,8 +200,6 @@ def _quoted(path: Path, tokens: bool = False) -> str:
 def _backend_class() -> Any:
     """testinfra's ssh backend, with a time limit on every command and ssh failures turned into HostError."""
     from testinfra.backend.ssh import SshBackend
-
-    from opsready.hosts.failures import explain_ssh_failure
 
     class TimedSshBackend(SshBackend):  # type: ignore[misc]  # testinfra ships no types
         command_timeout: float = 30.0

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from opsready.hosts.failures import explain_ssh_failure
-from opsready.hosts.redact import redact
+from opsready.hosts.messages import explain_ssh_failure, redact
 
 PEM = (
     "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----"
