@@ -22,14 +22,20 @@ gate: venv
 
 # System tools some tests drive, from Debian's packages, installed when missing and we are root (elsewhere, or when
 # the install fails, those tests skip and say why): headless Chromium opens readiness.html; tmux plays a person at the
-# game-day console.
-SYSTEM_TOOLS := /usr/bin/chromium:chromium /usr/bin/tmux:tmux
+# game-day console; sshd and HAProxy run the test fleet of hosts (tests/fleet).
+SYSTEM_TOOLS := /usr/bin/chromium:chromium /usr/bin/tmux:tmux /usr/sbin/sshd:openssh-server /usr/sbin/haproxy:haproxy
+# Packaged services (sshd, HAProxy) must not start on install: the test fleet runs its own copies in namespaces.
+# A policy-rc.d that exits 101 forbids invoke-rc.d to start anything; one we add is removed again, one there is kept.
 system-tools:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do [ -x "$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing$$missing for the browser and terminal tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
-	    || echo "could not install$$missing: the tests that need them will skip"; \
+	  echo "installing$$missing for the browser, terminal and host-fleet tests"; \
+	  policy=/usr/sbin/policy-rc.d; added=""; \
+	  if [ ! -e $$policy ]; then printf '#!/bin/sh\nexit 101\n' > $$policy && chmod 755 $$policy && added=1; \
+	    trap 'rm -f /usr/sbin/policy-rc.d' EXIT INT TERM; fi; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing \
+	    >/dev/null) || echo "could not install$$missing: the tests that need them will skip"; \
+	  if [ -n "$$added" ]; then rm -f $$policy; fi; \
 	fi
 
 # The tests drive a sandbox of their own (free ports, separate state) so they never touch one you have up.

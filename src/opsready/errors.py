@@ -11,7 +11,8 @@
     └── TargetError                    the target misbehaved while we drove it; exit 1
         ├── DeployError                a deployment could not be completed
         ├── RollbackError              a rollback could not be completed
-        └── ProbeError                 an observation could not be made
+        ├── ProbeError                 an observation could not be made
+        └── HostError                  a host could not be reached or a command on it failed or timed out
 
 User-facing errors never show a traceback: the CLI and the pytest plugin print :meth:`OpsreadyError.render`.
 """
@@ -107,3 +108,11 @@ class RollbackError(TargetError):
 
 class ProbeError(TargetError):
     """An observation of the target could not be made."""
+
+
+class HostError(TargetError):
+    """A host of the target could not be reached, refused us, or a command on it failed or timed out."""
+
+    def __init__(self, message: str, host: str, hint: str | None = None) -> None:
+        super().__init__(f"host {host}: {message}", hint=hint)
+        self.host = host

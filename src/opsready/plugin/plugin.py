@@ -27,6 +27,7 @@ MARKERS = {
     "gameday": "game-day plan runs",
     "cluster": "needs a real Kubernetes cluster (KUBECONFIG); skipped otherwise",
     "sandbox": "integration test against a real sandbox it starts itself",
+    "hosts": "needs the test fleet (hosts in namespaces with sshd, behind HAProxy); skipped where it cannot be built",
     "runbook(id)": "links a scenario to the runbook it verifies (Gherkin tag @runbook:<id>; "
     "@runbook:<id>:<n> adds step=n, the numbered runbook step it verifies)",
 }

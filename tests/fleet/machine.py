@@ -1,0 +1,181 @@
+"""One machine of the test fleet: a process tree in its own PID, mount and UTS namespaces inside a network namespace.
+
+``ip netns exec <ns> unshare --pid --fork --kill-child --mount-proc --uts --propagation private sh -c ...`` gives the
+host its own process table, hostname and mounts: a private tmpfs on ``/srv`` (so every host has its own
+``/srv/app``), on ``/run`` (sshd's privilege-separation directory and pid file) and on ``/root`` (an empty home).
+The shell then becomes sshd (or HAProxy), the namespace's PID 1: when it dies the kernel kills everything else in the
+namespace, and ``--kill-child`` makes it die with the ``unshare`` we started, so stopping one pid stops the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import psutil
+
+WEB_PORT = 8080
+# The stand-in web server's interpreter: the system's, which needs nothing from root's home, else this one.
+WEB_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+
+
+@dataclass
+class HostProcess:
+    """The ``unshare`` we started for one machine, known by pid and start time so we never signal another process."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    started: float
+    log: Path
+    _log_file: IO[bytes]
+    stop_signal: int = signal.SIGTERM
+
+    @property
+    def pid(self) -> int:
+        """The pid of the machine's ``unshare`` (which ``ip netns exec`` became)."""
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        """True while the very process we started is running."""
+        if self.popen.poll() is not None:
+            return False
+        try:
+            return psutil.Process(self.pid).create_time() == self.started
+        except psutil.NoSuchProcess:
+            return False
+
+    def stop(self) -> list[str]:
+        """Stop the machine (SIGTERM, then SIGKILL); the problems met."""
+        problems = []
+        if self.alive():
+            # unshare ignores SIGTERM while it waits for its child: stop the namespace's PID 1 (its child) instead,
+            # which ends the namespace and then unshare; SIGKILL to unshare is the fallback (--kill-child).
+            with contextlib.suppress(psutil.NoSuchProcess):
+                for child in psutil.Process(self.pid).children():
+                    child.send_signal(self.stop_signal)
+            try:
+                self.popen.wait(5)
+            except subprocess.TimeoutExpired:
+                if self.alive():
+                    self.popen.kill()
+                try:
+                    self.popen.wait(5)
+                except subprocess.TimeoutExpired:
+                    problems.append(f"{self.name}: pid {self.pid} survived SIGKILL")
+        with contextlib.suppress(OSError):
+            self._log_file.close()
+        return problems
+
+    def log_tail(self) -> str:
+        """The last lines the machine wrote, for a failure message."""
+        try:
+            return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:])
+        except OSError:
+            return ""
+
+
+def keygen(path: Path, comment: str) -> None:
+    """An ed25519 key pair without a passphrase, at ``path`` and ``path.pub``."""
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+def sshd_config(workdir: Path, name: str, address: str) -> Path:
+    """sshd's configuration for one host: root by key only, host key and authorized keys from the fleet's directory."""
+    home = workdir / name
+    lines = [
+        f"ListenAddress {address}:22",
+        f"HostKey {home / 'ssh_host_ed25519_key'}",
+        "PidFile /run/sshd.pid",
+        f"AuthorizedKeysFile {workdir / 'authorized_keys'}",
+        "StrictModes no",  # the key files live under /tmp, which StrictModes would reject
+        "PermitRootLogin prohibit-password",
+        "PubkeyAuthentication yes",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UsePAM no",
+        "X11Forwarding no",
+        "AllowAgentForwarding no",
+        "PrintMotd no",
+        "MaxStartups 50",
+        "MaxSessions 50",
+        "LogLevel VERBOSE",
+    ]
+    path = home / "sshd_config"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def start_machine(
+    workdir: Path,
+    namespace: str,
+    name: str,
+    address: str,
+    *,
+    web: bool,
+    command: list[str] | None = None,
+    stop_signal: int = signal.SIGTERM,
+) -> HostProcess:
+    """Start one machine in ``namespace``: its own PID/mount/UTS namespaces, then sshd (or ``command``) as PID 1."""
+    home = workdir / name
+    home.mkdir(mode=0o700, exist_ok=True)
+    if command is None:
+        keygen(home / "ssh_host_ed25519_key", f"host key of {name}")
+        command = ["/usr/sbin/sshd", "-D", "-e", "-f", str(sshd_config(workdir, name, address))]
+    script = [
+        "set -e",
+        f"hostname {shlex.quote(name)}",
+        "mount -t tmpfs -o mode=0755,size=32m fleet-srv /srv",
+        "mount -t tmpfs -o mode=0755,size=8m fleet-run /run",
+        "mkdir -p /run/sshd /srv/app",
+        f"echo {shlex.quote(name)} > /srv/app/hostname",
+    ]
+    if web:
+        # A stand-in service until the hosts adapter deploys real releases: it answers with the host's name.
+        script += [
+            "mkdir -p /srv/app/www",
+            f"echo {shlex.quote(name)} > /srv/app/www/index.html",
+            f"{shlex.quote(WEB_PYTHON)} -m http.server {WEB_PORT} --bind {address} --directory /srv/app/www "
+            ">/dev/null 2>&1 &",
+        ]
+    if not WEB_PYTHON.startswith("/root/"):
+        # root's home of its own: this machine's dotfiles (a .bashrc that bash reads for every ssh command) stay out
+        script.append("mount -t tmpfs -o mode=0700,size=8m fleet-root /root")
+    script.append("exec " + shlex.join(command))
+    argv = ["ip", "netns", "exec", namespace, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts"]
+    argv += ["--propagation", "private", "sh", "-c", "\n".join(script)]
+    log = home / "console.log"
+    log_file = log.open("ab")
+    popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True)
+    try:
+        started = psutil.Process(popen.pid).create_time()
+    except psutil.NoSuchProcess:
+        started = 0.0
+    return HostProcess(name, popen, started, log, log_file, stop_signal)
+
+
+def wait_for_port(address: str, port: int, machine: HostProcess, timeout: float = 15.0) -> None:
+    """Wait until ``address:port`` accepts connections; RuntimeError with the machine's log if it died or never did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection((address, port), timeout=0.5):
+            return
+        if not machine.alive():
+            raise RuntimeError(f"{machine.name} exited before listening on {port}:\n{machine.log_tail()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{machine.name} did not listen on {address}:{port} in {timeout:g} s:\n{machine.log_tail()}"
+            )
+        time.sleep(0.05)
