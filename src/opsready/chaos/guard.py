@@ -26,7 +26,7 @@ from opsready.chaos.journal import FaultJournal, reverting_lock
 from opsready.chaos.revert import RevertFailed, revert_fault
 from opsready.chaos.shield import Shield
 from opsready.errors import UsageError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.faults import Fault, FaultInjectable, FaultSpec
 from opsready.timeline import Timeline
 

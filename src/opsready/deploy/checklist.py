@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsready.errors import Loc, ValidationError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.probes.registry import ProbeCall, parse_probe_call
 from opsready.targets.protocol import Target
 from opsready.yamlsrc import MapReader, load_yaml

@@ -16,7 +16,7 @@ from pathlib import Path
 from opsready.durations import format_duration, parse_duration
 from opsready.errors import Loc, ValidationError
 from opsready.incident.measures import HIGHER, MEASURES, Interval, Measure
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.probes.registry import ProbeCall, parse_probe_call
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader, load_yaml

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from opsready.durations import format_duration
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 
 PERCENT, DURATION = "percent", "duration"
 HIGHER, LOWER = "higher", "lower"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from opsready.errors import OpsreadyError, UsageError
 from opsready.incident.classification import Classification, Criterion
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.probes.registry import ProbeCall
 from opsready.targets.protocol import Target
 

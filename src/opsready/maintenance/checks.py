@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from opsready.config.maintenance import MaintenancePolicy
 from opsready.errors import Loc
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.probes.registry import ProbeCall, parse_probe_call
 from opsready.targets.maintenance import SupportsMaintenance
 from opsready.targets.protocol import Target

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from opsready.errors import Loc, ValidationError
+from opsready.observation import Observation
 from opsready.probes import breakdown, capacity, components, contention, host, http, metrics, paths, platform, upkeep
-from opsready.probes.observation import Observation
 from opsready.spelling import did_you_mean
 from opsready.targets.protocol import Target
 from opsready.yamlsrc import MapReader

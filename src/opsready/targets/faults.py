@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from opsready.durations import parse_duration
 from opsready.errors import Loc, UsageError, ValidationError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from opsready.errors import OpsreadyError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.protocol import Target
 from opsready.troubleshooting.model import HUNG, Diagnosis, Question, Tree
 

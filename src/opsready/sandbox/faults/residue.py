@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 
 from opsready.errors import TargetError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.sandbox import database
 from opsready.sandbox.faults.owned import all_processes, holders
 from opsready.sandbox.faults.release import training_releases
