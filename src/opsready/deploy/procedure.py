@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from opsready.checks import CheckRun
 from opsready.config import Config
-from opsready.deploy.checklist import ChecklistResult, load_checklist, run_checklist
+from opsready.deploy.checklist import load_checklist, run_checklist
 from opsready.errors import DeployError, TargetError, UsageError
 from opsready.probes import http, metrics
 from opsready.targets.protocol import Target
@@ -35,8 +36,8 @@ class DeployOutcome:
     previous: str
     kind: str
     result: str
-    pre: ChecklistResult
-    post: ChecklistResult | None
+    pre: CheckRun
+    post: CheckRun | None
     trigger: TriggerHit | None
     review: Path | None = None
 
@@ -47,7 +48,7 @@ class RollbackOutcome:
 
     from_version: str
     to_version: str
-    post: ChecklistResult
+    post: CheckRun
 
 
 def wait_healthy(target: Target, timeout: float, streak: int = 3, interval: float = 0.2) -> None:
@@ -74,7 +75,7 @@ class Procedures:
         self.timeline = timeline
         self.progress = progress
 
-    def checklist(self, which: str, mandatory_only: bool = False) -> ChecklistResult:
+    def checklist(self, which: str, mandatory_only: bool = False) -> CheckRun:
         """Run the pre-deploy or post-deploy checklist."""
         paths = {
             "pre-deploy": self.config.deployment.pre_checklist,
@@ -111,7 +112,7 @@ class Procedures:
         soak = self.config.deployment.emergency_soak if emergency else rules.soak
         self.progress(f"watching rollback triggers for {soak:.0f} s")
         hit = watch(self.target, rules, baseline, soak)
-        post: ChecklistResult | None = None
+        post: CheckRun | None = None
         if hit is None:
             post = self.checklist("post-deploy", mandatory_only=emergency)
             if not post.ok:

@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from opsready.checks import CheckRun
 from opsready.durations import format_duration
-from opsready.maintenance.checks import CheckRun
 from opsready.maintenance.patch import PatchOutcome
 from opsready.targets.maintenance import Backup, Certificate, DiskUsage, Housekeeping, LogRotation, RestoreCheck
 
@@ -106,7 +106,7 @@ def to_markdown(record: MaintenanceRecord) -> str:
     for run in (record.pre, record.post):
         if run is None:
             continue
-        lines += [f"### {run.phase}", *[f"- {r.name}: {r.observation.describe()}" for r in run.results], ""]
+        lines += [f"### {run.name}", *[f"- {r.name}: {r.observation.describe()}" for r in run.results], ""]
     if record.notices:
         lines += ["## Notices", *[f"- {p}" for p in record.notices], ""]
     return "\n".join(lines) + "\n"
