@@ -10,9 +10,8 @@ from pathlib import Path
 from opsready.checks import CheckRun
 from opsready.durations import format_duration
 from opsready.maintenance.patch import PatchOutcome
+from opsready.maintenance.procedures import Outcome
 from opsready.targets.maintenance import Backup, Certificate, DiskUsage, Housekeeping, LogRotation, RestoreCheck
-
-OUTCOMES = ("succeeded", "failed", "rolled_back", "aborted")
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class MaintenanceRecord:
     seconds: float
     max_duration: float
     planned: float
-    outcome: str
+    outcome: Outcome
     authorisation: Authorisation
     pre: CheckRun
     post: CheckRun | None

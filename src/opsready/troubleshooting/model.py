@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from opsready.errors import Loc
 from opsready.probes.registry import ProbeCall
@@ -19,7 +20,7 @@ SEVERITIES = ("critical", "high", "medium", "low")
 EVIDENCE = ("processes", "restarts", "connections", "database", "metrics", "host", "logs")
 ACTIONS = ("none", "restart", "resume", "reset-link", "rollback", "end-blocking-sessions", "stop-culprit")
 CULPRITS = ("cpu", "memory", "connections")
-HUNG = "hung"
+HUNG: Final = "hung"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Final, Generic, Literal, TypeVar
 
 from opsready.errors import OpsreadyError
 from opsready.observation import Observation
@@ -22,7 +22,9 @@ from opsready.troubleshooting.model import HUNG, Diagnosis, Question, Tree
 
 T = TypeVar("T")
 CULPRIT_TIMEOUT = 4.0
-CUT = "cut"
+CUT: Final = "cut"
+# how a question ended; ``cut`` is the walk's own time limit stopping it
+StepOutcome = Literal["ok", "failed", "hung", "error", "cut"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Step:
     node: str
     question: str
     probe: str
-    outcome: str  # ok | failed | hung | error | cut (by the walk's time limit)
+    outcome: StepOutcome
     answer: str  # the probe's answer when it failed ('refused', 'frozen', ...), else ''
     evidence: str
     next: str
