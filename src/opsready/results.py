@@ -18,6 +18,9 @@ OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 # Files drills leave beside the reports.
 ArtifactKind = Literal["journal", "comms", "review"]
 ARTIFACT_KINDS: tuple[ArtifactKind, ...] = get_args(ArtifactKind)
+# the areas a runbook belongs to; readiness is scored per area
+Category = Literal["deployment", "rollback", "incident", "troubleshooting", "capacity", "maintenance"]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 Verdict = Literal["ready", "not ready"]
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 
@@ -54,7 +57,7 @@ class RunbookInfo:
 
     id: str
     title: str
-    category: str
+    category: Category | None  # None: a scenario names a runbook that does not exist
     path: str = ""
     steps: tuple[RunbookStep, ...] = ()
 
