@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from opsready.checks import CheckRun
 from opsready.config import Config
@@ -28,14 +29,18 @@ def _quiet(_: str) -> None:
     return None
 
 
+DeployKind = Literal["deploy", "emergency"]
+DeployResult = Literal["succeeded", "rolled_back"]
+
+
 @dataclass(frozen=True)
 class DeployOutcome:
     """How a deployment ended: ``succeeded`` or ``rolled_back`` (with the trigger that fired)."""
 
     version: str
     previous: str
-    kind: str
-    result: str
+    kind: DeployKind
+    result: DeployResult
     pre: CheckRun
     post: CheckRun | None
     trigger: TriggerHit | None
@@ -97,7 +102,7 @@ class Procedures:
         # validate both checklists before anything touches the target
         load_checklist(self.config.resolve(self.config.deployment.post_checklist))
         tl, slos, rules = self.timeline, self.config.slos, self.config.triggers
-        kind = "emergency" if emergency else "deploy"
+        kind: DeployKind = "emergency" if emergency else "deploy"
         tl.mark("started", f"{kind} {version}")
         pre = self.checklist("pre-deploy", mandatory_only=emergency)
         if not pre.ok:
