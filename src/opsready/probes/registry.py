@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from opsready.errors import Loc, ValidationError
 from opsready.observation import Observation
@@ -14,7 +14,12 @@ from opsready.targets.protocol import Target
 from opsready.yamlsrc import MapReader
 
 # parameter kinds: how a YAML value is read
-DURATION, PERCENT, INT, TEXT, NUMBER = "duration", "percent", "int", "text", "number"
+ParamKind = Literal["duration", "percent", "int", "text", "number"]
+DURATION: ParamKind = "duration"
+PERCENT: ParamKind = "percent"
+INT: ParamKind = "int"
+TEXT: ParamKind = "text"
+NUMBER: ParamKind = "number"
 REQUIRED: Any = object()  # the default of a parameter that must be written
 
 
@@ -24,7 +29,7 @@ class Param:
 
     name: str
     kwarg: str
-    kind: str
+    kind: ParamKind
     default: object
 
 
