@@ -6,7 +6,9 @@ timeline, and assert it against the runbook's targets.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from opsready.version import __version__
+
+__all__ = ["__version__", "discover"]
 
 
 def discover(discover_system: bool = True) -> dict[str, object]:

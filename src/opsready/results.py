@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from opsready.targets.protocol import TargetDescription
 from opsready.timeline import TimelineRecord
 
 SCHEMA_VERSION = 1
 # What kind of run produced a result: the CI gate, a game day, or a drill such as `pytest -m rollback`.
-RUN_KINDS = ("gate", "gameday", "drill")
+RunKind = Literal["gate", "gameday", "drill"]
+RUN_KINDS: tuple[RunKind, ...] = get_args(RunKind)
+# How a scenario ended, as pytest reports it.
+Outcome = Literal["passed", "failed", "skipped", "error"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+# Files drills leave beside the reports.
+ArtifactKind = Literal["journal", "comms", "review"]
+ARTIFACT_KINDS: tuple[ArtifactKind, ...] = get_args(ArtifactKind)
+# the areas a runbook belongs to; readiness is scored per area
+Category = Literal["deployment", "rollback", "incident", "troubleshooting", "capacity", "maintenance"]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+Verdict = Literal["ready", "not ready"]
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,7 @@ class RunbookInfo:
 
     id: str
     title: str
-    category: str
+    category: Category | None  # None: a scenario names a runbook that does not exist
     path: str = ""
     steps: tuple[RunbookStep, ...] = ()
 
@@ -53,7 +66,7 @@ class RunbookInfo:
 class Artifact:
     """A file a drill left beside the reports: a fault journal, a comms message, a review draft."""
 
-    kind: str  # journal | comms | review
+    kind: ArtifactKind
     path: str  # absolute
     modified: str  # wall clock, ISO 8601 UTC
 
@@ -65,7 +78,7 @@ class ScenarioResult:
     nodeid: str
     name: str
     feature: str
-    outcome: str  # passed | failed | skipped | error
+    outcome: Outcome
     duration: float
     runbooks: tuple[str, ...] = ()
     markers: tuple[str, ...] = ()
@@ -91,7 +104,7 @@ class RunResult:
     scenarios: tuple[ScenarioResult, ...]
     selection: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
-    kind: str = "drill"  # one of RUN_KINDS
+    kind: RunKind = "drill"
     run_id: str = ""
     runbooks: tuple[RunbookInfo, ...] = ()
     artifacts: tuple[Artifact, ...] = ()
@@ -99,7 +112,7 @@ class RunResult:
     training_releases: tuple[str, ...] = ()
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Verdict:
         """'ready' when every scenario passed and at least one ran, else 'not ready'."""
         ran = [s for s in self.scenarios if s.outcome != "skipped"]
         return "ready" if ran and all(s.ok for s in self.scenarios) else "not ready"

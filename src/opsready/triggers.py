@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from opsready.config import RollbackTriggers
 from opsready.errors import ProbeError
 from opsready.probes import http, metrics
 from opsready.targets.protocol import Target
 
+# the rollback triggers of opsready.yaml, and the post-deploy checklist that also rolls a release back
+Trigger = Literal["error_rate", "latency", "readiness", "smoke_test", "post_deploy_checklist"]
+
 
 @dataclass(frozen=True)
 class TriggerHit:
     """The trigger that fired, the evidence, and when it was observed (monotonic clock)."""
 
-    trigger: str
+    trigger: Trigger
     evidence: str
     at: float
 

@@ -109,7 +109,7 @@ BAD = [
         "Status: {{ status }}.",
         "Status: {{ stauts }}.",
         "stauts",
-        "'stauts' is undefined",
+        "'stauts' is not a field of incident notices (did you mean 'status'?)",
     ),
     (
         "templates/incident-resolution.md.j2",

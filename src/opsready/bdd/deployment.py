@@ -90,7 +90,7 @@ def only_mandatory(drill: Drill, opsready_config: Config) -> None:
 
     checklist = load_checklist(opsready_config.resolve(opsready_config.deployment.pre_checklist))
     mandatory = {i.name for i in checklist.items if i.mandatory}
-    ran = {r.item for r in _deployed(drill).pre.results}
+    ran = {r.name for r in _deployed(drill).pre.results}
     assert mandatory and ran == mandatory, f"ran {sorted(ran)}, mandatory {sorted(mandatory)}"
 
 

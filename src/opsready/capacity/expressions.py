@@ -11,6 +11,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from opsready.durations import format_duration, parse_duration
 from opsready.errors import Loc, ValidationError
@@ -36,7 +37,8 @@ METRICS: dict[str, str] = {
     "rps_per_unit": RATE,
 }
 TRIGGER_ONLY = frozenset({"cpu", "rps_per_unit"})
-OPS: dict[str, Callable[[float, float], bool]] = {
+Comparison = Literal["<", "<=", ">", ">="]
+OPS: dict[Comparison, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
     ">": operator.gt,
@@ -51,7 +53,7 @@ class Expression:
     """``metric op value`` (and how long it must hold, for triggers); ``value`` in seconds, fraction or per second."""
 
     metric: str
-    op: str
+    op: Comparison
     value: float
     text: str
     loc: Loc
@@ -122,7 +124,8 @@ def parse_expression(text: object, loc: Loc, *, triggers: bool = False) -> Expre
         raise ValidationError(
             f"unknown metric '{metric}'{where}{did_you_mean(metric, allowed)}; known: {', '.join(allowed)}", loc
         )
-    if op not in OPS:
+    comparison = next((known for known in OPS if known == op), None)
+    if comparison is None:
         raise ValidationError(f"unknown comparison '{op}' in '{text}': use <, <=, > or >=", loc)
     hold = None
     if hold_text is not None:
@@ -130,4 +133,4 @@ def parse_expression(text: object, loc: Loc, *, triggers: bool = False) -> Expre
             raise ValidationError(f"'for {hold_text}' belongs to scaling triggers, not thresholds", loc)
         hold = parse_duration(hold_text, loc)
     value = _value(METRICS[metric], raw.strip(), loc)
-    return Expression(metric=metric, op=op, value=value, text=text.strip(), loc=loc, hold=hold)
+    return Expression(metric=metric, op=comparison, value=value, text=text.strip(), loc=loc, hold=hold)

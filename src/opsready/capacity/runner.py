@@ -25,6 +25,7 @@ from opsready.capacity import signals
 from opsready.capacity.output import JSON_STEM, LocustEntry, SampleReader, read_locust_json
 from opsready.capacity.profiles import LoadProfile
 from opsready.capacity.results import Phase, PhaseStats, RequestSample, phase_stats
+from opsready.capacity.signals import StopReason
 from opsready.errors import EnvironmentProblem, TargetError
 from opsready.processes import free_port, stop_session
 from opsready.timeline import Timeline
@@ -45,7 +46,7 @@ class LoadResult:
     stopped: float
     samples: tuple[RequestSample, ...]
     locust: tuple[LocustEntry, ...]
-    ended_by: str  # run-time | stop | timeout | max_requests | interrupted
+    ended_by: StopReason
     exit_code: int | None
     workdir: Path
     users_stopped: float | None = None  # monotonic, when locust told its users to stop
@@ -135,7 +136,7 @@ class LoadRun:
         self._reader = SampleReader(workdir, 0.0)
         self._lock = threading.RLock()
         self._result: LoadResult | None = None
-        self._ended_by = "run-time"
+        self._ended_by: StopReason = "run-time"
         self._watchdog: threading.Thread | None = None
         self.stopping = False
 
@@ -213,7 +214,7 @@ class LoadRun:
             self.proc.wait(max(0.0, limit - time.monotonic()))
         return self.stop("timeout" if self.running() else None)
 
-    def stop(self, reason: str | None = "stop") -> LoadResult:
+    def stop(self, reason: StopReason | None = "stop") -> LoadResult:
         """Stop locust (SIGTERM, then SIGKILL for anything left in its session) and collect the result."""
         with self._lock:
             if self._result is None:
@@ -222,7 +223,7 @@ class LoadRun:
         signals.unregister(self)  # also from the main thread after the watchdog stopped it: restores SIGTERM
         return self._result
 
-    def _finish(self, reason: str | None) -> LoadResult:
+    def _finish(self, reason: StopReason | None) -> LoadResult:
         assert self.proc is not None, "the load was not started"
         if self.proc.poll() is None:
             self._ended_by = reason or "stop"

@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from opsready.capacity.expressions import METRICS, TRIGGER_ONLY, Expression, format_value, parse_expression
 from opsready.capacity.results import RequestSample, summarize
@@ -34,6 +35,8 @@ from opsready.errors import OpsreadyError, ValidationError
 from opsready.targets.capacity import ResourceObservable, ResourceSnapshot, Scalable, resource_use
 from opsready.timeline import Timeline
 from opsready.yamlsrc import MapReader
+
+Direction = Literal["out", "in"]  # scale out adds units, scale in removes them
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class Trigger:
 class ScalingAction:
     """One scaling action: why, from how many units to how many, when it fired and when the units served."""
 
-    direction: str  # out | in
+    direction: Direction
     reason: str
     from_units: int
     to_units: int
@@ -183,7 +186,7 @@ class ScalingController:
             return self._act("in", self.policy.bounded(units - self.policy.step), units, self.in_, now)
         return None
 
-    def _act(self, direction: str, wanted: int, units: int, why: list[Trigger], fired: float) -> ScalingAction:
+    def _act(self, direction: Direction, wanted: int, units: int, why: list[Trigger], fired: float) -> ScalingAction:
         reason = " and ".join(t.describe() for t in why) if direction == "in" else why[0].describe()
         if self.timeline is not None:
             self.timeline.mark(f"scale_{direction}_triggered", reason, at=fired)

@@ -14,7 +14,10 @@ import contextlib
 import signal
 import threading
 from types import FrameType
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+# why a load ended: its own run time, a stop asked for, the harness's time limit or request cap, or a signal
+StopReason = Literal["run-time", "stop", "timeout", "max_requests", "interrupted"]
 
 
 class Stoppable(Protocol):
@@ -22,7 +25,7 @@ class Stoppable(Protocol):
 
     stopping: bool  # a stop is under way
 
-    def stop(self, reason: str) -> object:
+    def stop(self, reason: StopReason) -> object:
         """Stop the load and wait for it."""
         ...
 
@@ -33,7 +36,7 @@ _previous: Any = None
 _installed = False
 
 
-def _stop_all(reason: str) -> None:
+def _stop_all(reason: StopReason) -> None:
     with _lock:
         runs = list(_active)
     for run in runs:

@@ -33,7 +33,7 @@ def discover(discover_system: bool = True) -> dict[str, Any]:
     """The discovery document chaostoolkit expects from an extension."""
     from chaoslib.discovery.discover import discover_actions, discover_probes, initialize_discovery_result
 
-    from opsready import __version__
+    from opsready.version import __version__
 
     result: dict[str, Any] = initialize_discovery_result("opsready", __version__, "opsready")
     result["activities"].extend(discover_actions(ACTIONS_MODULE))

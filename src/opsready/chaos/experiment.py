@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from opsready.chaos.activities import ACTIONS_MODULE, CONTROL_MODULE, PROBES_MODULE, check_arguments
 from opsready.errors import Loc, ValidationError
@@ -37,6 +37,9 @@ TOP_LEVEL = (
     "runtime",
     "dry",  # set by `chaos run` itself before controls see the experiment
 )
+# where an activity is written: the hypothesis holds probes only; faults are injected in the method or the rollbacks
+Phase = Literal["hypothesis", "method", "rollbacks"]
+ActivityType = Literal["probe", "action"]
 ACTIVITY_KEYS = ("type", "name", "provider", "tolerance", "pauses", "background", "controls", "timeout", "ref")
 
 
@@ -47,15 +50,15 @@ class PlannedFault:
     name: str
     spec: FaultSpec
     loc: Loc
-    phase: str  # method | rollbacks
+    phase: Phase  # method or rollbacks: a hypothesis holds no action
 
 
 @dataclass(frozen=True)
 class Step:
     """One activity of an experiment, as validated."""
 
-    phase: str  # hypothesis | method | rollbacks
-    type: str
+    phase: Phase
+    type: ActivityType
     name: str
     provider: str  # 'python opsready.chaos.actions:inject', 'process', 'http'
     loc: Loc
@@ -107,7 +110,7 @@ class _Validator:
         self.hypothesis: list[ProbeCall] = []
         self.reverts: list[tuple[str, Loc]] = []
 
-    def activities(self, reader: MapReader, key: str, phase: str, required: bool = False) -> None:
+    def activities(self, reader: MapReader, key: str, phase: Phase, required: bool = False) -> None:
         if not reader.has(key) and not required:
             return
         items = list(reader.items(key))
@@ -116,13 +119,13 @@ class _Validator:
         for item, loc in items:
             self.activity(item, loc, phase)
 
-    def activity(self, data: object, loc: Loc, phase: str) -> None:
+    def activity(self, data: object, loc: Loc, phase: Phase) -> None:
         r = MapReader(data, loc, f"{phase} activity")
         if r.has("ref"):
             r.string("ref")
             r.done()
             return
-        kind = r.choice("type", ("probe", "action"))
+        kind: ActivityType = r.choice("type", ("probe", "action"))
         name = r.string("name")
         if phase == "hypothesis" and kind != "probe":
             raise ValidationError(f"'{name}': the steady-state hypothesis may only hold probes", r.loc_of("type"))
@@ -144,7 +147,7 @@ class _Validator:
         fault = self.faults[-1] if len(self.faults) > before else None
         self.steps.append(Step(phase, kind, name, described, r.loc, fault))
 
-    def provider(self, r: MapReader, kind: str, name: str, phase: str) -> str:
+    def provider(self, r: MapReader, kind: ActivityType, name: str, phase: Phase) -> str:
         ptype = str(r.choice("type", ("python", "process", "http")))
         if ptype != "python":
             r.names()  # chaostoolkit checks process and http providers itself
@@ -168,7 +171,7 @@ class _Validator:
             self.foreign(call)
         return f"python {call.module}:{call.func}"
 
-    def ours(self, call: _Call, kind: str, name: str, phase: str) -> None:
+    def ours(self, call: _Call, kind: ActivityType, name: str, phase: Phase) -> None:
         expected = "action" if call.module == ACTIONS_MODULE else "probe"
         if kind != expected:
             raise ValidationError(f"'{name}': {call.module}.{call.func} is a {expected}, not a {kind}", call.func_loc)

@@ -36,7 +36,7 @@ from opsready.chaos.revert import RevertFailed, revert_fault
 from opsready.chaos.shield import Shield
 from opsready.chaos.watchdog import NotArmed
 from opsready.errors import UsageError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.faults import Fault, FaultInjectable, FaultSpec
 from opsready.timeline import Timeline
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from opsready.chaos.journal import append_record, now_iso
 from opsready.errors import TargetError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.faults import Fault
 
 ATTEMPTS = 3

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from opsready.chaos.experiment import Experiment, load_experiment
 from opsready.chaos.guard import FaultGuard, FaultRecord
@@ -30,6 +30,9 @@ from opsready.targets.protocol import Target
 from opsready.timeline import Measurement, Timeline
 
 Say = Callable[[str], None]
+# chaostoolkit's run statuses, and ours for a run whose journal says none of them
+RunStatus = Literal["completed", "failed", "aborted", "interrupted", "unknown"]
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -47,7 +50,7 @@ class ExperimentResult:
 
     name: str
     title: str
-    status: str  # chaostoolkit's: completed | failed | aborted | interrupted
+    status: RunStatus
     deviated: bool
     faults: tuple[FaultRecord, ...]
     measurements: tuple[Measurement, ...]
@@ -61,6 +64,14 @@ class ExperimentResult:
     def all_reverted(self) -> bool:
         """Every injected fault was reverted and verified."""
         return all(f.reverted_by and not f.error for f in self.faults)
+
+
+def _status(value: object) -> RunStatus:
+    """chaostoolkit's run status; anything else (no journal, a status added later) is 'unknown'."""
+    for status in RUN_STATUSES:
+        if value == status:
+            return status
+    return "unknown"
 
 
 @contextmanager
@@ -153,7 +164,7 @@ def run_experiment(
     result = ExperimentResult(
         name=experiment.name,
         title=experiment.title,
-        status=str(journal.get("status", "unknown")),
+        status=_status(journal.get("status")),
         deviated=bool(journal.get("deviated", False)),
         faults=guard.records,
         measurements=_measure(timeline, config),

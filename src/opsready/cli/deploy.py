@@ -7,17 +7,17 @@ from pathlib import Path
 
 import click
 
+from opsready.checks import CheckRun
 from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
-from opsready.deploy.checklist import ChecklistResult
 from opsready.deploy.procedure import Procedures
 from opsready.timeline import Timeline
 
 
-def _show_checklist(result: ChecklistResult) -> None:
-    out.print(f"[bold]{result.checklist}[/bold]")
+def _show_checklist(result: CheckRun) -> None:
+    out.print(f"[bold]{result.name}[/bold]")
     for item in result.results:
         mark = "[green]ok[/green]    " if item.observation.ok else "[red]FAILED[/red]"
-        out.print(f"  {mark} {item.item}: {item.observation.describe()}")
+        out.print(f"  {mark} {item.name}: {item.observation.describe()}")
 
 
 def _show_timeline(timeline: Timeline) -> None:

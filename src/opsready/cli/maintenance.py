@@ -99,7 +99,7 @@ def run(
     for check_run in (record.pre, record.post):
         if check_run is None:
             continue
-        out.print(f"[bold]{check_run.phase}-maintenance checks[/bold]")
+        out.print(f"[bold]{check_run.name}-maintenance checks[/bold]")
         for result in check_run.results:
             mark = "[green]ok[/green]    " if result.observation.ok else "[red]FAILED[/red]"
             out.print(f"  {mark} {result.name}: {result.observation.describe()}")

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
+from opsready.checks import CheckRun
 from opsready.config import Config
-from opsready.deploy.checklist import ChecklistResult, load_checklist, run_checklist
+from opsready.deploy.checklist import load_checklist, run_checklist
 from opsready.errors import DeployError, TargetError, UsageError
 from opsready.probes import http, metrics
 from opsready.targets.protocol import Target
@@ -27,16 +29,20 @@ def _quiet(_: str) -> None:
     return None
 
 
+DeployKind = Literal["deploy", "emergency"]
+DeployResult = Literal["succeeded", "rolled_back"]
+
+
 @dataclass(frozen=True)
 class DeployOutcome:
     """How a deployment ended: ``succeeded`` or ``rolled_back`` (with the trigger that fired)."""
 
     version: str
     previous: str
-    kind: str
-    result: str
-    pre: ChecklistResult
-    post: ChecklistResult | None
+    kind: DeployKind
+    result: DeployResult
+    pre: CheckRun
+    post: CheckRun | None
     trigger: TriggerHit | None
     review: Path | None = None
 
@@ -47,7 +53,7 @@ class RollbackOutcome:
 
     from_version: str
     to_version: str
-    post: ChecklistResult
+    post: CheckRun
 
 
 def wait_healthy(target: Target, timeout: float, streak: int = 3, interval: float = 0.2) -> None:
@@ -74,7 +80,7 @@ class Procedures:
         self.timeline = timeline
         self.progress = progress
 
-    def checklist(self, which: str, mandatory_only: bool = False) -> ChecklistResult:
+    def checklist(self, which: str, mandatory_only: bool = False) -> CheckRun:
         """Run the pre-deploy or post-deploy checklist."""
         paths = {
             "pre-deploy": self.config.deployment.pre_checklist,
@@ -96,7 +102,7 @@ class Procedures:
         # validate both checklists before anything touches the target
         load_checklist(self.config.resolve(self.config.deployment.post_checklist))
         tl, slos, rules = self.timeline, self.config.slos, self.config.triggers
-        kind = "emergency" if emergency else "deploy"
+        kind: DeployKind = "emergency" if emergency else "deploy"
         tl.mark("started", f"{kind} {version}")
         pre = self.checklist("pre-deploy", mandatory_only=emergency)
         if not pre.ok:
@@ -111,7 +117,7 @@ class Procedures:
         soak = self.config.deployment.emergency_soak if emergency else rules.soak
         self.progress(f"watching rollback triggers for {soak:.0f} s")
         hit = watch(self.target, rules, baseline, soak)
-        post: ChecklistResult | None = None
+        post: CheckRun | None = None
         if hit is None:
             post = self.checklist("post-deploy", mandatory_only=emergency)
             if not post.ok:

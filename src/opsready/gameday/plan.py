@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from opsready.errors import Loc, ValidationError
+from opsready.severity import SEVERITIES, SeverityName
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader, load_yaml
 
@@ -23,7 +24,7 @@ class Catalogue:
 
     experiments: frozenset[str]
     runbooks: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    severities: tuple[str, ...] = ()
+    severities: tuple[SeverityName, ...] = SEVERITIES
     targets: tuple[str, ...] = ()
 
 
@@ -53,7 +54,7 @@ class Scenario:
     name: str
     experiment: str
     runbook: str
-    severity: str
+    severity: SeverityName
     time_box: float
     checkpoints: tuple[str, ...]
     loc: Loc
@@ -133,7 +134,7 @@ def _scenario(r: MapReader, known: Catalogue) -> Scenario:
             f"not by '{experiment}'",
             r.loc_of("experiment"),
         )
-    severity = r.choice("severity", known.severities) if known.severities else r.string("severity")
+    severity: SeverityName = r.choice("severity", known.severities or SEVERITIES)
     time_box = r.duration("time_box")
     if not 0 < time_box <= 3600:
         raise ValidationError("'time_box' must be positive and at most an hour", r.loc_of("time_box"))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from opsready.gameday.plan import GameDayPlan, Scenario
-from opsready.results import Artifact, ScenarioResult
+from opsready.results import Artifact, ArtifactKind, Outcome, ScenarioResult
 from opsready.timeline import Measurement, Timeline
 from opsready.traffic import TrafficReport
 
@@ -43,7 +43,7 @@ def scenario_result(
     problems = list(played.problems)
     if played.seconds > scenario.time_box:
         problems.append(f"took {played.seconds:.1f} s, over its time box of {scenario.time_box:.0f} s")
-    outcome = "error" if played.aborted else ("failed" if problems else "passed")
+    outcome: Outcome = "error" if played.aborted else ("failed" if problems else "passed")
     end = time.monotonic()
     return ScenarioResult(
         nodeid=f"{plan.path.name}::{index}::{scenario.name}",
@@ -59,7 +59,7 @@ def scenario_result(
     )
 
 
-def artifact(kind: str, path: Path) -> Artifact:
+def artifact(kind: ArtifactKind, path: Path) -> Artifact:
     """A file the game day left (journal, comms notice, review draft)."""
     modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     return Artifact(kind, str(path.resolve()), modified.isoformat(timespec="seconds").replace("+00:00", "Z"))

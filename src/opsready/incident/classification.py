@@ -16,12 +16,12 @@ from pathlib import Path
 from opsready.durations import format_duration, parse_duration
 from opsready.errors import Loc, ValidationError
 from opsready.incident.measures import HIGHER, MEASURES, Interval, Measure
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.probes.registry import ProbeCall, parse_probe_call
+from opsready.severity import SEVERITIES, SeverityName
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader, load_yaml
 
-SEVERITIES = ("critical", "high", "medium", "low")  # most severe first
 IMMEDIATE = "immediate"
 CRITERION_KEYS = ("name", "probe", "args", "failing", "above", "up_to", "below", "down_to", "means")
 
@@ -30,7 +30,7 @@ CRITERION_KEYS = ("name", "probe", "args", "failing", "above", "up_to", "below",
 class Criterion:
     """One observable condition that puts an incident in a severity."""
 
-    severity: str
+    severity: SeverityName
     name: str
     probe: ProbeCall
     measure: Measure | None  # None: a pass/fail probe, matched when it fails
@@ -67,7 +67,7 @@ class Targets:
 class Severity:
     """One severity of the classification."""
 
-    name: str
+    name: SeverityName
     description: str
     response_time: float
     escalation: float  # 0 is immediate
@@ -162,7 +162,7 @@ def _interval(r: MapReader, measure: Measure, probe: str) -> Interval:
     return interval
 
 
-def _criterion(severity: str, data: object, loc: Loc, index: int) -> Criterion:
+def _criterion(severity: SeverityName, data: object, loc: Loc, index: int) -> Criterion:
     r = MapReader(data, loc, f"criterion of '{severity}'")
     for key in r.data:
         if key not in CRITERION_KEYS:
@@ -220,7 +220,7 @@ def _targets(r: MapReader) -> Targets:
     return targets
 
 
-def _severity(name: str, r: MapReader) -> Severity:
+def _severity(name: SeverityName, r: MapReader) -> Severity:
     description = r.string("description").strip()
     if not description:
         raise ValidationError(f"severity '{name}': 'description' must not be empty", r.loc_of("description"))

@@ -8,13 +8,11 @@ webhook URL is given, also posted to a Slack-compatible webhook (:mod:`.webhook`
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from opsready.errors import Loc, ValidationError
+from opsready.notices import Notices
 
 KINDS = ("initial", "update", "resolution")
 # every placeholder a notice may use; validation renders each template once with these samples
@@ -49,50 +47,22 @@ PLACEHOLDERS: dict[str, str] = {
 }
 
 
+NOTICES = Notices("incident", KINDS, PLACEHOLDERS)
+
+
 def template_path(templates_dir: Path, kind: str) -> Path:
     """Where the template of a notice kind lives."""
-    return templates_dir / f"incident-{kind}.md.j2"
-
-
-def _line_of(path: Path, name: str) -> int:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if re.search(r"\b" + re.escape(name) + r"\b", line):
-            return number
-    return 0
+    return NOTICES.template_path(templates_dir, kind)
 
 
 def render(templates_dir: Path, kind: str, values: Mapping[str, str]) -> str:
-    """Render one notice; template mistakes are :class:`ValidationError`\\ s at their line."""
-    import jinja2
-
-    if kind not in KINDS:
-        raise ValidationError(f"unknown notice '{kind}' (known: {', '.join(KINDS)})")
-    path = template_path(templates_dir, kind)
-    if not path.is_file():
-        raise ValidationError(f"incident notice template not found: {path}", Loc(str(path)))
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,  # plain-text notices, not HTML
-    )
-    try:
-        return str(env.get_template(path.name).render(**values))
-    except jinja2.TemplateSyntaxError as exc:
-        raise ValidationError(f"template syntax error: {exc.message}", Loc(str(path), exc.lineno or 0)) from None
-    except jinja2.UndefinedError as exc:
-        match = re.search(r"'(\w+)' is undefined", str(exc))
-        line = _line_of(path, match.group(1)) if match else 0
-        known = ", ".join(sorted(PLACEHOLDERS))
-        raise ValidationError(f"{exc.message} (placeholders: {known})", Loc(str(path), line)) from None
-    except jinja2.TemplateError as exc:
-        raise ValidationError(f"template error: {exc.message}", Loc(str(path))) from None
+    """Render one notice; template mistakes are :class:`~opsready.errors.ValidationError`\\ s at their line."""
+    return NOTICES.render(templates_dir, kind, values)
 
 
 def check_templates(templates_dir: Path) -> None:
     """Render every notice once with sample values, so a broken template fails before a drill starts."""
-    for kind in KINDS:
-        render(templates_dir, kind, PLACEHOLDERS)
+    NOTICES.check_templates(templates_dir)
 
 
 @dataclass(frozen=True)
@@ -120,11 +90,8 @@ class Communicator:
 
     def send(self, kind: str, name: str, values: Mapping[str, str]) -> SentNotice:
         """Render ``kind`` with ``values`` (missing ones say 'n/a', never a sample), write it, post it if configured."""
-        text = render(self.templates_dir, kind, {**dict.fromkeys(PLACEHOLDERS, "n/a"), **values})
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        path = self.out_dir / f"{stamp}-{name}-{kind}.md"
-        path.write_text(text, encoding="utf-8")
+        path = NOTICES.write(self.templates_dir, self.out_dir, kind, name, values)
+        text = path.read_text(encoding="utf-8")
         outcome = ""
         if self.webhook_url:
             from opsready.incident.webhook import post_notice

@@ -24,6 +24,7 @@ from opsready.incident.monitor import Detection, Monitor, Recovery
 from opsready.incident.paging import Page, simulate
 from opsready.incident.responder import Responder
 from opsready.incident.triage import Verdict
+from opsready.severity import SeverityName
 from opsready.targets.protocol import Target
 from opsready.timeline import Measurement, Timeline, TimelineRecord
 from opsready.traffic import Traffic
@@ -44,7 +45,7 @@ class DrillPlan:
     title: str
     runbook: str  # its path
     owner: str
-    severity: str  # the severity the runbook declares
+    severity: SeverityName | None  # the severity the runbook declares, if it does
     experiment: str
     fault: str  # what is injected, described
     mitigation: MitigationPlan
@@ -216,6 +217,8 @@ class Drill:
 
     def detect(self) -> Detection:
         """Observe until a criterion holds (bounded by the expected severity's detection target)."""
+        if self.plan.severity is None:
+            raise UsageError(f"runbook {self.plan.runbook} declares no severity: the drill has no detection target")
         within = self.classification.severity(self.plan.severity).targets.detect_within
         detection = self.monitor.until_incident(within)
         first = detection.confirming[-1]

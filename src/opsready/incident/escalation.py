@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from opsready.errors import Loc, ValidationError
@@ -22,7 +23,8 @@ from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader, load_yaml
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CHANNELS = ("page", "phone", "sms", "email", "slack")
+Channel = Literal["page", "phone", "sms", "email", "slack"]
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
 _TIME = re.compile(r"([01]?\d|2[0-4]):([0-5]\d)\Z")
 ID = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*\Z")
 
@@ -92,7 +94,7 @@ class Step:
 
     after: float
     notify: tuple[str, ...]
-    via: str
+    via: Channel
     loc: Loc
     notify_loc: Loc
     via_loc: Loc

@@ -13,11 +13,15 @@ counted as noise, not hidden.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from opsready.durations import format_duration
 from opsready.traffic import Sample, TrafficReport
 
-FAILED, SLOW, NONE = "failed requests", "slow requests", "none"
+ImpactKind = Literal["failed requests", "slow requests", "none"]
+FAILED: ImpactKind = "failed requests"
+SLOW: ImpactKind = "slow requests"
+NONE: ImpactKind = "none"
 SLICE = 1.0
 SLOW_SHARE = 0.25  # a slice is slow when at least this share of its answered requests was slow ...
 SLOW_MIN = 2  # ... and at least this many
@@ -37,7 +41,7 @@ class Impact:
     noise: int = 0  # impacted requests outside the incident
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> ImpactKind:
         """'failed requests' when any failed, else 'slow requests' when any was slow, else 'none'."""
         return FAILED if self.failed else SLOW if self.slow else NONE
 

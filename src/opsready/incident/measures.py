@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from opsready.durations import format_duration
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 
-PERCENT, DURATION = "percent", "duration"
-HIGHER, LOWER = "higher", "lower"
+MeasureKind = Literal["percent", "duration"]
+PERCENT: MeasureKind = "percent"
+DURATION: MeasureKind = "duration"
+Worse = Literal["higher", "lower"]
+HIGHER: Worse = "higher"
+LOWER: Worse = "lower"
 
 
 @dataclass(frozen=True)
@@ -22,9 +27,9 @@ class Measure:
     (fraction or seconds), and whether a higher or a lower value is worse."""
 
     probe: str
-    kind: str
+    kind: MeasureKind
     scale: float
-    worse: str = HIGHER
+    worse: Worse = HIGHER
 
     def value(self, observation: Observation) -> float | None:
         """The observation's value in canonical units (None when the probe measured nothing)."""

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from opsready.errors import Loc, UsageError, ValidationError
 from opsready.spelling import did_you_mean
@@ -29,7 +30,8 @@ from opsready.targets.remediation import remediation_of
 from opsready.yamlsrc import parse_yaml
 
 SECTION = "automated mitigation"
-ACTIONS = ("restart", "reset-link", "rollback")
+ActionKind = Literal["restart", "reset-link", "rollback"]
+ACTIONS: tuple[ActionKind, ...] = get_args(ActionKind)
 _HEADING = re.compile(r" {0,3}##\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"\s*(`{3,}|~{3,})\s*(\S*)")
 Say = Callable[[str], None]
@@ -43,7 +45,7 @@ def _quiet(_: str) -> None:
 class Action:
     """One step of a mitigation."""
 
-    kind: str
+    kind: ActionKind
     argument: str
     loc: Loc
 

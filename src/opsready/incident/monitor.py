@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from opsready.errors import TargetError
-from opsready.incident.classification import SEVERITIES, Classification
+from opsready.incident.classification import Classification
 from opsready.incident.triage import Verdict, classify, observe
+from opsready.severity import SEVERITIES
 from opsready.targets.protocol import Target
 
 Say = Callable[[str], None]

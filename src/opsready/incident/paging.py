@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from opsready.durations import format_duration
 from opsready.errors import Loc, ValidationError
 from opsready.incident.classification import Classification
-from opsready.incident.escalation import Escalation, Policy, Step
+from opsready.incident.escalation import Channel, Escalation, Policy, Step
 from opsready.incident.oncall import gaps, on_call
 from opsready.spelling import did_you_mean
 
@@ -30,7 +30,7 @@ class Page:
     recipient: str  # the rotation or contact the step names
     contact: str  # who gets it ('' when nobody covers the rotation)
     name: str
-    via: str
+    via: Channel
     address: str
     note: str
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from opsready.errors import OpsreadyError, UsageError
 from opsready.incident.classification import Classification, Criterion
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.probes.registry import ProbeCall
+from opsready.severity import SeverityName
 from opsready.targets.protocol import Target
 
 UNOBSERVABLE = "unobservable"  # the value of an observation the target's platform cannot make
@@ -29,7 +30,7 @@ class Evidence:
     observation: Observation
 
     @property
-    def severity(self) -> str:
+    def severity(self) -> SeverityName:
         """The severity the criterion belongs to."""
         return self.criterion.severity
 
@@ -43,7 +44,7 @@ class Evidence:
 class Verdict:
     """The outcome of classifying one round of observations."""
 
-    severity: str | None  # None: no criterion matched, no incident
+    severity: SeverityName | None  # None: no criterion matched, no incident
     deciding: tuple[Evidence, ...]
     matched: tuple[Evidence, ...]
     observations: tuple[Observation, ...]

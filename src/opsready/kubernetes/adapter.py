@@ -24,7 +24,7 @@ from opsready.kubernetes.permissions import Permissions
 from opsready.kubernetes.portforward import PortForward
 from opsready.kubernetes.redaction import Redactor
 from opsready.kubernetes.safety import Guard, Selector
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.capacity import Scalable
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec
 from opsready.targets.protocol import HostExpectations, Instance, Release, ReleaseRecord, Target, TargetDescription

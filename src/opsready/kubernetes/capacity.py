@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opsready.kubernetes.models import Deployment
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 
 
 def _map(value: object) -> Mapping[str, Any]:

@@ -12,17 +12,16 @@ Every change goes through the client: allowlisted namespace, permissions reviewe
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from opsready.errors import TargetError, UsageError
 from opsready.kubernetes import rollout
-from opsready.kubernetes.models import Deployment
+from opsready.kubernetes.client import KubeClient
+from opsready.kubernetes.models import Deployment, Pod, ReplicaSet
 from opsready.kubernetes.options import KubeOptions, Workload
-from opsready.probes.observation import Observation
+from opsready.kubernetes.permissions import Permissions
+from opsready.observation import Observation
 from opsready.targets.faults import CHOICE, INT, Facts, FaultKind, FaultParam, FaultSpec
-
-if TYPE_CHECKING:
-    from opsready.kubernetes.adapter import KubernetesTarget
 
 SCALED_FROM = "opsready.io/scaled-from"
 _ANNOTATION_PATH = "/metadata/annotations/opsready.io~1scaled-from"
@@ -52,6 +51,29 @@ def kinds(options: KubeOptions) -> tuple[FaultKind, ...]:
     )
 
 
+class Cluster(Protocol):
+    """What a fault needs of its Kubernetes target (the adapter satisfies it; this module never imports the adapter)."""
+
+    @property
+    def options(self) -> KubeOptions:
+        """The target's parsed options."""
+        ...
+
+    @property
+    def client(self) -> KubeClient:
+        """The API client of the target's namespace."""
+        ...
+
+    @property
+    def permissions(self) -> Permissions:
+        """Access reviews for the target's credentials."""
+        ...
+
+    def pods_of(self, dep: Deployment, replicasets: tuple[ReplicaSet, ...]) -> tuple[Pod, ...]:
+        """The deployment's serving pods."""
+        ...
+
+
 def _workload(options: KubeOptions, name: str) -> Workload:
     for workload in options.workloads:
         if workload.deployment == name:
@@ -60,9 +82,9 @@ def _workload(options: KubeOptions, name: str) -> Workload:
 
 
 class KubeFault:
-    """One fault on a deployment of a :class:`KubernetesTarget`."""
+    """One fault on a deployment of a Kubernetes target."""
 
-    def __init__(self, target: KubernetesTarget, spec: FaultSpec, fault_id: str, facts: Facts) -> None:
+    def __init__(self, target: Cluster, spec: FaultSpec, fault_id: str, facts: Facts) -> None:
         self.target = target
         self._spec = spec
         self.fault_id = fault_id
@@ -154,7 +176,7 @@ class KubeFault:
         return _deployment_ok(self.target, self.workload, self._replicas() or None)
 
 
-def _deployment_ok(target: KubernetesTarget, workload: Workload, replicas: int | None) -> Observation:
+def _deployment_ok(target: Cluster, workload: Workload, replicas: int | None) -> Observation:
     dep = target.client.deployment(workload.deployment)
     problems = []
     if dep.annotation(SCALED_FROM) is not None:
@@ -170,13 +192,13 @@ def _deployment_ok(target: KubernetesTarget, workload: Workload, replicas: int |
     return Observation(f"deployment/{dep.name}", not problems, float(dep.available_replicas), " available", detail)
 
 
-def make(target: KubernetesTarget, spec: FaultSpec, fault_id: str, facts: Facts) -> KubeFault:
+def make(target: Cluster, spec: FaultSpec, fault_id: str, facts: Facts) -> KubeFault:
     """A fault handle after checking the spec is one of this target's kinds."""
     if spec.kind not in {k.name for k in kinds(target.options)}:
         raise UsageError(f"fault '{spec.kind}' is not offered by kubernetes targets")
     return KubeFault(target, spec, fault_id, facts)
 
 
-def residue(target: KubernetesTarget) -> tuple[Observation, ...]:
+def residue(target: Cluster) -> tuple[Observation, ...]:
     """Read-only sweep: each deployment runs and available, no scale-to-zero mark."""
     return tuple(_deployment_ok(target, w, None) for w in target.options.workloads)

@@ -23,13 +23,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from opsready.config import Config, TargetConfig
 from opsready.errors import ConfigError, Loc, UsageError, ValidationError
 from opsready.kubernetes.safety import Selector, check_name, check_namespace, parse_selector
 from opsready.yamlsrc import MapReader
 
-ON_FAILED_ROLLOUT = ("rollback", "leave")
+# what a failed rollout leaves behind: rolled back to the previous template, or left for people to inspect
+OnFailedRollout = Literal["rollback", "leave"]
+ON_FAILED_ROLLOUT: tuple[OnFailedRollout, ...] = get_args(OnFailedRollout)
 # an OCI image tag: what a version must be to become one
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _URL = re.compile(r"https?://[^\s/@]+(?::\d+)?(?:/\S*)?")
@@ -85,7 +88,7 @@ class KubeOptions:
     rollout_timeout: float
     poll_interval: float
     request_timeout: float
-    on_failed_rollout: str
+    on_failed_rollout: OnFailedRollout
     loc: Loc
 
     @property

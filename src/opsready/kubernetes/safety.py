@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from opsready.errors import UsageError
 
@@ -18,7 +19,9 @@ NEVER = ("kube-system", "kube-public", "kube-node-lease")
 _LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
 _SUBDOMAIN = re.compile(r"[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?")
 _NAME = re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
-_OPS = ("=", "==", "!=", "in", "notin", "exists", "!")
+# a label selector's operators ('!' = the key must be absent)
+Op = Literal["=", "==", "!=", "in", "notin", "exists", "!"]
+_OPS: tuple[Op, ...] = get_args(Op)
 _REQUIREMENT = re.compile(
     r"\s*(?:(?P<not>!)\s*(?P<nkey>[^\s,=!()]+)"
     r"|(?P<key>[^\s,=!()]+)\s*(?:(?P<op>==|=|!=)\s*(?P<value>[^\s,=!()]*)"
@@ -73,12 +76,19 @@ def _check_value(value: str, selector: str) -> None:
         raise UsageError(f"label selector {_shown(selector)}: {_shown(value)} is not a valid label value")
 
 
+def _op(text: str) -> Op:
+    for op in _OPS:
+        if op == text:
+            return op
+    raise UsageError(f"unknown label selector operator {text!r}")  # the pattern only matches the operators above
+
+
 @dataclass(frozen=True)
 class Requirement:
     """One requirement of a label selector: ``key op values``."""
 
     key: str
-    op: str  # one of _OPS ('!' = the key must be absent)
+    op: Op
     values: tuple[str, ...] = ()
 
     @property
@@ -153,14 +163,14 @@ def parse_selector(text: object) -> Selector:
         _check_key(key, text)
         if match.group("op"):
             _check_value(match.group("value"), text)
-            requirements.append(Requirement(key, match.group("op"), (match.group("value"),)))
+            requirements.append(Requirement(key, _op(match.group("op")), (match.group("value"),)))
         elif match.group("setop"):
             values = tuple(v.strip() for v in match.group("values").split(","))
             if not any(values):
                 raise UsageError(f"label selector {_shown(text)}: '{key} {match.group('setop')} ()' needs values")
             for value in values:
                 _check_value(value, text)
-            requirements.append(Requirement(key, match.group("setop"), values))
+            requirements.append(Requirement(key, _op(match.group("setop")), values))
         else:
             requirements.append(Requirement(key, "exists"))
     if not any(r.positive for r in requirements):

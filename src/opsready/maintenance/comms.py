@@ -7,14 +7,12 @@ are checked before any maintenance starts: a syntax error or an unknown placehol
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 from opsready.durations import format_duration
-from opsready.errors import Loc, ValidationError
 from opsready.maintenance.window import WindowChoice
+from opsready.notices import Notices
 
 KINDS = ("announcement", "start", "completion", "extension")
 # every placeholder a notice may use; the sample fills them all so that validation renders each template once
@@ -38,67 +36,22 @@ PLACEHOLDERS: dict[str, str] = {
 }
 
 
+NOTICES = Notices("maintenance", KINDS, PLACEHOLDERS)
+
+
 def template_path(templates_dir: Path, kind: str) -> Path:
     """Where the template of a notice kind lives."""
-    return templates_dir / f"maintenance-{kind}.md.j2"
-
-
-def _environment(templates_dir: Path) -> object:
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,  # plain-text notices, not HTML
-    )
-
-
-def render_text(templates_dir: Path, kind: str, values: Mapping[str, str]) -> str:
-    """Render one notice; template mistakes become a :class:`ValidationError` at their line."""
-    import jinja2
-
-    if kind not in KINDS:
-        raise ValidationError(f"unknown notice '{kind}' (known: {', '.join(KINDS)})")
-    path = template_path(templates_dir, kind)
-    if not path.is_file():
-        raise ValidationError(f"notice template not found: {path}", Loc(str(path)))
-    env = _environment(templates_dir)
-    try:
-        template = env.get_template(path.name)  # type: ignore[attr-defined]
-        return str(template.render(**values))
-    except jinja2.TemplateSyntaxError as exc:
-        raise ValidationError(f"template syntax error: {exc.message}", Loc(str(path), exc.lineno or 0)) from None
-    except jinja2.UndefinedError as exc:
-        known = ", ".join(sorted(PLACEHOLDERS))
-        raise ValidationError(f"{exc.message} (placeholders: {known})", Loc(str(path), _line_of(path, exc))) from None
-
-
-def _line_of(path: Path, exc: Exception) -> int:
-    match = re.search(r"'(\w+)' is undefined", str(exc))
-    if match is None:
-        return 0
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if re.search(r"\b" + match.group(1) + r"\b", line):
-            return number
-    return 0
+    return NOTICES.template_path(templates_dir, kind)
 
 
 def check_templates(templates_dir: Path) -> None:
     """Render every notice once with sample values, so a broken template fails before maintenance starts."""
-    for kind in KINDS:
-        render_text(templates_dir, kind, PLACEHOLDERS)
+    NOTICES.check_templates(templates_dir)
 
 
 def write_notice(templates_dir: Path, out_dir: Path, kind: str, name: str, values: Mapping[str, str]) -> Path:
     """Render a notice into ``out_dir`` as ``<UTC stamp>-<name>-<kind>.md``; returns its path."""
-    # a placeholder the caller has no value for says so, never shows a sample value as if it were measured
-    text = render_text(templates_dir, kind, {**dict.fromkeys(PLACEHOLDERS, "n/a"), **values})
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = out_dir / f"{stamp}-{name}-{kind}.md"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return NOTICES.write(templates_dir, out_dir, kind, name, values)
 
 
 def announcement_values(choice: WindowChoice, procedure: str, runbook: str, target: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from opsready.config import Config
 from opsready.errors import TargetError, UsageError
@@ -28,7 +29,7 @@ class PatchOutcome:
 
     release: str
     previous: str
-    result: str
+    result: Literal["succeeded", "rolled_back"]
     serving: str
     hit: TriggerHit | None = None
 

@@ -11,6 +11,7 @@ import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from opsready.config import Config
 from opsready.durations import format_duration
@@ -43,11 +44,16 @@ class MaintenanceRequest:
     planned: float | None = None
 
 
+# how a maintenance ended: aborted means a pre-check failed and nothing was changed
+Outcome = Literal["succeeded", "failed", "rolled_back", "aborted"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+
+
 @dataclass(frozen=True)
 class Work:
     """What a procedure's work produced, and its own verdict on it."""
 
-    outcome: str  # succeeded | failed | rolled_back
+    outcome: Outcome
     validation: str
     backup: Backup | None = None
     restore: RestoreCheck | None = None
@@ -69,7 +75,7 @@ class Context:
     request: MaintenanceRequest
 
 
-def _verdict(ok: bool) -> str:
+def _verdict(ok: bool) -> Outcome:
     return "succeeded" if ok else "failed"
 
 

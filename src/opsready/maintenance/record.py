@@ -7,12 +7,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from opsready.checks import CheckRun
 from opsready.durations import format_duration
-from opsready.maintenance.checks import CheckRun
 from opsready.maintenance.patch import PatchOutcome
+from opsready.maintenance.procedures import Outcome
 from opsready.targets.maintenance import Backup, Certificate, DiskUsage, Housekeeping, LogRotation, RestoreCheck
-
-OUTCOMES = ("succeeded", "failed", "rolled_back", "aborted")
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class MaintenanceRecord:
     seconds: float
     max_duration: float
     planned: float
-    outcome: str
+    outcome: Outcome
     authorisation: Authorisation
     pre: CheckRun
     post: CheckRun | None
@@ -106,7 +105,7 @@ def to_markdown(record: MaintenanceRecord) -> str:
     for run in (record.pre, record.post):
         if run is None:
             continue
-        lines += [f"### {run.phase}", *[f"- {r.name}: {r.observation.describe()}" for r in run.results], ""]
+        lines += [f"### {run.name}", *[f"- {r.name}: {r.observation.describe()}" for r in run.results], ""]
     if record.notices:
         lines += ["## Notices", *[f"- {p}" for p in record.notices], ""]
     return "\n".join(lines) + "\n"

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
 
+from opsready.checks import CheckRun
 from opsready.config import Config
 from opsready.durations import format_duration
 from opsready.errors import OpsreadyError, UsageError
 from opsready.maintenance import comms
-from opsready.maintenance.checks import CheckRun, run_checks
+from opsready.maintenance.checks import run_phase
 from opsready.maintenance.patch import check_patch
 from opsready.maintenance.procedures import PROCEDURES, Context, MaintenanceRequest, Procedure, Work
 from opsready.maintenance.record import Authorisation, MaintenanceRecord, write_record
@@ -121,7 +122,7 @@ class MaintenanceRunner:
         values = self._values(procedure, auth, planned)
         tl.mark("started", f"maintenance {procedure.name}")
         self.progress(f"pre-maintenance checks ({procedure.name})")
-        pre = run_checks("pre", policy, self.target, procedure.checks_disk)
+        pre = run_phase("pre", policy, self.target, procedure.checks_disk)
         if not pre.ok:
             tl.mark("finished", "aborted before any change")
             tl.measure("maintenance duration", "started", "finished", policy.max_duration)
@@ -140,7 +141,7 @@ class MaintenanceRunner:
             except OpsreadyError as exc:
                 work = Work("failed", f"the work failed: {exc.message}")
             self.progress(f"post-maintenance checks ({procedure.name})")
-            post = run_checks("post", policy, self.target, procedure.checks_disk)
+            post = run_phase("post", policy, self.target, procedure.checks_disk)
         finally:
             timer.cancel()
             timer.join()

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from opsready.errors import ProbeError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.probes.paths import timed_get, timed_gets
 from opsready.targets.diagnostics import diagnostics_of
 from opsready.targets.protocol import Target

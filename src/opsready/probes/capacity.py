@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.capacity import ResourceObservable, resource_use
 from opsready.targets.protocol import Target
 

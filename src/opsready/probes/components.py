@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.diagnostics import diagnostics_of
 from opsready.targets.protocol import Target
 

@@ -7,7 +7,7 @@ probes talk to the database directly, not through the service's path, so they ju
 
 from __future__ import annotations
 
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.diagnostics import GroupLoad, diagnostics_of
 from opsready.targets.protocol import Target
 

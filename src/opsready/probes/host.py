@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.protocol import Target
 
 

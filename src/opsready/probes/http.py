@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.protocol import Target
 
 INTERNAL_ENDPOINTS = frozenset({"/healthz", "/readyz", "/metrics", "/version"})

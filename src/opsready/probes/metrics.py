@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import httpx
 
 from opsready.errors import ProbeError
+from opsready.observation import Observation
 from opsready.probes.http import INTERNAL_ENDPOINTS, client
-from opsready.probes.observation import Observation
 from opsready.targets.protocol import Target
 
 REQUESTS = "opsready_http_requests"

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from opsready.observation import Observation
 from opsready.probes.http import client
-from opsready.probes.observation import Observation
 from opsready.targets.diagnostics import diagnostics_of
 from opsready.targets.protocol import Target
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from opsready.observation import Observation
 from opsready.probes.http import client
-from opsready.probes.observation import Observation
 from opsready.targets.protocol import Target
 
 

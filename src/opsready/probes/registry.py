@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from opsready.errors import Loc, ValidationError
+from opsready.observation import Observation
 from opsready.probes import breakdown, capacity, components, contention, host, http, metrics, paths, platform, upkeep
-from opsready.probes.observation import Observation
 from opsready.spelling import did_you_mean
 from opsready.targets.protocol import Target
 from opsready.yamlsrc import MapReader
 
 # parameter kinds: how a YAML value is read
-DURATION, PERCENT, INT, TEXT, NUMBER = "duration", "percent", "int", "text", "number"
+ParamKind = Literal["duration", "percent", "int", "text", "number"]
+DURATION: ParamKind = "duration"
+PERCENT: ParamKind = "percent"
+INT: ParamKind = "int"
+TEXT: ParamKind = "text"
+NUMBER: ParamKind = "number"
 REQUIRED: Any = object()  # the default of a parameter that must be written
 
 
@@ -24,7 +29,7 @@ class Param:
 
     name: str
     kwarg: str
-    kind: str
+    kind: ParamKind
     default: object
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from opsready.errors import OpsreadyError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.maintenance import maintenance_of
 from opsready.targets.protocol import Target
 

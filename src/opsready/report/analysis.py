@@ -7,16 +7,20 @@ Everything here is derived from recorded events; nothing is estimated. A quantit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from opsready.results import ScenarioResult
 from opsready.timeline import Event, Measurement, TimelineRecord
+
+WindowKind = Literal["fault", "bad release", "deployment", "rollback"]
+KeyLabel = Literal["TTD", "TTA", "TTR"]
 
 
 @dataclass(frozen=True)
 class Window:
     """A stretch of a drill when users could be hurt: a fault (injected..recovered) or a release (deploy..healthy)."""
 
-    kind: str  # fault | bad release | deployment | rollback
+    kind: WindowKind
     start: float
     end: float | None  # None: still open when the timeline ended
     label: str
@@ -26,7 +30,7 @@ class Window:
 class KeyDuration:
     """TTD, TTA or TTR of a scenario: the drill's own measurement when it made one, else derived from its events."""
 
-    label: str  # TTD | TTA | TTR
+    label: KeyLabel
     name: str  # time to detect | time to acknowledge | time to recover
     seconds: float | None
     target: float | None = None
@@ -128,7 +132,11 @@ _DERIVED = {
     "time to acknowledge": (("detected",), ("acknowledged",)),
     "time to recover": (("injected", "deployed"), ("recovered", "healthy")),
 }
-_LABELS = (("TTD", "time to detect"), ("TTA", "time to acknowledge"), ("TTR", "time to recover"))
+_LABELS: tuple[tuple[KeyLabel, str], ...] = (
+    ("TTD", "time to detect"),
+    ("TTA", "time to acknowledge"),
+    ("TTR", "time to recover"),
+)
 
 
 def key_durations(record: TimelineRecord | None) -> tuple[KeyDuration, ...]:

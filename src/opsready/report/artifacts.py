@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from opsready.results import Artifact
+from opsready.results import ARTIFACT_KINDS, Artifact, ArtifactKind
 
-ARTIFACT_KINDS = ("journal", "comms", "review")
 # only the newest files of each kind are linked, so the page of a long-lived reports/ stays readable
 LIMIT = 20
 
@@ -17,11 +16,19 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _kind(name: str) -> ArtifactKind:
+    for kind in ARTIFACT_KINDS:
+        if kind == name:
+            return kind
+    raise ValueError(f"unknown artifact kind {name!r} (known: {', '.join(ARTIFACT_KINDS)})")
+
+
 def find_artifacts(directories: Iterable[tuple[str, Path]], limit: int = LIMIT) -> tuple[Artifact, ...]:
     """The newest files (not hidden, not index files) under each (kind, directory), newest first per kind."""
     found: list[Artifact] = []
     seen: set[Path] = set()
-    for kind, directory in directories:
+    for name, directory in directories:
+        kind = _kind(name)
         if not directory.is_dir():
             continue
         files = []

@@ -43,7 +43,7 @@ def coverage(result: RunResult) -> tuple[RunbookCoverage, ...]:
     """The matrix of every runbook the run knows, in the order given (runbooks the run only names come last)."""
     known = {r.id for r in result.runbooks}
     named = dict.fromkeys(rid for s in result.scenarios for rid in s.runbooks if rid not in known)
-    runbooks = result.runbooks + tuple(RunbookInfo(rid, f"{rid} (no such runbook)", "") for rid in named)
+    runbooks = result.runbooks + tuple(RunbookInfo(rid, f"{rid} (no such runbook)", None) for rid in named)
     found = []
     for runbook in runbooks:
         numbers = {step.number for step in runbook.steps}

@@ -20,7 +20,7 @@ from opsready.errors import Loc
 from opsready.report.analysis import subject
 from opsready.report.kpi import deployment_count, traffic_totals
 from opsready.report.redact import redact_result
-from opsready.results import RUN_KINDS, RunResult, StepRef
+from opsready.results import OUTCOMES, RUN_KINDS, VERDICTS, Outcome, RunKind, RunResult, StepRef, Verdict
 
 HISTORY_SCHEMA = "opsready.history/1"
 HISTORY_FILE = "history.jsonl"
@@ -42,7 +42,7 @@ class PastScenario:
 
     name: str
     feature: str
-    outcome: str
+    outcome: Outcome
     runbooks: tuple[str, ...]
     steps: tuple[StepRef, ...]
     subject: str
@@ -58,10 +58,10 @@ class PastRun:
     """One line of the history."""
 
     run_id: str
-    kind: str
+    kind: RunKind
     started: str
     finished: str
-    verdict: str
+    verdict: Verdict
     target: str
     selection: str
     scenarios: tuple[PastScenario, ...]
@@ -167,6 +167,8 @@ def _number(data: Mapping[str, Any], key: str) -> float | None:
 
 
 def _scenario(data: Mapping[str, Any]) -> PastScenario:
+    if data.get("outcome") not in OUTCOMES:
+        raise ValueError(f"unknown outcome {data.get('outcome')!r}")
     steps = tuple(StepRef(str(rid), int(step)) for rid, step in _get(data, "steps", list))
     measurements = tuple(
         PastMeasurement(_get(m, "name", str), float(_number(m, "seconds") or 0.0), _number(m, "target"), bool(m["ok"]))
@@ -189,6 +191,8 @@ def from_json(data: Mapping[str, Any]) -> PastRun:
         raise ValueError(f"not a {HISTORY_SCHEMA} line")
     if data.get("kind") not in RUN_KINDS:
         raise ValueError(f"unknown run kind {data.get('kind')!r}")
+    if data.get("verdict") not in VERDICTS:
+        raise ValueError(f"unknown verdict {data.get('verdict')!r}")
     deployments = _get(data, "deployments", dict)
     traffic = _get(data, "traffic", dict)
     return PastRun(

@@ -17,7 +17,6 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from opsready import __version__
 from opsready.durations import format_duration
 from opsready.report.analysis import KeyDuration, Window, key_durations, windows
 from opsready.report.charts import timeline_chart, traffic_chart, trend_chart
@@ -28,7 +27,8 @@ from opsready.report.kpi import DEPLOYMENT_SUCCESS_TARGET, Kpi, kpis
 from opsready.report.output import write_atomically
 from opsready.report.redact import redact_result
 from opsready.report.score import Readiness
-from opsready.results import Artifact, RunResult, ScenarioResult
+from opsready.results import Artifact, ArtifactKind, RunResult, ScenarioResult
+from opsready.version import __version__
 
 TEMPLATE = "readiness.html.j2"
 TREND_RUNS = 20
@@ -62,7 +62,7 @@ class TrendView:
 class ArtifactView:
     """A link to a file a drill left: its kind, name, a link relative to the page, and whether this run wrote it."""
 
-    kind: str
+    kind: ArtifactKind
     name: str
     href: str
     modified: str

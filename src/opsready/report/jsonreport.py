@@ -10,13 +10,12 @@ from typing import Any
 from opsready.report.output import write_atomically
 from opsready.report.redact import redact_result
 from opsready.report.score import Readiness
-from opsready.results import RunResult, ScenarioResult
+from opsready.results import OUTCOMES, RunResult, ScenarioResult
 from opsready.targets.protocol import TargetDescription
 from opsready.timeline import Event, Measurement, TimelineRecord
 
 SCHEMA_ID = "opsready.readiness/1"
 SCHEMA_FILE = "readiness.schema.json"
-OUTCOMES = ("passed", "failed", "skipped", "error")
 
 
 def _seconds(value: float) -> float:
@@ -25,7 +24,7 @@ def _seconds(value: float) -> float:
 
 def outcome_counts(result: RunResult) -> dict[str, int]:
     """How many scenarios ended in each outcome (every known outcome present, zero or not), plus ``total``."""
-    counts = dict.fromkeys(OUTCOMES, 0)
+    counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
     for scenario in result.scenarios:
         counts[scenario.outcome] = counts.get(scenario.outcome, 0) + 1
     counts["total"] = len(result.scenarios)

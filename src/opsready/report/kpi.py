@@ -18,6 +18,7 @@ Definitions (docs/reports.md repeats them for readers):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from opsready.durations import format_duration
 from opsready.report.analysis import Window, deployments, key_durations, windows
@@ -27,7 +28,10 @@ AVAILABILITY_TARGET = 0.999
 MTTA_TARGET = 15 * 60.0
 DEPLOYMENT_SUCCESS_TARGET = 0.95
 MAINTENANCE_TARGET = 2 * 3600.0
-MET, MISSED, NO_DATA = "met", "missed", "no data"
+KpiStatus = Literal["met", "missed", "no data"]
+MET: KpiStatus = "met"
+MISSED: KpiStatus = "missed"
+NO_DATA: KpiStatus = "no data"
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class Kpi:
     name: str
     target: str
     value: str
-    status: str  # met | missed | no data
+    status: KpiStatus
     evidence: str
     number: float | None = None
 
@@ -62,7 +66,7 @@ def percent(value: float) -> str:
     return f"{value * 100:.2f} %"
 
 
-def _status(ok: bool) -> str:
+def _status(ok: bool) -> KpiStatus:
     return MET if ok else MISSED
 
 

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from opsready.report.history import PastRun
-from opsready.results import RunbookInfo
+from opsready.results import CATEGORIES, Category, RunbookInfo
 
-CATEGORIES = ("deployment", "rollback", "incident", "troubleshooting", "capacity", "maintenance")
 FRESH_DAYS = 90.0
 EXPIRED_DAYS = 180.0
 
@@ -31,7 +30,7 @@ class RunbookScore:
 
     id: str
     title: str
-    category: str
+    category: Category | None
     credit: float
     last_drill: str | None  # when the latest drill's run finished
     age_days: float | None
@@ -43,7 +42,7 @@ class RunbookScore:
 class CategoryScore:
     """One runbook category's score (0..100) and the runbooks behind it."""
 
-    category: str
+    category: Category
     score: float
     runbooks: tuple[RunbookScore, ...]
 

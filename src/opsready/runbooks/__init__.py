@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from opsready.results import CATEGORIES
 from opsready.runbooks.info import runbook_infos
 from opsready.runbooks.lint import LintReport, Problem, lint
 from opsready.runbooks.model import (
-    CATEGORIES,
     REQUIRED_SECTIONS,
-    SEVERITIES,
     Contact,
     Runbook,
     Section,
@@ -16,6 +15,7 @@ from opsready.runbooks.model import (
 )
 from opsready.runbooks.parse import find_runbook_files, load_runbooks, parse_runbook, runbook_index
 from opsready.runbooks.scenarios import ScenarioRef, Tag, find_feature_files, read_feature
+from opsready.severity import SEVERITIES
 
 __all__ = [
     "CATEGORIES",

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from opsready.errors import Loc, ValidationError
+from opsready.results import CATEGORIES, Category
 from opsready.runbooks.model import (
-    CATEGORIES,
     DEFAULT_REVIEW_EVERY,
     ID_PATTERN,
-    SEVERITIES,
     TARGET_NAME_PATTERN,
     TargetTime,
 )
+from opsready.severity import SEVERITIES, SeverityName
 from opsready.yamlsrc import MapReader, parse_yaml
 
 _FENCE = "---"
@@ -32,8 +32,8 @@ class FrontMatter:
     owner: str
     last_reviewed: date
     review_every: float
-    category: str
-    severity: str | None
+    category: Category
+    severity: SeverityName | None
     targets: tuple[TargetTime, ...]
     experiments: tuple[str, ...]
     key_lines: tuple[tuple[str, int], ...]

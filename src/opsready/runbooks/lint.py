@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from opsready.errors import Loc, ValidationError
 from opsready.runbooks.model import Runbook
 from opsready.runbooks.parse import RunbookRead, find_runbook_files, read_runbook
 from opsready.runbooks.scenarios import RUNBOOK_TAG, ScenarioRef, Tag, find_feature_files, read_feature
 
-ERROR = "error"
-WARNING = "warning"
+LintSeverity = Literal["error", "warning"]
+ERROR: LintSeverity = "error"
+WARNING: LintSeverity = "warning"
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class Problem:
 
     loc: Loc
     message: str
-    severity: str = ERROR
+    severity: LintSeverity = ERROR
 
     def __str__(self) -> str:
         return f"{self.loc}: {self.severity}: {self.message}"
@@ -56,7 +58,7 @@ class LintReport:
         return next((refs for rid, refs in self.coverage if rid == runbook_id), ())
 
 
-def _problem(exc: ValidationError, severity: str = ERROR) -> Problem:
+def _problem(exc: ValidationError, severity: LintSeverity = ERROR) -> Problem:
     return Problem(exc.loc or Loc("<unknown>"), exc.message, severity)
 
 

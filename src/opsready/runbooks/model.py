@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from opsready.errors import Loc
+from opsready.results import Category
+from opsready.severity import SeverityName
 
-CATEGORIES = ("deployment", "rollback", "incident", "troubleshooting", "capacity", "maintenance")
-SEVERITIES = ("critical", "high", "medium", "low")
 # The story's procedure template, in this order; other sections (Validation, Communication, ...) may come between.
 REQUIRED_SECTIONS = ("Overview", "Prerequisites", "Steps", "Rollback", "Contacts")
 # Contacts must name at least these roles (matched case-insensitively in the role text of a list item).
@@ -71,8 +71,8 @@ class Runbook:
     owner: str
     last_reviewed: date
     review_every: float
-    category: str
-    severity: str | None
+    category: Category
+    severity: SeverityName | None
     targets: tuple[TargetTime, ...]
     experiments: tuple[str, ...]
     sections: tuple[Section, ...]

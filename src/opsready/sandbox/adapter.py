@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from opsready.config import Config, TargetConfig
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.sandbox import rollout
 from opsready.sandbox.database import ENGINES
 from opsready.sandbox.manager import Sandbox, SandboxOptions

@@ -10,6 +10,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from opsready.errors import EnvironmentProblem
 from opsready.sandbox.layout import HOST, Layout, Ports
@@ -17,7 +18,11 @@ from opsready.sandbox.supervisor import Program
 
 PG_USER = "opsready"
 PG_DB = "orders"
-ENGINES = ("auto", "postgresql", "sqlite")
+# the database engines a sandbox runs, and what may be asked for ('auto' prefers PostgreSQL when it is installed)
+Engine = Literal["postgresql", "sqlite"]
+EngineChoice = Literal["auto", "postgresql", "sqlite"]
+ENGINES: tuple[EngineChoice, ...] = get_args(EngineChoice)
+_RUN: tuple[Engine, ...] = get_args(Engine)
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,11 @@ def find_postgres() -> PgBinaries | None:
     return None
 
 
-def choose_engine(requested: str, recorded: str | None) -> str:
+def choose_engine(requested: str, recorded: str | None) -> Engine:
     """The engine to use: the one this sandbox was created with, else as requested ('auto' prefers PostgreSQL)."""
-    if recorded in ("postgresql", "sqlite"):
-        return recorded
+    for engine in _RUN:
+        if engine == recorded:
+            return engine
     if requested == "sqlite":
         return "sqlite"
     if find_postgres() is not None:

@@ -15,7 +15,7 @@ import httpx
 
 from opsready.errors import EnvironmentProblem, TargetError
 from opsready.processes import OwnedSession
-from opsready.sandbox import database
+from opsready.sandbox import database, installed
 from opsready.sandbox.layout import HOST, Layout, Ports, check_ports_free, choose_ports
 from opsready.sandbox.supervisor import (
     Program,
@@ -166,8 +166,6 @@ class Sandbox:
     # -- up / down ---------------------------------------------------------------------------------------------
     def up(self, progress: Progress = _quiet) -> SandboxStatus:
         """Start everything (harmless when already up: only what is not running is started)."""
-        from opsready.sandbox.rollout import install_release
-
         with self.locked():
             layout = self.layout
             running = self.is_up()
@@ -207,11 +205,9 @@ class Sandbox:
                 database.wait_postgres(ports)
             if not layout.current.exists():
                 progress(f"installing initial release {self.options.initial_release}")
-                install_release(self, self.options.initial_release, switch_only=True)
+                installed.install_first(layout, self.db_url(), self.options.initial_release)
             else:
-                from opsready.sandbox.rollout import migrate_current
-
-                migrate_current(self)
+                installed.migrate_current(layout, self.db_url())
             rest = [name for name in names if name not in ("postgres", "db_proxy")]
             progress(f"starting {', '.join(rest)}")
             sup.start_many(rest)  # the release is installed and migrated: they need nothing from each other
@@ -302,10 +298,7 @@ class Sandbox:
 
     def current_release(self) -> str | None:
         """The release the ``current`` link points at."""
-        try:
-            return self.layout.current.resolve(strict=True).name
-        except OSError:
-            return None
+        return installed.current_release(self.layout)
 
 
 def _clear_metrics(directory: Path) -> None:

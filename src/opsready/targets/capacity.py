@@ -9,11 +9,15 @@ A *unit* is what a platform scales the service by: a gunicorn worker on the sand
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 from opsready.errors import UsageError
 
-LINKS = ("users", "database")
+# the network links a capacity drill can slow: users to the service, the service to its database
+Link = Literal["users", "database"]
+LINKS: tuple[Link, ...] = get_args(Link)
+# which way the delay applies: requests, responses, or both
+LatencyDirection = Literal["upstream", "downstream", "both"]
 
 
 @dataclass(frozen=True)
@@ -122,11 +126,11 @@ class Scalable(Protocol):
 class LinkLatency(Protocol):
     """A target that can add latency on a network link, for capacity drills (always cleared afterwards)."""
 
-    def add_latency(self, link: str, latency_ms: int, direction: str = "upstream") -> None:
-        """Delay data on ``link`` (one of :data:`LINKS`) by ``latency_ms``."""
+    def add_latency(self, link: Link, latency_ms: int, direction: LatencyDirection = "upstream") -> None:
+        """Delay data on ``link`` by ``latency_ms``."""
         ...
 
-    def clear_latency(self, link: str) -> None:
+    def clear_latency(self, link: Link) -> None:
         """Remove the added latency from ``link`` (harmless when there is none)."""
         ...
 

@@ -15,16 +15,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from opsready.durations import parse_duration
 from opsready.errors import Loc, UsageError, ValidationError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader
 
 # parameter kinds: how a YAML value is read
-TEXT, INT, NUMBER, DURATION, PERCENT, CHOICE = "text", "int", "number", "duration", "percent", "choice"
+ParamKind = Literal["text", "int", "number", "duration", "percent", "choice"]
+TEXT: ParamKind = "text"
+INT: ParamKind = "int"
+NUMBER: ParamKind = "number"
+DURATION: ParamKind = "duration"
+PERCENT: ParamKind = "percent"
+CHOICE: ParamKind = "choice"
+# what a fault breaks, for people choosing one (``opsready experiment kinds``, chaos discovery)
+FaultFamily = Literal["process", "database", "network", "resources", "release"]
 MIN_TIME_LIMIT = 1.0
 MAX_TIME_LIMIT = 3600.0
 DEFAULT_TIME_LIMIT = 60.0
@@ -38,7 +46,7 @@ class FaultParam:
     """One parameter of a fault kind: YAML name, kind, default (None: required), allowed choices and bounds."""
 
     name: str
-    kind: str
+    kind: ParamKind
     default: Scalar | None = None
     choices: tuple[str, ...] = ()
     minimum: float | None = None
@@ -65,7 +73,7 @@ class FaultKind:
     """A kind of fault a target can inject, with the schema of its parameters."""
 
     name: str
-    family: str  # process | database | network | resources | release
+    family: FaultFamily
     summary: str
     params: tuple[FaultParam, ...] = ()
 

@@ -16,6 +16,7 @@ from typing import Any
 from opsready.durations import parse_duration
 from opsready.errors import Loc, ValidationError
 from opsready.probes.registry import PROBES, parse_probe_call
+from opsready.severity import SEVERITIES
 from opsready.spelling import did_you_mean
 from opsready.troubleshooting.model import (
     ACTIONS,
@@ -23,7 +24,6 @@ from opsready.troubleshooting.model import (
     CULPRITS,
     EVIDENCE,
     HUNG,
-    SEVERITIES,
     Diagnosis,
     Question,
     Remedy,

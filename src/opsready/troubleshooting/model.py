@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final, Literal, get_args
 
 from opsready.errors import Loc
 from opsready.probes.registry import ProbeCall
+from opsready.severity import SeverityName
 
-CATEGORIES = ("infrastructure", "application", "healthy")
-SEVERITIES = ("critical", "high", "medium", "low")
+DiagnosisCategory = Literal["infrastructure", "application", "healthy"]
+CATEGORIES: tuple[DiagnosisCategory, ...] = get_args(DiagnosisCategory)
 EVIDENCE = ("processes", "restarts", "connections", "database", "metrics", "host", "logs")
 ACTIONS = ("none", "restart", "resume", "reset-link", "rollback", "end-blocking-sessions", "stop-culprit")
 CULPRITS = ("cpu", "memory", "connections")
-HUNG = "hung"
+HUNG: Final = "hung"
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,8 @@ class Diagnosis:
 
     id: str
     text: str
-    category: str
-    severity: str
+    category: DiagnosisCategory
+    severity: SeverityName | Literal["none"]  # none: only a healthy diagnosis
     evidence: tuple[str, ...]
     runbook: RunbookLink
     remedy: Remedy

@@ -6,10 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from opsready.troubleshooting.walk import Walk
+from opsready.troubleshooting.walk import StepOutcome, Walk
 
 SCHEMA = "opsready.diagnosis/1"
-_OUTCOMES = {"ok": "ok", "failed": "failed", "hung": "HUNG", "error": "could not observe", "cut": "CUT OFF"}
+_OUTCOMES: dict[StepOutcome, str] = {
+    "ok": "ok",
+    "failed": "failed",
+    "hung": "HUNG",
+    "error": "could not observe",
+    "cut": "CUT OFF",
+}
 
 
 def to_dict(walk: Walk) -> dict[str, Any]:
@@ -66,7 +72,7 @@ def to_text(walk: Walk) -> str:
     """The walk as an operator reads it."""
     lines = [f"Diagnosing target '{walk.target}' ({walk.base_url or 'no URL: is it up?'}) with {walk.tree}", ""]
     for number, step in enumerate(walk.steps, start=1):
-        outcome = _OUTCOMES.get(step.outcome, step.outcome) + (f": {step.answer}" if step.answer else "")
+        outcome = _OUTCOMES[step.outcome] + (f": {step.answer}" if step.answer else "")
         lines.append(f"{number:2d}. {step.question}")
         lines.append(f"    {step.evidence}")
         lines.append(f"    -> {outcome} ({step.seconds:.2f} s), next: {step.next}")

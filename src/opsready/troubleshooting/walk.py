@@ -13,16 +13,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Final, Generic, Literal, TypeVar
 
 from opsready.errors import OpsreadyError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.protocol import Target
 from opsready.troubleshooting.model import HUNG, Diagnosis, Question, Tree
 
 T = TypeVar("T")
 CULPRIT_TIMEOUT = 4.0
-CUT = "cut"
+CUT: Final = "cut"
+# how a question ended; ``cut`` is the walk's own time limit stopping it
+StepOutcome = Literal["ok", "failed", "hung", "error", "cut"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Step:
     node: str
     question: str
     probe: str
-    outcome: str  # ok | failed | hung | error | cut (by the walk's time limit)
+    outcome: StepOutcome
     answer: str  # the probe's answer when it failed ('refused', 'frozen', ...), else ''
     evidence: str
     next: str

@@ -31,7 +31,7 @@ from opsready.chaos.readback import read_journal
 from opsready.chaos.recover import recover
 from opsready.chaos.revert import RevertFailed
 from opsready.errors import EnvironmentProblem, Loc, OpsreadyError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec, faults_of, parse_fault_spec
 

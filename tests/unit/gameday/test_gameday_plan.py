@@ -93,3 +93,12 @@ def test_duplicate_scenario_names_are_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, GOOD + extra)
     with pytest.raises(ValidationError, match="two scenarios are named 'api-stopped'"):
         load_plan(path, KNOWN)
+
+
+def test_a_severity_outside_the_severity_table_is_refused_even_without_a_classification(tmp_path: Path) -> None:
+    """Severities are a closed vocabulary: a catalogue that lists none still only accepts the four of the table."""
+    known = Catalogue(experiments=KNOWN.experiments, runbooks=KNOWN.runbooks, targets=KNOWN.targets)
+    assert load_plan(_write(tmp_path, GOOD), known).scenarios[0].severity == "critical"
+    with pytest.raises(ValidationError) as info:
+        load_plan(_write(tmp_path, GOOD.replace("severity: critical", "severity: urgent")), known)
+    assert "'severity' must be one of critical, high, medium, low" in str(info.value)

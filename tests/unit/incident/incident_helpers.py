@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -13,7 +13,7 @@ from opsready.errors import ValidationError
 from opsready.incident.classification import Classification, load_classification
 from opsready.incident.monitor import worst
 from opsready.incident.triage import UNOBSERVABLE, classify, observe
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 
 
 @pytest.fixture

@@ -49,7 +49,12 @@ def test_a_drill_is_labelled_and_a_real_incident_is_not(root: Path) -> None:
     ("kind", "line_text", "replacement", "message"),
     [
         ("initial", "Status: {{ status }}.", "Status: {{ status }.", "template syntax error"),
-        ("update", "Status: {{ status }}.", "Status: {{ sttus }}.", "'sttus' is undefined"),
+        (
+            "update",
+            "Status: {{ status }}.",
+            "Status: {{ sttus }}.",
+            "'sttus' is not a field of incident notices (did you mean 'status'",
+        ),
         ("resolution", "User impact: {{ user_impact }}.", "User impact: {{ user_impact | nosuchfilter }}.", "filter"),
     ],
 )

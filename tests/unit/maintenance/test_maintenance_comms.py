@@ -48,7 +48,7 @@ def test_a_value_the_caller_lacks_reads_n_a_never_a_sample(tmp_path: Path) -> No
     ("body", "line", "message"),
     [
         ("Hello {{ service }}\nWindow {{ window_start }\n", 2, "template syntax error"),
-        ("Hello {{ service }}\n\nImpact {{ user_count }}\n", 3, "'user_count' is undefined"),
+        ("Hello {{ service }}\n\nImpact {{ user_count }}\n", 3, "'user_count' is not a field of maintenance notices"),
     ],
 )
 def test_template_mistakes_are_reported_at_their_line(tmp_path: Path, body: str, line: int, message: str) -> None:

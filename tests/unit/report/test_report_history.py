@@ -146,3 +146,15 @@ def test_unknown_kind_is_rejected() -> None:
     data["kind"] = "party"
     with pytest.raises(ValueError, match="party"):
         from_json(data)
+
+
+def test_unknown_verdict_or_scenario_outcome_is_rejected() -> None:
+    """Verdicts and outcomes are closed vocabularies: a line with another word does not load."""
+    data = to_json(summarize(gate_run()))
+    with pytest.raises(ValueError, match="unknown verdict 'maybe'"):
+        from_json({**data, "verdict": "maybe"})
+    scenarios = [dict(s) for s in data["scenarios"]]
+    scenarios[0]["outcome"] = "xpassed"
+    with pytest.raises(ValueError, match="unknown outcome 'xpassed'"):
+        from_json({**data, "scenarios": scenarios})
+    assert from_json(data).verdict in ("ready", "not ready")

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from opsready.errors import TargetError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.supervisor import Supervisor
 from opsready.targets.faults import Facts, FaultSpec

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from opsready.errors import TargetError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.sandbox import database
 from opsready.sandbox.faults.base import SandboxFault
 from opsready.sandbox.faults.owned import holder_argv, holders, spawn_holder, stop_holders

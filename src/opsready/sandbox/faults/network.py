@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from opsready.errors import Loc
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.sandbox.faults.base import SandboxFault
 from opsready.sandbox.proxy.control import (
     BandwidthToxic,

@@ -12,7 +12,7 @@ import signal
 import time
 
 from opsready.errors import TargetError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.processes import group_members, pid_alive
 from opsready.sandbox import database
 from opsready.sandbox.faults.base import SandboxFault

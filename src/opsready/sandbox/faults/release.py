@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from opsready.errors import TargetError, UsageError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.sandbox import rollout
 from opsready.sandbox.faults.base import SandboxFault
 from opsready.targets.faults import Facts

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 
 from opsready.errors import TargetError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.processes import all_processes
 from opsready.sandbox import database
 from opsready.sandbox.faults.owned import holders

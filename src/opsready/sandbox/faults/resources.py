@@ -12,7 +12,7 @@ import os
 import psutil
 
 from opsready.errors import TargetError
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.sandbox.faults.base import SandboxFault
 from opsready.sandbox.faults.owned import holder_argv, holders, spawn_holder, stop_holders
 from opsready.targets.faults import Facts

@@ -1,4 +1,4 @@
-"""What a probe returns."""
+"""What a probe returns. Core: below both the probes that make observations and the targets that report them."""
 
 from __future__ import annotations
 
