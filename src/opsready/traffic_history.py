@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsready.errors import Loc, UserError, ValidationError
+from opsready.textfile import read_text
 
 COLUMNS = ("timestamp", "rps")
 
@@ -104,10 +105,6 @@ def parse_history(text: str, path: Path) -> TrafficHistory:
 
 def load_history(path: Path) -> TrafficHistory:
     """Read and validate a traffic history file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"traffic history not found: {path}", hint="pass --history FILE") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read traffic history {path}: {exc}") from None
-    return parse_history(text, path)
+    if not path.exists():
+        raise UserError(f"traffic history not found: {path}", hint="pass --history FILE")
+    return parse_history(read_text(path, "traffic history"), path)

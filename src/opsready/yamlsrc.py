@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 import yaml
 
 from opsready.durations import parse_duration
-from opsready.errors import Loc, UserError, ValidationError
+from opsready.errors import Loc, ValidationError
 from opsready.spelling import did_you_mean
+from opsready.textfile import read_text
 
 T = TypeVar("T")
 _MISSING: Any = object()
@@ -111,13 +112,7 @@ def _shift_lines(data: Any, offset: int) -> None:
 def load_yaml(path: Path | str) -> Any:
     """Read and parse a YAML file; a missing or unreadable file is a :class:`UserError` naming it."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"file not found: {p}") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {p}: {exc.strerror}") from None
-    return parse_yaml(text, str(p))
+    return parse_yaml(read_text(p), str(p))
 
 
 def _type_name(value: object) -> str:

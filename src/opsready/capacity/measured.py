@@ -10,6 +10,7 @@ from pathlib import Path
 
 from opsready.errors import UsageError
 from opsready.targets.capacity import ResourceUse
+from opsready.textfile import read_text
 
 SCHEMA = "opsready.capacity/1"
 MB = 1024 * 1024
@@ -114,11 +115,9 @@ def result_from_json(text: str, source: str) -> CapacityResult:
 
 def load_result(path: Path) -> CapacityResult:
     """The result saved by ``opsready capacity find``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"no measured capacity in {path}", hint="measure it first: opsready capacity find") from None
-    return result_from_json(text, str(path))
+    if not path.exists():
+        raise UsageError(f"no measured capacity in {path}", hint="measure it first: opsready capacity find")
+    return result_from_json(read_text(path, "capacity result"), str(path))
 
 
 def save_result(result: CapacityResult, path: Path) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 from opsready.capacity.forecast import Forecast
 from opsready.capacity.measured import CapacityResult, LoadStep, ResourceEstimate
 from opsready.errors import Loc, UserError, ValidationError
+from opsready.textfile import read_text
 from opsready.yamlsrc import MapReader
 
 TEMPLATE = Path("runbooks/templates/capacity-plan.md.j2")
@@ -142,10 +143,7 @@ def render_plan(plan: CapacityPlan, template: Path) -> str:
     """The plan as Markdown, from a Jinja2 template (undefined names are errors, not blanks)."""
     import jinja2
 
-    try:
-        source = template.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"capacity plan template not found: {template}") from None
+    source = read_text(template, "capacity plan template")
     # the plan is Markdown, not HTML: no autoescaping; a name the template misspells is an error, not a blank
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     try:

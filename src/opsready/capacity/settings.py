@@ -60,6 +60,8 @@ def load_settings(path: Path, root: Path) -> CapacitySettings:
         return relative if relative.is_absolute() else root / relative
 
     resolved_profiles = resolve(profiles_path)
+    if not resolved_profiles.is_file():
+        raise ValidationError(f"'profiles' names {profiles_path}, which is not a file", r.loc_of("profiles"))
     profiles = load_profiles(resolved_profiles)
     for name, key in ((planned, "planned_load"), (finder.profile, "finder")):
         if name not in profiles:

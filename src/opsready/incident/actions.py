@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from opsready.errors import Loc, ValidationError
+from opsready.textfile import read_text
 
 _TASK = re.compile(r"\s*[-*+]\s+\[([ xX])\]\s*(.*)$")
 _HEADING = re.compile(r"\s{0,3}(#{1,6})\s+(.*)$")
@@ -65,10 +66,7 @@ def _due(text: str, loc: Loc) -> date | None:
 
 def read_review(path: Path) -> ReviewFile:
     """Every task item of one review file."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ValidationError(f"cannot read review: {exc.strerror}", Loc(str(path))) from None
+    lines = read_text(path, "review").splitlines()
     items = []
     owner = ""
     fence = ""

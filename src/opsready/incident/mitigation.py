@@ -27,6 +27,7 @@ from opsready.errors import Loc, UsageError, ValidationError
 from opsready.spelling import did_you_mean
 from opsready.targets.protocol import Target
 from opsready.targets.remediation import remediation_of
+from opsready.textfile import read_text
 from opsready.yamlsrc import parse_yaml
 
 SECTION = "automated mitigation"
@@ -142,11 +143,7 @@ def parse_mitigation(text: str, path: str) -> MitigationPlan:
 
 def load_mitigation(path: Path) -> MitigationPlan:
     """Read a runbook file's mitigation plan."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError(f"cannot read runbook: {exc.strerror}", Loc(str(path))) from None
-    return parse_mitigation(text, str(path))
+    return parse_mitigation(read_text(path, "runbook"), str(path))
 
 
 def run_mitigation(plan: MitigationPlan, target: Target, say: Say = _quiet) -> tuple[ActionOutcome, ...]:

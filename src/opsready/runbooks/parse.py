@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from opsready.errors import Loc, ValidationError
+from opsready.errors import Loc, UserError, ValidationError
 from opsready.runbooks.body import parse_body
 from opsready.runbooks.frontmatter import build_front_matter, declared_id, load_front_matter, split_front_matter
 from opsready.runbooks.model import Runbook
+from opsready.textfile import read_text
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,11 @@ def read_runbook(path: Path) -> RunbookRead:
     """Read one runbook and collect its front matter error (the first one) and every template problem."""
     where = str(path)
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except OSError as exc:
-        return RunbookRead(where, None, (ValidationError(f"cannot read runbook: {exc.strerror}", Loc(where)),))
+        lines = read_text(path, "runbook", encoding="utf-8-sig").splitlines()
+    except ValidationError as exc:
+        return RunbookRead(where, None, (exc,))
+    except UserError as exc:
+        return RunbookRead(where, None, (ValidationError(exc.message, Loc(where)),))
     problems: list[ValidationError] = []
     try:
         split = split_front_matter(lines, where)

@@ -19,6 +19,7 @@ from gherkin.errors import CompositeParserException, ParserError, ParserExceptio
 from gherkin.parser import Parser
 
 from opsready.errors import Loc, ValidationError
+from opsready.textfile import read_text
 
 RUNBOOK_TAG = "runbook:"
 _POSITION = re.compile(r"^\(\d+:\d+\):\s*")
@@ -111,10 +112,7 @@ def _scenarios(
 def read_feature(path: Path) -> tuple[ScenarioRef, ...]:
     """The scenarios of one feature file; a file Gherkin cannot parse is a ValidationError at the failing line."""
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError(f"cannot read feature file: {exc.strerror}", Loc(where)) from None
+    text = read_text(path, "feature file")
     try:
         document = cast(Mapping[str, Any], Parser().parse(text))
     except CompositeParserException as exc:
