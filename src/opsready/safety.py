@@ -92,7 +92,8 @@ class Permission:
         """The table cell."""
         if not self.allowed:
             return "never (read-only)"
-        needs = [n for n, on in (("allowlisted", self.allowlist), (flag, self.flag)) if on]
+        shown = f"`{flag}`" if flag.startswith("--") else flag
+        needs = [n for n, on in (("allowlisted", self.allowlist), (shown, self.flag)) if on]
         return "yes, " + " and ".join(needs) if needs else "yes, always (reverting makes the target safe)"
 
 
