@@ -8,6 +8,7 @@
     │   ├── ValidationError            checklists, runbooks, experiments, plans and other input files
     │   └── UsageError                 a bad argument or an impossible request (unknown release, ...)
     ├── EnvironmentProblem             the machine is not ready (port taken, PostgreSQL missing, sandbox down); exit 2
+    │   └── MissingExtra               a platform's optional dependencies are not installed
     └── TargetError                    the target misbehaved while we drove it; exit 1
         ├── DeployError                a deployment could not be completed
         ├── RollbackError              a rollback could not be completed
@@ -92,6 +93,15 @@ class EnvironmentProblem(OpsreadyError):
     """The machine is not ready: a port is taken, a server binary is missing, the sandbox is not running."""
 
     exit_code = 2
+
+
+class MissingExtra(EnvironmentProblem):
+    """A platform needs an optional part of opsready that is not installed (``pip install 'opsready[EXTRA]'``)."""
+
+    def __init__(self, platform: str, extra: str) -> None:
+        super().__init__(f"platform '{platform}' needs the {extra} extra: pip install 'opsready[{extra}]'")
+        self.platform = platform
+        self.extra = extra
 
 
 class TargetError(OpsreadyError):

@@ -125,14 +125,12 @@ def test_undefined_step_stops_the_run_before_anything_runs(suite: pytest.Pyteste
     assert not (suite.path / "st").exists()
 
 
-def test_destructive_tests_are_refused_on_a_non_sandbox_target(suite: pytest.Pytester) -> None:
-    """Without --allow-destructive they skip with the reason; allowed but not allowlisted, they fail."""
+def test_destructive_tests_are_refused_on_a_target_not_allowlisted(suite: pytest.Pytester) -> None:
+    """Not in safety.destructive_targets: skipped with the reason; asked for with --allow-destructive, they fail."""
     suite.makepyfile(test_danger="import pytest\n\n@pytest.mark.destructive\ndef test_kill_things():\n    pass\n")
     result = suite.runpytest("test_danger.py", "--target=staging", "-rs")
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(
-        ["*refused: destructive scenario on kubernetes target 'staging' needs --allow-destructive*"]
-    )
+    result.stdout.fnmatch_lines(["*refused: target 'staging' is not in safety.destructive_targets*"])
     result = suite.runpytest("test_danger.py", "--target=staging", "--allow-destructive")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*refused: target 'staging' is not in safety.destructive_targets*"])

@@ -32,6 +32,7 @@ def run_chaos_experiment(
 ) -> Callable[[str], Any]:
     """Run experiments/<name>.yaml against the scenario's target, recording on its timeline."""
     from opsready.chaos.runner import run_experiment
+    from opsready.plugin.fixtures import entry_point
 
     def run(name: str) -> Any:
         return run_experiment(
@@ -40,6 +41,7 @@ def run_chaos_experiment(
             target,
             timeline=timeline,
             allow_destructive=bool(pytestconfig.getoption("opsready_allow_destructive")),
+            entry=entry_point(pytestconfig),
         )
 
     return run

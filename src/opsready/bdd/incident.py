@@ -44,9 +44,11 @@ def incident_faults(
 ) -> Iterator[Any]:
     """The chaos session a drill injects through; every fault left is reverted when the scenario ends."""
     from opsready.chaos.session import Session
+    from opsready.plugin.fixtures import entry_point
     from opsready.safety import check_destructive
 
-    check_destructive(opsready_config, target, bool(pytestconfig.getoption("opsready_allow_destructive")))
+    allowed = bool(pytestconfig.getoption("opsready_allow_destructive"))
+    check_destructive(opsready_config, target, allowed, entry=entry_point(pytestconfig))
     session = Session(opsready_config, target, timeline, experiment="incident drill")
     try:
         yield session

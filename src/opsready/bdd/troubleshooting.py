@@ -81,10 +81,12 @@ def fault_session(
 ) -> Iterator[Session]:
     """A chaos session for the scenario's faults; every fault is reverted and verified when the scenario ends."""
     from opsready.chaos.session import Session
+    from opsready.plugin.fixtures import entry_point
     from opsready.safety import check_destructive
 
+    allowed = bool(pytestconfig.getoption("opsready_allow_destructive"))
     try:
-        check_destructive(opsready_config, target, bool(pytestconfig.getoption("opsready_allow_destructive")))
+        check_destructive(opsready_config, target, allowed, entry=entry_point(pytestconfig))
     except OpsreadyError as exc:
         pytest.fail(exc.render(), pytrace=False)
     session = Session(opsready_config, target, timeline, experiment="troubleshooting drill")

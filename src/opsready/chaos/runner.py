@@ -24,7 +24,7 @@ from opsready.chaos.guard import FaultGuard, FaultRecord
 from opsready.chaos.session import Session, activated, stderr_say
 from opsready.chaos.shield import Shield, Terminated
 from opsready.config import Config
-from opsready.safety import check_destructive
+from opsready.safety import EntryPoint, check_destructive
 from opsready.targets.faults import faults_of
 from opsready.targets.protocol import Target
 from opsready.timeline import Measurement, Timeline
@@ -129,10 +129,11 @@ def run_experiment(
     allow_destructive: bool = False,
     reports_dir: Path | None = None,
     say: Say = stderr_say,
+    entry: EntryPoint = "experiment",
 ) -> ExperimentResult:
     """Validate and run one experiment; every fault is reverted before this returns or raises."""
     faults = faults_of(target)
-    check_destructive(config, target, allow_destructive)
+    check_destructive(config, target, allow_destructive, entry=entry)
     experiment = load_experiment(path, faults.fault_kinds())
     timeline = timeline or Timeline(experiment.name)
     shield = Shield()

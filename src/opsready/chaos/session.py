@@ -22,7 +22,7 @@ from opsready.chaos.shield import Shield
 from opsready.config import Config
 from opsready.errors import UsageError
 from opsready.probes.registry import ProbeCall
-from opsready.safety import check_destructive
+from opsready.safety import check_destructive, ensure_running
 from opsready.targets.faults import FaultInjectable, faults_of
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
@@ -111,8 +111,11 @@ def _open(configuration: dict[str, Any]) -> Session:
 
     path = configuration.get("opsready_config")
     config = load_config(Path(path) if path else None)
-    target = open_target(config, configuration.get("opsready_target"))
-    check_destructive(config, target, bool(configuration.get("opsready_allow_destructive", False)))
+    name = configuration.get("opsready_target")
+    allowed = bool(configuration.get("opsready_allow_destructive", False))
+    check_destructive(config, config.target(name), allowed, entry="chaostoolkit")  # before the target is opened
+    target = open_target(config, name)
+    ensure_running("chaostoolkit", target)
     faults_of(target)
     return Session(config, target, Timeline("chaos run"), owned=True)
 

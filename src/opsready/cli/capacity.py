@@ -20,7 +20,7 @@ from opsready.capacity import DEFAULT_PATH
 from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
 from opsready.config import Config
 from opsready.errors import UsageError
-from opsready.safety import check_destructive
+from opsready.safety import check_destructive, ensure_running
 
 if TYPE_CHECKING:
     from opsready.capacity.forecast import Forecast
@@ -52,7 +52,9 @@ _history_option = _file_option(
 
 def _allow_option(fn: F) -> F:
     return click.option(
-        "--allow-destructive", is_flag=True, help="Allow it on an allowlisted target that is not a sandbox."
+        "--allow-destructive",
+        is_flag=True,
+        help="Allow it on a real (not disposable) target; any target must be in safety.destructive_targets.",
     )(fn)
 
 
@@ -102,8 +104,9 @@ def run_cmd(
     config = load(config_path)
     settings = _settings(config, capacity_file)
     chosen = settings.profile(profile)
+    check_destructive(config, config.target(target_name), allow_destructive, "a load run", entry="capacity")
     target = open_target(config, target_name)
-    check_destructive(config, target, allow_destructive, "a load run")
+    ensure_running("capacity", target)
     workdir = config.resolve(config.reports_dir) / "load" / f"{_stamp()}-{chosen.name}"
     progress(f"running '{chosen.name}' against {target.base_url}; locust output in {workdir}")
     with LoadRun(chosen, target.base_url, workdir, settings.locustfile) as running:
@@ -168,8 +171,9 @@ def find_cmd(
         if finder.warmup >= finder.step_duration:
             raise UsageError(f"--step-duration must be longer than the warm-up ({finder.warmup:g} s)")
     base = settings.profile(finder.profile)
+    check_destructive(config, config.target(target_name), allow_destructive, "a capacity measurement", entry="capacity")
     target = open_target(config, target_name)
-    check_destructive(config, target, allow_destructive, "a capacity measurement")
+    ensure_running("capacity", target)
     reports = config.resolve(config.reports_dir)
     progress(f"finding the capacity of {target.base_url} with {base.users} users")
     result = measure_capacity(
@@ -326,8 +330,9 @@ def scale_cmd(
     policy = _settings(config, capacity_file).scaling
     if policy is not None and not policy.min_units <= units <= policy.max_units:
         raise UsageError(f"{units} units is outside the scaling bounds {policy.min_units}..{policy.max_units}")
+    check_destructive(config, config.target(target_name), allow_destructive, "scaling", entry="capacity")
     opened = open_target(config, target_name)
-    check_destructive(config, opened, allow_destructive, "scaling")
+    ensure_running("capacity", opened)
     target = scalable(opened)
     before = target.capacity_units()
     reached = target.scale(units)

@@ -18,7 +18,11 @@ def experiment() -> None:
 
 @experiment.command("run")
 @click.argument("path", metavar="EXPERIMENT", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--allow-destructive", is_flag=True, help="Allow faults on a target that is not a sandbox.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Allow faults on a real (not disposable) target; any target must be in safety.destructive_targets.",
+)
 @click.option("--reports", type=click.Path(path_type=Path, file_okay=False), default=None, help="Journal directory.")
 @config_option
 @handle_errors
@@ -31,10 +35,16 @@ def run(
     Exit code 0: steady state held and every fault was reverted; 1: the experiment failed or deviated, or a revert
     failed; 2: bad input or refused; 130/143: interrupted by SIGINT/SIGTERM (after reverting every fault).
     """
+    from opsready.chaos.experiment import load_experiment
     from opsready.chaos.runner import Interrupted, run_experiment
+    from opsready.safety import check_destructive, ensure_running
+    from opsready.targets.faults import faults_of
 
     config = load(config_path)
+    check_destructive(config, config.target(target_name), allow_destructive, entry="experiment")
     target = open_target(config, target_name)
+    load_experiment(path, faults_of(target).fault_kinds())  # bad input is reported before the target's state
+    ensure_running("experiment", target)
     try:
         result = run_experiment(
             path,
@@ -136,12 +146,15 @@ def recover(acknowledge: bool, force: bool, config_path: Path | None, target_nam
     (listed with the journal's path:line); 2: bad configuration.
     """
     from opsready.chaos.recover import recover as run_recover
+    from opsready.safety import check_destructive, ensure_running
     from opsready.targets.faults import faults_of
 
     config = load(config_path)
-    report = run_recover(
-        faults_of(open_target(config, target_name)), acknowledge=acknowledge, force=force, say=progress
-    )
+    # the rule lets recover revert on any target without the allowlist or a flag: reverting makes it safe again
+    check_destructive(config, config.target(target_name), False, "reverting faults", entry="recover")
+    target = open_target(config, target_name)
+    ensure_running("recover", target)  # used as it is: reverting must work on a stopped target too
+    report = run_recover(faults_of(target), acknowledge=acknowledge, force=force, say=progress)
     for item in report.reverted:
         out.print(f"reverted {item.name} ({item.kind}) from {item.journal.name}: {item.verified}")
     for run_name in report.skipped:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from opsready.config import Config, load_config
 from opsready.errors import OpsreadyError
@@ -63,7 +64,8 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except OpsreadyError as exc:
-            err.print(f"[bold red]error:[/bold red] {exc.render()}", markup=True, highlight=False)
+            # escaped: a message may hold brackets (pip install 'opsready[kubernetes]') that are not markup
+            err.print(f"[bold red]error:[/bold red] {escape(exc.render())}", markup=True, highlight=False)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             err.print("interrupted")

@@ -10,7 +10,10 @@ import click
 from opsready.checks import CheckRun
 from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
 from opsready.deploy.procedure import Procedures
+from opsready.safety import check_destructive, ensure_running
 from opsready.timeline import Timeline
+
+ALLOW_HELP = "Allow it on a real (not disposable) target; any target must be in safety.destructive_targets."
 
 
 def _show_checklist(result: CheckRun) -> None:
@@ -30,17 +33,25 @@ def _show_timeline(timeline: Timeline) -> None:
 @click.argument("version")
 @click.option("--emergency", is_flag=True, help="Expedited path: no soak, mandatory health checks only.")
 @click.option("--justification", default="", help="Why this cannot wait (required with --emergency).")
+@click.option("--allow-destructive", is_flag=True, help=ALLOW_HELP)
 @config_option
 @handle_errors
-def deploy(
-    version: str, emergency: bool, justification: str, config_path: Path | None, target_name: str | None
+def deploy(  # noqa: PLR0917  # click passes every option
+    version: str,
+    emergency: bool,
+    justification: str,
+    allow_destructive: bool,
+    config_path: Path | None,
+    target_name: str | None,
 ) -> None:
     """Deploy VERSION by the runbook: pre-checks, switch, soak with rollback triggers, post-checks.
 
     Exit code 0 when the release is serving and validated, 1 when it was rolled back.
     """
     config = load(config_path)
+    check_destructive(config, config.target(target_name), allow_destructive, "a deployment", entry="deploy")
     target = open_target(config, target_name)
+    ensure_running("deploy", target)
     timeline = Timeline(f"deploy {version}")
     outcome = Procedures(config, target, timeline, progress).deploy(version, emergency, justification)
     _show_checklist(outcome.pre)
@@ -59,12 +70,15 @@ def deploy(
 
 @click.command()
 @click.option("--reason", required=True, help="Why you roll back; recorded in the release history.")
+@click.option("--allow-destructive", is_flag=True, help=ALLOW_HELP)
 @config_option
 @handle_errors
-def rollback(reason: str, config_path: Path | None, target_name: str | None) -> None:
+def rollback(reason: str, allow_destructive: bool, config_path: Path | None, target_name: str | None) -> None:
     """Roll back to the previous release by the runbook, then validate."""
     config = load(config_path)
+    check_destructive(config, config.target(target_name), allow_destructive, "a rollback", entry="rollback")
     target = open_target(config, target_name)
+    ensure_running("rollback", target)
     timeline = Timeline("manual rollback")
     outcome = Procedures(config, target, timeline, progress).rollback(reason)
     _show_checklist(outcome.post)

@@ -10,7 +10,7 @@ import click
 from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
 from opsready.config import Config
 from opsready.errors import Loc, UsageError
-from opsready.safety import check_destructive
+from opsready.safety import check_destructive, ensure_running
 from opsready.yamlsrc import parse_yaml
 
 TREE = Path("runbooks") / "troubleshooting-tree.yaml"
@@ -49,7 +49,9 @@ def _run_probe(config: Config, target_name: str | None, name: str, pairs: tuple[
     from opsready.probes.registry import parse_probe_call
 
     call = parse_probe_call(name, _probe_args(pairs), Loc("--probe"), Loc("--arg"))  # validated before the target
-    observation = call.run(open_target(config, target_name))
+    target = open_target(config, target_name)
+    ensure_running("diagnose", target)  # as it is: a stopped target is something to diagnose
+    observation = call.run(target)
     if as_json:
         data = {
             "probe": observation.probe,
@@ -142,6 +144,7 @@ def _diagnose(
 
     assert isinstance(tree, Tree)
     target = open_target(config, target_name)
+    ensure_running("diagnose", target)  # as it is: a stopped target is something to diagnose (platform-down)
     diagnostics_of(target)  # a platform without the troubleshooting protocols is refused, not misdiagnosed
 
     def step(s: Step) -> None:
@@ -165,7 +168,11 @@ def _diagnose(
 )
 @click.option("--link", default=None, help="reset-link: the link (edge, db).")
 @click.option("--pgid", type=int, default=None, help="stop-culprit: the process group the diagnosis blames.")
-@click.option("--allow-destructive", is_flag=True, help="Required for a target that is not a sandbox.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Allow it on a real (not disposable) target; any target must be in safety.destructive_targets.",
+)
 @config_option
 @handle_errors
 def remedy(
@@ -192,8 +199,9 @@ def remedy(
     if action in needs and needs[action][1] is None:
         raise UsageError(f"'{action}' needs {needs[action][0]}")
     config = load(config_path)
+    check_destructive(config, config.target(target_name), allow_destructive, "a remedy", entry="remedy")
     target = open_target(config, target_name)
-    check_destructive(config, target, allow_destructive, "a remedy")
+    ensure_running("remedy", target)
     spec = Remedy(action, component=component or "", link=link or "")
     result = apply_remedy(target, spec, pgid=pgid)
     out.print(f"{result.action}: {result.done}", markup=False)

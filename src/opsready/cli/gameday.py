@@ -225,7 +225,7 @@ def _responder(board: Board, plan: GameDayPlan, auto: bool) -> Responder:
 @click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--auto", is_flag=True, help="Unattended: the automatic responder acknowledges and mitigates.")
 @click.option("--reports", type=click.Path(path_type=Path, file_okay=False), default=None, help="Reports directory.")
-@click.option("--allow-destructive", is_flag=True, help="Allow faults on a target that is not a sandbox.")
+@click.option("--allow-destructive", is_flag=True, help="Allow faults on a real (not disposable) target.")
 @config_option
 @handle_errors
 def gameday(  # noqa: PLR0917  # click passes every option
@@ -249,15 +249,16 @@ def gameday(  # noqa: PLR0917  # click passes every option
     from opsready.report import publish
     from opsready.results import RunResult
     from opsready.runbooks import runbook_infos
-    from opsready.safety import check_destructive
+    from opsready.safety import check_destructive, ensure_running
     from opsready.traffic import Traffic
 
     config = load(config_path)
     files, checked = _inputs(config)
     known, runbooks = _catalogue(config, files, checked)
     plan = load_plan(plan_path, known)
+    check_destructive(config, config.target(target_name or plan.target), allow_destructive, entry="gameday")
     target = open_target(config, target_name or plan.target)
-    check_destructive(config, target, allow_destructive)
+    ensure_running("gameday", target)
     prepared = _prepare(config, plan, runbooks, target)
     interactive = not auto
     if interactive and not (sys.stdin.isatty() and err.is_terminal):

@@ -74,13 +74,20 @@ def _job_summary(path: Path) -> None:
     metavar="N",
     help="Fail the gate (exit 1) when the readiness score (0-100) is below N.",
 )
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Run the destructive gate scenarios on a real (not disposable) target; it must be in "
+    "safety.destructive_targets (passed on to pytest).",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 @handle_errors
-def gate(
+def gate(  # noqa: PLR0917  # click passes every option
     target_name: str | None,
     config_path: Path | None,
     reports: Path | None,
     min_score: float | None,
+    allow_destructive: bool,
     pytest_args: tuple[str, ...],
 ) -> None:
     """Run the readiness gate: lint runbooks, run `pytest -m gate` against the target, write reports.
@@ -90,7 +97,8 @@ def gate(
     $GITHUB_STEP_SUMMARY when set), junit.xml and cucumber.json, and records the run in history.jsonl.
     Exit code 0 when ready, 1 when not (or the readiness score is below --min-score),
     2 for bad input (configuration, runbooks, Gherkin).
-    Extra arguments after -- go to pytest.
+    A stopped disposable target (the sandbox) is started for the gate and stopped after it (docs/design.md,
+    "Safety and lifecycle"). Extra arguments after -- go to pytest.
     """
     import pytest
 
@@ -117,6 +125,8 @@ def gate(
         args.append(f"--target={target_name}")
     if min_score is not None:
         args.append(f"--opsready-min-score={min_score}")
+    if allow_destructive:
+        args.append("--allow-destructive")
     code = int(pytest.main([*args, *pytest_args]))
     _summary(directory / "readiness.json")
     _job_summary(directory / "readiness.md")

@@ -13,7 +13,7 @@ import click
 from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
 from opsready.config import Config
 from opsready.errors import Loc, UsageError, UserError, ValidationError
-from opsready.safety import check_destructive
+from opsready.safety import check_destructive, ensure_running
 
 if TYPE_CHECKING:
     from opsready.incident.files import IncidentFiles
@@ -290,7 +290,11 @@ def actions(
 
 @incident.command()
 @click.argument("runbook_id", metavar="RUNBOOK")
-@click.option("--allow-destructive", is_flag=True, help="Allow it on a target that is not a sandbox.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Allow it on a real (not disposable) target; any target must be in safety.destructive_targets.",
+)
 @config_option
 @handle_errors
 def mitigate(runbook_id: str, allow_destructive: bool, config_path: Path | None, target_name: str | None) -> None:
@@ -311,8 +315,9 @@ def mitigate(runbook_id: str, allow_destructive: bool, config_path: Path | None,
         hint = did_you_mean(runbook_id, known)
         raise UsageError(f"no incident runbook '{runbook_id}'{hint}; known: {', '.join(known)}")
     plan = load_mitigation(found[runbook_id])
+    check_destructive(config, config.target(target_name), allow_destructive, "a mitigation", entry="incident")
     target = open_target(config, target_name)
-    check_destructive(config, target, allow_destructive, "a mitigation")
+    ensure_running("incident", target)
     progress(f"{runbook_id}: {plan.describe()} on target {target.name}")
     for outcome in run_mitigation(plan, target, progress):
         out.print(f"{outcome.action.describe()}: {outcome.detail} ({outcome.seconds:.2f} s)", markup=False)
@@ -320,7 +325,11 @@ def mitigate(runbook_id: str, allow_destructive: bool, config_path: Path | None,
 
 @incident.command()
 @click.argument("component")
-@click.option("--allow-destructive", is_flag=True, help="Allow it on a target that is not a sandbox.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Allow it on a real (not disposable) target; any target must be in safety.destructive_targets.",
+)
 @config_option
 @handle_errors
 def restart(component: str, allow_destructive: bool, config_path: Path | None, target_name: str | None) -> None:
@@ -328,14 +337,19 @@ def restart(component: str, allow_destructive: bool, config_path: Path | None, t
     from opsready.targets.remediation import remediation_of
 
     config = load(config_path)
+    check_destructive(config, config.target(target_name), allow_destructive, "a restart", entry="incident")
     target = open_target(config, target_name)
-    check_destructive(config, target, allow_destructive, "a restart")
+    ensure_running("incident", target)
     out.print(remediation_of(target).restart_component(component))
 
 
 @incident.command("reset-link")
 @click.argument("link")
-@click.option("--allow-destructive", is_flag=True, help="Allow it on a target that is not a sandbox.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Allow it on a real (not disposable) target; any target must be in safety.destructive_targets.",
+)
 @config_option
 @handle_errors
 def reset_link(link: str, allow_destructive: bool, config_path: Path | None, target_name: str | None) -> None:
@@ -343,6 +357,7 @@ def reset_link(link: str, allow_destructive: bool, config_path: Path | None, tar
     from opsready.targets.remediation import remediation_of
 
     config = load(config_path)
+    check_destructive(config, config.target(target_name), allow_destructive, "a link reset", entry="incident")
     target = open_target(config, target_name)
-    check_destructive(config, target, allow_destructive, "a link reset")
+    ensure_running("incident", target)
     out.print(remediation_of(target).reset_link(link))

@@ -54,6 +54,12 @@ def list_procedures() -> None:
 @click.option("--dest", type=click.Path(path_type=Path, file_okay=False), default=None, help="Backup directory.")
 @click.option("--valid-days", type=click.IntRange(min=1), default=90, show_default=True, help="Renewed certificate.")
 @click.option("--keep", type=click.IntRange(min=1), default=None, help="Log archives to keep per log.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Allow a procedure that changes a real (not disposable) target; any target it changes must be in "
+    "safety.destructive_targets.",
+)
 @config_option
 @handle_errors
 def run(
@@ -66,6 +72,7 @@ def run(
     dest: Path | None,
     valid_days: int,
     keep: int | None,
+    allow_destructive: bool,
     config_path: Path | None,
     target_name: str | None,
 ) -> None:
@@ -76,9 +83,10 @@ def run(
     """
     from opsready.maintenance.procedures import MaintenanceRequest
     from opsready.maintenance.runner import MaintenanceRunner, procedure_named
+    from opsready.safety import check_destructive, ensure_running
     from opsready.timeline import Timeline
 
-    procedure_named(procedure)  # an unknown name is refused before the configuration is even read
+    chosen = procedure_named(procedure)  # an unknown name is refused before the configuration is even read
     if force and not reason.strip():
         raise UsageError("--force needs --reason: say why this maintenance cannot wait for its window")
     if reason and not force:
@@ -91,11 +99,18 @@ def run(
         valid_days=valid_days,
         keep=keep,
         planned=_duration("--planned", planned) if planned else None,
+        allow_destructive=allow_destructive,
     )
     config = load(config_path)
+    if chosen.changes_target:  # refused before the target is opened (the runner checks again)
+        what = f"'{chosen.name}' (it changes the target)"
+        check_destructive(config, config.target(target_name), allow_destructive, what, entry="maintenance")
     target = open_target(config, target_name)
     timeline = Timeline(f"maintenance {procedure}")
-    record = MaintenanceRunner(config, target, timeline, progress).run(request)
+    runner = MaintenanceRunner(config, target, timeline, progress)
+    runner.authorise(runner.validate(request), request)  # bad input and a closed window come before the target's state
+    ensure_running("maintenance", target)
+    record = runner.run(request)
     for check_run in (record.pre, record.post):
         if check_run is None:
             continue

@@ -3,48 +3,50 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from opsready.cli.common import config_option, handle_errors, load, out, progress
+from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
+from opsready.config import Config
 from opsready.errors import UsageError
-from opsready.sandbox.adapter import SandboxTarget
-from opsready.sandbox.manager import Sandbox, SandboxStatus
+from opsready.safety import check_destructive, ensure_running
+from opsready.targets.protocol import Target
 
 
-def _sandbox(config_path: Path | None, target_name: str | None) -> SandboxTarget:
-    from opsready.targets.registry import open_target
+def _disposable(config_path: Path | None, target_name: str | None) -> tuple[Config, Target]:
+    """The configuration and a disposable target (refused before it is opened when it is real)."""
+    config = load(config_path)
+    chosen = config.target(target_name)
+    if chosen.kind != "disposable":
+        raise UsageError(
+            f"target '{chosen.name}' is a real {chosen.platform} target: `opsready sandbox` only manages "
+            "disposable targets (opsready never starts, stops or switches a real one directly)",
+            hint="use `opsready deploy` / `opsready rollback` for a real target",
+        )
+    return config, open_target(config, chosen.name)
 
-    target = open_target(load(config_path), target_name)
-    if not isinstance(target, SandboxTarget):
-        raise UsageError(f"target '{target.name}' is a {target.platform} target, not a sandbox")
-    return target
 
-
-def _show(status: SandboxStatus) -> None:
-    state = "[green]up[/green]" if status.up else "[yellow]down[/yellow]"
-    out.print(f"sandbox: {state}   state: {status.state_dir}")
-    if status.engine:
-        out.print(f"database: {status.engine} ({status.database_location})")
-    if status.release:
-        out.print(f"release: {status.release}")
-    if status.ports and status.up:
-        p = status.ports
-        out.print(f"edge: http://127.0.0.1:{p.edge}   api: {p.api}   postgres: {p.postgres}   db proxy: {p.db_proxy}")
-    if status.programs:
+def _show(target: Target) -> None:
+    running = target.is_running()
+    state = "[green]up[/green]" if running else "[yellow]down[/yellow]"
+    description = target.describe()
+    out.print(f"{target.name}: {state}   platform: {target.platform} ({target.kind})")
+    for key, value in description.details:
+        out.print(f"{key}: {value}")
+    if running:
+        out.print(f"url: {description.base_url}")
         table = Table("program", "state", "pid", "detail", box=None, pad_edge=False)
-        for prog in status.programs:
-            colour = "green" if prog.state == "RUNNING" else "red"
-            table.add_row(prog.name, f"[{colour}]{prog.state}[/{colour}]", str(prog.pid or "-"), prog.description)
+        for inst in target.instances():
+            colour = "green" if inst.running else "red"
+            table.add_row(inst.name, f"[{colour}]{inst.state}[/{colour}]", str(inst.pid or "-"), inst.detail)
         out.print(table)
 
 
 @click.group()
 def sandbox() -> None:
-    """Start, stop and inspect the sandbox, and switch its releases."""
+    """Start, stop and inspect the sandbox (any disposable target), and switch its releases."""
 
 
 @sandbox.command()
@@ -52,8 +54,9 @@ def sandbox() -> None:
 @handle_errors
 def up(config_path: Path | None, target_name: str | None) -> None:
     """Start the sandbox (harmless when it is already up)."""
-    target = _sandbox(config_path, target_name)
-    _show(target.sandbox.up(progress))
+    _, target = _disposable(config_path, target_name)
+    target.start(progress)
+    _show(target)
 
 
 @sandbox.command()
@@ -62,9 +65,9 @@ def up(config_path: Path | None, target_name: str | None) -> None:
 @handle_errors
 def down(purge: bool, config_path: Path | None, target_name: str | None) -> None:
     """Stop every process of the sandbox, even a crashed one."""
-    target = _sandbox(config_path, target_name)
-    stopped = target.sandbox.down(purge=purge, progress=progress)
-    out.print(f"sandbox down ({len(stopped)} process(es) stopped)")
+    _, target = _disposable(config_path, target_name)
+    target.stop(progress, purge=purge)
+    out.print(f"{target.name} down" + (" and purged" if purge else ""))
 
 
 @sandbox.command()
@@ -73,11 +76,25 @@ def down(purge: bool, config_path: Path | None, target_name: str | None) -> None
 @handle_errors
 def status(as_json: bool, config_path: Path | None, target_name: str | None) -> None:
     """Show whether the sandbox is up, its programs, ports, database and release (read-only)."""
-    st = _sandbox(config_path, target_name).sandbox.status()
-    if as_json:
-        out.print_json(json.dumps(asdict(st), default=str))
-    else:
-        _show(st)
+    _, target = _disposable(config_path, target_name)
+    if not as_json:
+        _show(target)
+        return
+    running = target.is_running()
+    description = target.describe()
+    data = {
+        "name": target.name,
+        "platform": target.platform,
+        "kind": target.kind,
+        "up": running,
+        "base_url": description.base_url,
+        "details": dict(description.details),
+        "programs": [
+            {"name": i.name, "state": i.state, "pid": i.pid, "detail": i.detail}
+            for i in (target.instances() if running else ())
+        ],
+    }
+    out.print_json(json.dumps(data))
 
 
 @sandbox.command()
@@ -85,7 +102,7 @@ def status(as_json: bool, config_path: Path | None, target_name: str | None) -> 
 @handle_errors
 def releases(config_path: Path | None, target_name: str | None) -> None:
     """List shipped releases and the release history."""
-    target = _sandbox(config_path, target_name)
+    _, target = _disposable(config_path, target_name)
     current = target.current_release()
     table = Table("release", "", "description", box=None, pad_edge=False)
     for release in target.releases():
@@ -106,7 +123,10 @@ def releases(config_path: Path | None, target_name: str | None) -> None:
 @handle_errors
 def deploy_raw(version: str, config_path: Path | None, target_name: str | None) -> None:
     """Switch to VERSION directly (no checklists, no soak): use `opsready deploy` for the procedure."""
-    record = _sandbox(config_path, target_name).deploy(version, "deploy", "raw switch")
+    config, target = _disposable(config_path, target_name)
+    check_destructive(config, target, False, "a release switch", entry="deploy")  # disposable: no flag needed
+    ensure_running("deploy", target)
+    record = target.deploy(version, "deploy", "raw switch")
     out.print(f"{record.previous} -> {record.version}")
 
 
@@ -115,8 +135,11 @@ def deploy_raw(version: str, config_path: Path | None, target_name: str | None) 
 @handle_errors
 def rollback_raw(config_path: Path | None, target_name: str | None) -> None:
     """Switch back to the previous release directly: use `opsready rollback` for the procedure."""
-    record = _sandbox(config_path, target_name).rollback("raw rollback")
+    config, target = _disposable(config_path, target_name)
+    check_destructive(config, target, False, "a release switch", entry="rollback")  # disposable: no flag needed
+    ensure_running("rollback", target)
+    record = target.rollback("raw rollback")
     out.print(f"{record.previous} -> {record.version}")
 
 
-__all__ = ["Sandbox", "sandbox"]
+__all__ = ["sandbox"]

@@ -12,20 +12,23 @@ from pathlib import Path
 from opsready.config.maintenance import MaintenancePolicy, parse_policy
 from opsready.errors import ConfigError, Loc, ValidationError
 from opsready.spelling import did_you_mean
+from opsready.targets.protocol import KINDS, TargetKind
 from opsready.yamlsrc import MapReader, YamlMap, load_yaml
 
 CONFIG_NAME = "opsready.yaml"
 PLATFORMS = ("sandbox", "kubernetes")
+DISPOSABLE_PLATFORMS = ("sandbox",)  # every other platform drives someone's real system unless a target says otherwise
 
 
 @dataclass(frozen=True)
 class TargetConfig:
-    """One system under test: its name, platform, and the platform's own options (as written)."""
+    """One system under test: its name, platform, kind (disposable or real), and the platform's own options."""
 
     name: str
     platform: str
     options: dict[str, object]
     loc: Loc
+    kind: TargetKind = "real"
 
     def reader(self) -> MapReader:
         """A reader over the platform options, for the adapter to build its typed options from."""
@@ -171,11 +174,12 @@ def _safety(r: MapReader | None) -> Safety:
 
 def _target(name: str, r: MapReader) -> TargetConfig:
     platform = r.choice("platform", PLATFORMS)
-    options = YamlMap((k, v) for k, v in r.data.items() if k != "platform")
+    kind: TargetKind = r.choice("kind", KINDS, "disposable" if platform in DISPOSABLE_PLATFORMS else "real")
+    options = YamlMap((k, v) for k, v in r.data.items() if k not in ("platform", "kind"))
     options.line = r.loc.line
     options.key_lines = {k: r.loc_of(k).line for k in options}  # keep lines so adapters report options precisely
     r.names()
-    return TargetConfig(name=name, platform=platform, options=options, loc=r.loc)
+    return TargetConfig(name=name, platform=platform, options=options, loc=r.loc, kind=kind)
 
 
 def parse_config(data: object, path: Path) -> Config:

@@ -27,7 +27,17 @@ from opsready.kubernetes.safety import Guard, Selector
 from opsready.observation import Observation
 from opsready.targets.capacity import Scalable
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec
-from opsready.targets.protocol import HostExpectations, Instance, Release, ReleaseRecord, Target, TargetDescription
+from opsready.targets.protocol import (
+    HostExpectations,
+    Instance,
+    Release,
+    ReleaseRecord,
+    Say,
+    Target,
+    TargetDescription,
+    TargetKind,
+    quiet,
+)
 from opsready.targets.remediation import Remediable
 
 
@@ -36,10 +46,11 @@ class KubernetesTarget:
 
     platform = "kubernetes"
 
-    def __init__(self, name: str, options: KubeOptions, state_dir: Path) -> None:
+    def __init__(self, name: str, options: KubeOptions, state_dir: Path, kind: TargetKind = "real") -> None:
         self.name = name
         self.options = options
         self.state_dir = state_dir
+        self.kind: TargetKind = kind
         self.redact = Redactor()
         self._client: KubeClient | None = None
         self._permissions: Permissions | None = None
@@ -62,6 +73,26 @@ class KubernetesTarget:
         if self._permissions is None:
             self._permissions = Permissions(self.client)
         return self._permissions
+
+    # -- lifecycle: a cluster's workloads are someone else's to start and stop ----------------------------------
+    def is_running(self) -> bool:
+        """Whether every configured deployment has at least one ready replica (a read of the API)."""
+        return all(self.client.deployment(w.deployment).ready_replicas > 0 for w in self.options.workloads)
+
+    def start(self, say: Say = quiet) -> None:
+        """Not offered: opsready never creates or scales up a cluster's workloads to start a target."""
+        raise UsageError(
+            f"target '{self.name}': starting is not offered on platform 'kubernetes'; opsready does not start "
+            "or stop workloads on a cluster",
+            hint="deploy the workloads with your own tooling (e.g. kubectl apply -k deploy/k8s), then run again",
+        )
+
+    def stop(self, say: Say = quiet, purge: bool = False) -> None:
+        """Not offered: opsready never deletes or scales down a cluster's workloads to stop a target."""
+        raise UsageError(
+            f"target '{self.name}': stopping is not offered on platform 'kubernetes'; opsready does not start "
+            "or stop workloads on a cluster"
+        )
 
     def close(self) -> None:
         """Stop a port-forward and release the connection pool."""
@@ -315,7 +346,7 @@ def open_target(config: Config, target: TargetConfig) -> KubernetesTarget:
     options = parse_options(config, target)
     base = os.environ.get("OPSREADY_STATE_DIR")
     state = Path(base).resolve() if base else config.root / ".opsready"
-    return KubernetesTarget(target.name, options, state / "kubernetes" / target.name)
+    return KubernetesTarget(target.name, options, state / "kubernetes" / target.name, target.kind)
 
 
 def _implements(target: KubernetesTarget) -> tuple[Target, FaultInjectable, Scalable, Remediable]:

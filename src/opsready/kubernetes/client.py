@@ -69,7 +69,9 @@ class KubeClient:
     """Reads and dry-run-first writes in one namespace, through an ``ApiClient`` from the official library."""
 
     def __init__(self, api_client: Any, guard: Guard, redact: Redactor, timeout: float) -> None:
-        from kubernetes import client
+        from opsready.extras import require
+
+        client = require("kubernetes.client", "kubernetes", "kubernetes")
 
         self.api_client = api_client
         self.namespace = guard.namespace

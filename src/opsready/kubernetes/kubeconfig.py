@@ -35,7 +35,9 @@ def contexts(paths: tuple[Path, ...]) -> tuple[tuple[str, ...], str | None]:
 
 def connect(paths: tuple[Path, ...], context: str | None, context_loc: Loc, redact: Redactor) -> Any:
     """An ``ApiClient`` for ``context`` (default: current-context) of the kubeconfig ``paths``."""
-    from kubernetes import config as kube_config
+    from opsready.extras import require
+
+    kube_config = require("kubernetes.config", "kubernetes", "kubernetes")
 
     redact.add_files(paths)
     present = tuple(p for p in paths if p.is_file())
@@ -54,7 +56,7 @@ def connect(paths: tuple[Path, ...], context: str | None, context_loc: Loc, reda
         )
     problem: OpsreadyError | None = None
     try:
-        api = kube_config.new_client_from_config(  # type: ignore[no-untyped-call]
+        api = kube_config.new_client_from_config(
             config_file=os.pathsep.join(str(p) for p in present), context=wanted, persist_config=False
         )
     except Exception as exc:  # ConfigException, exec plugin failures, bad certificates: many kinds, one answer

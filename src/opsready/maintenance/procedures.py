@@ -42,6 +42,7 @@ class MaintenanceRequest:
     valid_days: int = 90
     keep: int | None = None
     planned: float | None = None
+    allow_destructive: bool = False  # --allow-destructive: consent for a real target (see opsready.safety)
 
 
 # how a maintenance ended: aborted means a pre-check failed and nothing was changed

@@ -24,6 +24,7 @@ from opsready.maintenance.checks import run_phase
 from opsready.maintenance.patch import check_patch
 from opsready.maintenance.procedures import PROCEDURES, Context, MaintenanceRequest, Procedure, Work
 from opsready.maintenance.record import Authorisation, MaintenanceRecord, write_record
+from opsready.safety import check_destructive
 from opsready.spelling import did_you_mean
 from opsready.targets.maintenance import maintenance_of
 from opsready.targets.protocol import Target
@@ -83,11 +84,9 @@ class MaintenanceRunner:
             raise UsageError("the planned duration must be greater than zero")
         if request.force_reason and not request.force_reason.strip():
             raise UsageError("a forced run needs a reason people can read later")
-        if procedure.changes_target and self.target.name not in self.config.safety.destructive_targets:
-            raise UsageError(
-                f"refused: '{procedure.name}' changes target '{self.target.name}', which is not in "
-                f"safety.destructive_targets of {self.config.path.name}"
-            )
+        if procedure.changes_target:
+            what = f"'{procedure.name}' (it changes the target)"
+            check_destructive(self.config, self.target, request.allow_destructive, what, entry="maintenance")
         comms.check_templates(self.config.resolve(self.policy.templates_dir))
         if procedure.needs_release:
             check_patch(self.target, request.release)

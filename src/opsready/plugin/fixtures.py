@@ -1,8 +1,10 @@
-"""Fixtures of the plugin: configuration, the target (started for the session when needed), timeline, traffic."""
+"""Fixtures of the plugin: configuration, the target (started for the session as the safety rule says), timeline,
+traffic."""
 
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from opsready.config import Config, TargetConfig, load_config
 from opsready.errors import OpsreadyError
 from opsready.plugin.state import RUN_KEY
+from opsready.safety import EntryPoint, check_destructive, ensure_running
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
@@ -44,9 +47,26 @@ def target_config(opsready_config: Config, pytestconfig: pytest.Config) -> Targe
         raise
 
 
+def entry_point(pytestconfig: pytest.Config) -> EntryPoint:
+    """Which entry point of the safety rule this run is: the gate (``opsready gate``) or plain pytest."""
+    return "gate" if pytestconfig.getoption("opsready_kind") == "gate" else "pytest"
+
+
+def _may_start(pytestconfig: pytest.Config) -> bool:
+    old = pytestconfig.getoption("opsready_sandbox")
+    if old is not None:
+        warnings.warn(
+            "--sandbox is deprecated: use --start-target=auto|never (--sandbox=use is --start-target=never)",
+            DeprecationWarning,
+            stacklevel=1,
+        )
+        return bool(old == "auto")
+    return bool(pytestconfig.getoption("opsready_start_target") == "auto")
+
+
 @pytest.fixture(scope="session")
 def target(opsready_config: Config, target_config: TargetConfig, pytestconfig: pytest.Config) -> Iterator[Target]:
-    """The system under test; a sandbox that is down is started for the session and stopped afterwards."""
+    """The system under test; the safety rule decides whether a stopped one is started (and stopped afterwards)."""
     from opsready.targets.registry import open_target
 
     try:
@@ -54,49 +74,40 @@ def target(opsready_config: Config, target_config: TargetConfig, pytestconfig: p
     except OpsreadyError as exc:
         _fail(exc)
         raise
-    started = False
-    sandbox = getattr(tgt, "sandbox", None)
-    if sandbox is not None and not sandbox.is_up():
-        if pytestconfig.getoption("opsready_sandbox") == "use":
-            pytest.fail(
-                f"the sandbox in {sandbox.layout.state} is not running (--sandbox=use); run: opsready sandbox up"
-            )
-        try:
-            sandbox.up()
-        except OpsreadyError as exc:
-            sandbox.down()
-            _fail(exc)
-        started = True
-    pytestconfig.stash[RUN_KEY].target = tgt.describe()
-    # known now, while the target is open: reports leave deployments of these out of the deployment KPI (a target
-    # that cannot list its releases still runs its drills; every deployment then counts)
-    with contextlib.suppress(OpsreadyError):
-        pytestconfig.stash[RUN_KEY].training_releases = tuple(r.version for r in tgt.releases() if r.training)
     try:
+        started = ensure_running(entry_point(pytestconfig), tgt, may_start=_may_start(pytestconfig))
+    except OpsreadyError as exc:
+        tgt.close()
+        _fail(exc)
+        raise
+    try:
+        pytestconfig.stash[RUN_KEY].target = tgt.describe()
+        # known now, while the target is open: reports leave deployments of these out of the deployment KPI (a target
+        # that cannot list its releases still runs its drills; every deployment then counts)
+        with contextlib.suppress(OpsreadyError):
+            pytestconfig.stash[RUN_KEY].training_releases = tuple(r.version for r in tgt.releases() if r.training)
         yield tgt
     finally:
-        close = getattr(tgt, "close", None)
-        if callable(close):
-            close()  # e.g. a kubectl port-forward the adapter started
-        if started and sandbox is not None:
-            sandbox.down()
+        tgt.close()
+        if started:
+            tgt.stop()
 
 
 @pytest.fixture(autouse=True)
 def _opsready_safety(request: pytest.FixtureRequest) -> None:
-    """Refuse destructive scenarios on a target that is not a sandbox, unless allowed and allowlisted."""
+    """Apply the safety rule to a destructive scenario before it opens the target: refused without consent it skips;
+    refused although --allow-destructive was given, it fails."""
     if request.node.get_closest_marker("destructive") is None:
         return
     config: Config = request.getfixturevalue("opsready_config")
     tcfg: TargetConfig = request.getfixturevalue("target_config")
-    if tcfg.platform == "sandbox":
-        return
-    if not request.config.getoption("opsready_allow_destructive"):
-        pytest.skip(f"refused: destructive scenario on {tcfg.platform} target '{tcfg.name}' needs --allow-destructive")
-    if tcfg.name not in config.safety.destructive_targets:
-        pytest.fail(
-            f"refused: target '{tcfg.name}' is not in safety.destructive_targets of {config.path.name}", pytrace=False
-        )
+    allowed = bool(request.config.getoption("opsready_allow_destructive"))
+    try:
+        check_destructive(config, tcfg, allowed, "destructive scenario", entry=entry_point(request.config))
+    except OpsreadyError as exc:
+        if allowed:
+            pytest.fail(exc.message, pytrace=False)
+        pytest.skip(exc.message)
 
 
 @pytest.fixture

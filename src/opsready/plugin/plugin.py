@@ -5,6 +5,7 @@ This module stays light: targets, chaos, load and Kubernetes libraries are impor
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Generator
 from datetime import UTC, datetime
@@ -18,7 +19,8 @@ MARKERS = {
     "gate": "part of the pre-release readiness gate (opsready gate runs `-m gate`)",
     "deployment": "deployment procedure drills (runbooks/deployment.md, emergency-deployment.md)",
     "rollback": "rollback drills: a bad release detected and rolled back, manual rollback (runbooks/rollback.md)",
-    "destructive": "changes the target (deploys, faults); refused on non-sandbox targets without --allow-destructive",
+    "destructive": "changes the target (deploys, faults): only on a target in safety.destructive_targets, and on a "
+    "real (not disposable) target only with --allow-destructive",
     "chaos": "chaos experiments that inject faults and always revert them",
     "incident": "incident response drills",
     "capacity": "capacity and load threshold checks",
@@ -60,18 +62,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="configuration file (default: opsready.yaml in rootdir or a parent, or $OPSREADY_CONFIG)",
     )
     group.addoption(
+        "--start-target",
+        dest="opsready_start_target",
+        choices=("auto", "never"),
+        default="auto",
+        help="auto: start a stopped disposable target (the sandbox) for the session and stop it afterwards; "
+        "never: require it running (default: auto)",
+    )
+    group.addoption(
         "--sandbox",
         dest="opsready_sandbox",
         choices=("auto", "use"),
-        default="auto",
-        help="auto: start the sandbox for the session if it is down and stop it afterwards; "
-        "use: require a running sandbox (default: auto)",
+        default=None,
+        help=argparse.SUPPRESS,  # deprecated spelling of --start-target (use = never)
     )
     group.addoption(
         "--allow-destructive",
         dest="opsready_allow_destructive",
         action="store_true",
-        help="allow destructive scenarios on a target that is not a sandbox (it must be allowlisted)",
+        help="allow destructive scenarios on a real (not disposable) target; it must be in "
+        "safety.destructive_targets (as any target must)",
     )
     group.addoption(
         "--opsready-reports",

@@ -15,7 +15,17 @@ from opsready.targets.capacity import ResourceSnapshot
 from opsready.targets.diagnostics import DiagnosticOps, RemedyOps
 from opsready.targets.faults import Facts, Fault, FaultKind, FaultSpec
 from opsready.targets.maintenance import MaintenanceOps
-from opsready.targets.protocol import HostExpectations, Instance, Release, ReleaseRecord, TargetDescription
+from opsready.targets.protocol import (
+    HostExpectations,
+    Instance,
+    Release,
+    ReleaseRecord,
+    Say,
+    Target,
+    TargetDescription,
+    TargetKind,
+    quiet,
+)
 
 
 def parse_options(config: Config, target: TargetConfig) -> SandboxOptions:
@@ -45,27 +55,48 @@ class SandboxTarget:
 
     platform = "sandbox"
 
-    def __init__(self, name: str, sandbox: Sandbox) -> None:
+    def __init__(self, name: str, sandbox: Sandbox, kind: TargetKind = "disposable") -> None:
         self.name = name
         self.sandbox = sandbox
+        self.kind: TargetKind = kind
 
     @property
     def base_url(self) -> str:
         """The edge proxy's URL."""
         return self.sandbox.base_url
 
+    # -- lifecycle ------------------------------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        """Whether its supervisord runs (reads the pid file; creates nothing)."""
+        return self.sandbox.is_up()
+
+    def start(self, say: Say = quiet) -> None:
+        """Start every program and wait until the edge answers /readyz (harmless when already up)."""
+        self.sandbox.up(say)
+
+    def stop(self, say: Say = quiet, purge: bool = False) -> None:
+        """Stop every process of the sandbox, even a crashed one (``purge``: delete its state directory too)."""
+        self.sandbox.down(purge=purge, progress=say)
+
+    def close(self) -> None:
+        """Nothing to release: every call opens and closes what it uses."""
+        return None
+
     def describe(self) -> TargetDescription:
-        """Platform, URL, release and database engine."""
+        """Platform, URL, release, database engine and (when up) ports."""
         status = self.sandbox.status()
+        details = [
+            ("state_dir", str(status.state_dir)),
+            ("database", status.engine or "unknown"),
+            ("release", status.release or "none"),
+        ]
+        if status.up and status.ports is not None:
+            details.append(("ports", ", ".join(f"{name} {port}" for name, port in status.ports.items())))
         return TargetDescription(
             name=self.name,
             platform=self.platform,
             base_url=self.base_url if status.up else "",
-            details=(
-                ("state_dir", str(status.state_dir)),
-                ("database", status.engine or "unknown"),
-                ("release", status.release or "none"),
-            ),
+            details=tuple(details),
         )
 
     def releases(self) -> tuple[Release, ...]:
@@ -210,4 +241,9 @@ class SandboxTarget:
 
 def open_target(config: Config, target: TargetConfig) -> SandboxTarget:
     """Adapter entry point (see :mod:`opsready.targets.registry`)."""
-    return SandboxTarget(target.name, Sandbox(parse_options(config, target)))
+    return SandboxTarget(target.name, Sandbox(parse_options(config, target)), target.kind)
+
+
+def _implements(target: SandboxTarget) -> Target:
+    """Never called: mypy checks here that the adapter implements the Target protocol."""
+    return target

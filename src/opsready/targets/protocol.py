@@ -1,12 +1,25 @@
 """The Target protocol: everything opsready does to or asks of a system under test.
 
 Nothing above the adapters knows which platform it drives: the sandbox and Kubernetes adapters both implement this.
+Every target has a lifecycle (its ``kind``, whether it runs, start, stop, close); :mod:`opsready.safety` decides from
+the kind alone what a command may do to it and whether a stopped one is started.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
+
+TargetKind = Literal["disposable", "real"]
+"""``disposable``: opsready may create, start, stop and throw it away (the sandbox); ``real``: someone's system."""
+KINDS: tuple[TargetKind, ...] = ("disposable", "real")
+Say = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    """A progress callback that says nothing."""
+    return None
 
 
 @dataclass(frozen=True)
@@ -71,10 +84,28 @@ class Target(Protocol):
 
     name: str
     platform: str
+    kind: TargetKind
 
     @property
     def base_url(self) -> str:
         """The URL users reach the service at."""
+        ...
+
+    # -- lifecycle (see opsready.safety for who may call start and stop) ------------------------------------------
+    def is_running(self) -> bool:
+        """Whether the target is started (not whether it is healthy); read-only, creates nothing."""
+        ...
+
+    def start(self, say: Say = quiet) -> None:
+        """Start the target and wait until it serves; a platform that cannot start targets raises UsageError."""
+        ...
+
+    def stop(self, say: Say = quiet, purge: bool = False) -> None:
+        """Stop every process of the target (``purge``: also delete what it keeps on this machine)."""
+        ...
+
+    def close(self) -> None:
+        """Release what opening the target took (connections, port-forwards); the target keeps running."""
         ...
 
     def describe(self) -> TargetDescription:
