@@ -48,7 +48,7 @@ def ensure_release(target: Target, version: str, after: str | None = None) -> No
 @given("the target is healthy")
 def target_is_healthy(target: Target) -> None:
     """Readiness passes and every component runs."""
-    from opsready.deploy.procedure import wait_healthy
+    from opsready.probes.readiness import wait_healthy
 
     wait_healthy(target, 30.0)
     processes = platform.processes(target)
