@@ -9,14 +9,13 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from opsready.bdd.common import Drill
 from opsready.capacity import DEFAULT_PATH
 from opsready.capacity.drive import measure_capacity
 from opsready.capacity.finder import finder_thresholds
@@ -79,16 +78,55 @@ def capacity_drill(
     return CapacityDrill(target, capacity_settings, timeline, tmp_path)
 
 
-def _result(drill: Drill) -> LoadResult:
-    result = drill.facts.get("load_result")
-    assert isinstance(result, LoadResult), "no load ran to completion in this scenario"
-    return result
+@dataclass
+class CapacityState:
+    """What the steps of one capacity scenario hand to each other (per test)."""
+
+    load_run: LoadRun | None = None
+    load_began: float | None = None
+    load_result: LoadResult | None = None
+    phases: list[PhaseStats] = field(default_factory=list)
+    actions: tuple[ScalingAction, ...] | None = None
+    units_seen: tuple[int, ...] = ()
+    units_at_end: int | None = None
+    capacity: CapacityResult | None = None
+    plan: CapacityPlan | None = None
+    plan_text: str = ""
+
+    @property
+    def run(self) -> LoadRun:
+        """The background load run."""
+        assert self.load_run is not None, "no background load was started in this scenario"
+        return self.load_run
+
+    @property
+    def result(self) -> LoadResult:
+        """The load run that went to its end."""
+        assert self.load_result is not None, "no load ran to completion in this scenario"
+        return self.load_result
+
+    @property
+    def measured_phases(self) -> list[PhaseStats]:
+        """The load phases measured."""
+        assert self.phases, "no load phases were measured in this scenario"
+        return self.phases
+
+    @property
+    def measured(self) -> CapacityResult:
+        """The capacity the finder measured."""
+        assert self.capacity is not None, "the capacity was not measured in this scenario"
+        return self.capacity
+
+    def scaling(self, direction: str) -> list[ScalingAction]:
+        """The scaling controller's actions in one direction ("out" or "in")."""
+        assert self.actions is not None, "the scaling controller did not run"
+        return [a for a in self.actions if a.direction == direction]
 
 
-def _phases(drill: Drill) -> list[PhaseStats]:
-    phases = drill.facts.get("phases")
-    assert isinstance(phases, list) and phases, "no load phases were measured in this scenario"
-    return phases
+@pytest.fixture
+def capacity_state() -> CapacityState:
+    """The scenario's load runs, phases, scaling actions and capacity plan, as the steps produce them."""
+    return CapacityState()
 
 
 def _wait_for_requests(run: LoadRun, seconds: float) -> float:
@@ -120,28 +158,28 @@ def runs_units(target: Target, request: pytest.FixtureRequest, units: int) -> No
 
 
 @given(parsers.parse('the "{profile}" load is running'))
-def load_running(drill: Drill, capacity_drill: CapacityDrill, request: pytest.FixtureRequest, profile: str) -> None:
+def load_running(
+    capacity_state: CapacityState, capacity_drill: CapacityDrill, request: pytest.FixtureRequest, profile: str
+) -> None:
     """Background load from a profile; stopped by the scenario or, at the latest, when it ends."""
     run = capacity_drill.load(capacity_drill.settings.profile(profile))
     request.addfinalizer(lambda: run.stop("interrupted"))
-    drill.facts["load_run"] = run.start()
+    capacity_state.load_run = run.start()
 
 
 @when("the planned load runs")
-def planned_load_runs(drill: Drill, capacity_drill: CapacityDrill) -> None:
+def planned_load_runs(capacity_state: CapacityState, capacity_drill: CapacityDrill) -> None:
     """The planned profile, to its end; judged over its window (after the warm-up)."""
     with capacity_drill.load(capacity_drill.settings.profile()) as run:
         result = run.wait()
-    drill.facts["load_result"] = result
-    drill.facts["phases"] = [result.stats()]
+    capacity_state.load_result = result
+    capacity_state.phases = [result.stats()]
 
 
 @when(parsers.parse("the load has run {seconds:d} seconds"))
-def load_has_run(drill: Drill, seconds: int) -> None:
+def load_has_run(capacity_state: CapacityState, seconds: int) -> None:
     """Let the background load run (from its first request)."""
-    run = drill.facts["load_run"]
-    assert isinstance(run, LoadRun)
-    drill.facts["load_began"] = _wait_for_requests(run, seconds)
+    capacity_state.load_began = _wait_for_requests(capacity_state.run, seconds)
 
 
 @when(parsers.parse("the users' link is {ms:d} ms slower for {seconds:d} seconds"))
@@ -158,20 +196,19 @@ def slower_link(target: Target, timeline: Timeline, ms: int, seconds: int) -> No
 
 
 @when(parsers.parse("the load runs {seconds:d} more seconds"))
-def load_runs_more(drill: Drill, timeline: Timeline, seconds: int) -> None:
+def load_runs_more(capacity_state: CapacityState, timeline: Timeline, seconds: int) -> None:
     """Keep the load on after recovery, then stop it and split what users saw by phase."""
-    run = drill.facts["load_run"]
-    assert isinstance(run, LoadRun)
+    run = capacity_state.run
     time.sleep(seconds)
     result = run.stop()
-    began = drill.facts.get("load_began")
-    start = float(began) if isinstance(began, float) else result.window.start
-    drill.facts["load_result"] = result
-    drill.facts["phases"] = list(result.phases(drill_phases(timeline, start, result.window.end)))
+    began = capacity_state.load_began
+    start = began if began is not None else result.window.start
+    capacity_state.load_result = result
+    capacity_state.phases = list(result.phases(drill_phases(timeline, start, result.window.end)))
 
 
 @when("the load rises and falls with the scaling policy active")
-def rising_load(drill: Drill, capacity_drill: CapacityDrill) -> None:
+def rising_load(capacity_state: CapacityState, capacity_drill: CapacityDrill) -> None:
     """The "rising" profile (low, high, low) while the scaling controller watches users' latency and the CPU."""
     target, timeline = capacity_drill.target, capacity_drill.timeline
     policy = capacity_drill.settings.scaling
@@ -184,35 +221,29 @@ def rising_load(drill: Drill, capacity_drill: CapacityDrill) -> None:
         try:
             result = run.wait()
         finally:
-            drill.facts["actions"] = controller.stop()
-    drill.facts["units_seen"] = tuple(controller.units_seen)
-    drill.facts["load_result"] = result
-    drill.facts["units_at_end"] = scalable(target).capacity_units()
+            capacity_state.actions = controller.stop()
+    capacity_state.units_seen = tuple(controller.units_seen)
+    capacity_state.load_result = result
+    capacity_state.units_at_end = scalable(target).capacity_units()
     if timeline.has("scaled_out"):
         timeline.measure("time to scale out", "scale_out_triggered", "scaled_out", target=policy.scale_within)
 
 
-def _stages(drill: Drill, capacity_settings: CapacitySettings) -> tuple[float, float, float]:
+def _stages(capacity_state: CapacityState, capacity_settings: CapacitySettings) -> tuple[float, float, float]:
     """Start of the high stage, its end, and the end of the run (monotonic), from the first request."""
-    result = _result(drill)
+    result = capacity_state.result
     first = min(s.start for s in result.samples)
     stages = capacity_settings.profile("rising").stages
     high = first + stages[0].seconds
     return high, high + stages[1].seconds, result.window.end
 
 
-def _actions(drill: Drill, direction: str) -> list[ScalingAction]:
-    actions = drill.facts.get("actions")
-    assert isinstance(actions, tuple), "the scaling controller did not run"
-    return [a for a in actions if a.direction == direction]
-
-
 @when(parsers.parse("the capacity is measured with {seconds:d}-second steps"))
-def capacity_measured(drill: Drill, capacity_drill: CapacityDrill, seconds: int) -> None:
+def capacity_measured(capacity_state: CapacityState, capacity_drill: CapacityDrill, seconds: int) -> None:
     """The capacity finder, with short steps (a drill, not a planning measurement)."""
     settings = capacity_drill.settings
     finder = replace(settings.finder, step_duration=float(seconds), warmup=1.0, resolution=0.15)
-    drill.facts["capacity"] = measure_capacity(
+    capacity_state.capacity = measure_capacity(
         capacity_drill.target,
         settings,
         capacity_drill.workdir / "finder",
@@ -222,30 +253,31 @@ def capacity_measured(drill: Drill, capacity_drill: CapacityDrill, seconds: int)
 
 
 @when("the capacity plan is written")
-def plan_written(drill: Drill, capacity_settings: CapacitySettings, opsready_config: Config, tmp_path: Path) -> None:
+def plan_written(
+    capacity_state: CapacityState, capacity_settings: CapacitySettings, opsready_config: Config, tmp_path: Path
+) -> None:
     """Forecast from the traffic history and render the plan from the measured capacity."""
     planning = capacity_settings.planning
-    measured = drill.facts["capacity"]
-    assert isinstance(measured, CapacityResult)
+    measured = capacity_state.measured
     history = load_history(opsready_config.resolve(planning.history))
     fc = forecast(history, timedelta(seconds=planning.horizon), planning.holdout)
     plan = build_plan(measured, fc, planning)
     path = tmp_path / "capacity-plan.md"
     path.write_text(render_plan(plan, opsready_config.resolve(planning.template)), encoding="utf-8")
-    drill.facts["plan"], drill.facts["plan_text"] = plan, path.read_text(encoding="utf-8")
+    capacity_state.plan, capacity_state.plan_text = plan, path.read_text(encoding="utf-8")
 
 
 @then("every threshold was met")
-def thresholds_met(drill: Drill, capacity_settings: CapacitySettings) -> None:
+def thresholds_met(capacity_state: CapacityState, capacity_settings: CapacitySettings) -> None:
     """Every threshold of every measured phase held."""
-    verdict = capacity_settings.thresholds.verdict(_phases(drill))
+    verdict = capacity_settings.thresholds.verdict(capacity_state.measured_phases)
     assert verdict.ok, "\n" + verdict.describe()
 
 
 @then("the users got the planned throughput")
-def planned_throughput(drill: Drill) -> None:
+def planned_throughput(capacity_state: CapacityState) -> None:
     """Users got at least 90 % of what the planned profile offers."""
-    result = _result(drill)
+    result = capacity_state.result
     offered = result.profile.offered_rps
     assert offered is not None, f"profile '{result.profile.name}' is not paced: it offers no fixed rate"
     achieved = result.stats().total.rps
@@ -253,10 +285,10 @@ def planned_throughput(drill: Drill) -> None:
 
 
 @then("locust's own statistics agree with the samples")
-def locust_agrees(drill: Drill) -> None:
+def locust_agrees(capacity_state: CapacityState) -> None:
     """Per endpoint, locust counted exactly the requests our per-request samples hold (both ways: no endpoint only
     one of them knows)."""
-    result = _result(drill)
+    result = capacity_state.result
     assert result.locust, f"locust wrote no statistics (ended by {result.ended_by})"
     counted: dict[str, int] = {}
     for sample in result.samples:
@@ -265,9 +297,9 @@ def locust_agrees(drill: Drill) -> None:
 
 
 @then("each phase met its own thresholds")
-def phases_met(drill: Drill, capacity_settings: CapacitySettings) -> None:
+def phases_met(capacity_state: CapacityState, capacity_settings: CapacitySettings) -> None:
     """Before, during (relaxed bounds) and after the fault, each phase held the thresholds that apply to it."""
-    phases = _phases(drill)
+    phases = capacity_state.measured_phases
     assert [p.phase.name for p in phases] == ["before", "during", "after"], [p.describe() for p in phases]
     for stats in phases:
         assert stats.total.requests >= 20, f"too little load to judge: {stats.describe()}"
@@ -276,9 +308,9 @@ def phases_met(drill: Drill, capacity_settings: CapacitySettings) -> None:
 
 
 @then(parsers.parse("users saw the {ms:d} ms only during the fault"))
-def latency_only_during(drill: Drill, ms: int) -> None:
+def latency_only_during(capacity_state: CapacityState, ms: int) -> None:
     """The fault shows in the median of its phase, and not in the p95 of the phases around it."""
-    by_name = {p.phase.name: p for p in _phases(drill)}
+    by_name = {p.phase.name: p for p in capacity_state.measured_phases}
     during = by_name["during"].total.quantile(0.5)
     assert during is not None and during >= ms / 1000, f"median during the fault: {during}; the fault did not bite"
     for name in ("before", "after"):
@@ -287,32 +319,32 @@ def latency_only_during(drill: Drill, ms: int) -> None:
 
 
 @then("the scale-out trigger fired under the rising load")
-def scale_out_fired(drill: Drill, capacity_settings: CapacitySettings) -> None:
+def scale_out_fired(capacity_state: CapacityState, capacity_settings: CapacitySettings) -> None:
     """At least one scale-out, triggered after the load rose."""
-    high, _, _ = _stages(drill, capacity_settings)
-    outs = _actions(drill, "out")
+    high, _, _ = _stages(capacity_state, capacity_settings)
+    outs = capacity_state.scaling("out")
     assert outs, "no scale-out happened"
     assert outs[0].fired >= high, "the scale-out fired before the load rose"
 
 
 @then("capacity grew within the bounds")
-def grew_within_bounds(drill: Drill, capacity_settings: CapacitySettings) -> None:
+def grew_within_bounds(capacity_state: CapacityState, capacity_settings: CapacitySettings) -> None:
     """The target's own unit count, read at every tick of the controller, went above what the scenario started with
     and never left the policy's bounds."""
     policy = capacity_settings.scaling
     assert policy is not None
-    seen = drill.facts["units_seen"]
-    assert isinstance(seen, tuple) and seen, "the controller never read the target's units"
-    started = _actions(drill, "out")[0].from_units
+    seen = capacity_state.units_seen
+    assert seen, "the controller never read the target's units"
+    started = capacity_state.scaling("out")[0].from_units
     assert max(seen) > started, f"the target never ran more than {started} units (seen: {sorted(set(seen))})"
     assert all(policy.min_units <= u <= policy.max_units for u in seen), f"outside the bounds: {sorted(set(seen))}"
 
 
 @then("the thresholds were met again at the high load after scaling")
-def met_after_scaling(drill: Drill, capacity_settings: CapacitySettings) -> None:
+def met_after_scaling(capacity_state: CapacityState, capacity_settings: CapacitySettings) -> None:
     """From the last scale-out (and a moment to drain the queue) to the end of the high load, thresholds held."""
-    high, high_end, _ = _stages(drill, capacity_settings)
-    outs = _actions(drill, "out")
+    high, high_end, _ = _stages(capacity_state, capacity_settings)
+    outs = capacity_state.scaling("out")
     last = max(a.done for a in outs if a.done < high_end)
     phase = Phase("after scaling", last + SETTLE, high_end - 0.5)
     history = "; ".join(f"{a.from_units}->{a.to_units} at +{a.fired - high:.1f} s: {a.reason}" for a in outs)
@@ -321,27 +353,26 @@ def met_after_scaling(drill: Drill, capacity_settings: CapacitySettings) -> None
         f"the triggers kept firing until {phase.seconds:.1f} s before the load fell ({history}); "
         f"host load average {load:.1f} on {os.cpu_count()} cores"
     )
-    stats = _result(drill).stats(phase)
-    drill.facts["phases"] = [stats]
+    stats = capacity_state.result.stats(phase)
+    capacity_state.phases = [stats]
     verdict = capacity_settings.thresholds.verdict([stats])
     assert verdict.ok, f"{stats.describe()}\n{verdict.describe()}"
 
 
 @then("capacity was scaled in after the load dropped")
-def scaled_in(drill: Drill, capacity_settings: CapacitySettings) -> None:
+def scaled_in(capacity_state: CapacityState, capacity_settings: CapacitySettings) -> None:
     """A scale-in happened once the load fell, and the service ended with fewer units than at the peak."""
-    _, high_end, _ = _stages(drill, capacity_settings)
-    ins = [a for a in _actions(drill, "in") if a.fired >= high_end]
+    _, high_end, _ = _stages(capacity_state, capacity_settings)
+    ins = [a for a in capacity_state.scaling("in") if a.fired >= high_end]
     assert ins, "no scale-in after the load dropped"
-    peak = max(a.to_units for a in _actions(drill, "out"))
-    assert ins[-1].to_units < peak and drill.facts["units_at_end"] == ins[-1].to_units
+    peak = max(a.to_units for a in capacity_state.scaling("out"))
+    assert ins[-1].to_units < peak and capacity_state.units_at_end == ins[-1].to_units
 
 
 @then("the measured capacity sustained its load within the thresholds")
-def capacity_sustained(drill: Drill, capacity_settings: CapacitySettings) -> None:
+def capacity_sustained(capacity_state: CapacityState, capacity_settings: CapacitySettings) -> None:
     """The knee step passed, and (unless the finder hit its limit) a step above it failed: the knee is bracketed."""
-    measured = drill.facts["capacity"]
-    assert isinstance(measured, CapacityResult)
+    measured = capacity_state.measured
     knee = [s for s in measured.steps if s.offered_rps == measured.knee_offered_rps and s.ok]
     assert knee and knee[-1].achieved_rps == measured.knee_rps, [s.offered_rps for s in measured.steps]
     step = knee[-1]  # what was measured there, held to the capacity file again, not the finder's verdict on it
@@ -360,10 +391,10 @@ def capacity_sustained(drill: Drill, capacity_settings: CapacitySettings) -> Non
 
 
 @then("the plan's numbers are those measured")
-def plan_matches(drill: Drill, capacity_settings: CapacitySettings) -> None:
+def plan_matches(capacity_state: CapacityState, capacity_settings: CapacitySettings) -> None:
     """Capacity, headroom, units and the resource estimate in the plan are the measured ones, also in its text."""
-    plan, text, measured = drill.facts["plan"], drill.facts["plan_text"], drill.facts["capacity"]
-    assert isinstance(plan, CapacityPlan) and isinstance(text, str) and isinstance(measured, CapacityResult)
+    plan, text, measured = capacity_state.plan, capacity_state.plan_text, capacity_state.measured
+    assert plan is not None, "no capacity plan was written in this scenario"
     headroom = capacity_settings.planning.headroom
     assert plan.capacity_rps == measured.knee_rps and plan.units_now == measured.units
     assert math.isclose(plan.usable_rps, measured.knee_rps * (1 - headroom))

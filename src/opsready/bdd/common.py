@@ -1,9 +1,15 @@
-"""Steps every feature uses: the target's health and release, background traffic, the drill context."""
+"""Steps every feature uses: the target's health and release, background traffic, the drill context.
+
+Steps hand each other typed state, never a bag of string keys: :class:`Drill` holds what steps of several features
+share (background traffic, the orders counted), and each area has its own per-scenario state fixture
+(``incident_state``, ``capacity_state``, ``deployment_state``, ``maintenance_drill``, ``trouble``) or a pytest-bdd
+``target_fixture`` (``experiment_result``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from pytest_bdd import given, parsers, then
@@ -15,13 +21,28 @@ from opsready.timeline import Timeline
 from opsready.traffic import Traffic, TrafficReport
 
 
+@dataclass(frozen=True)
+class OrderCount:
+    """How many orders the service held, up to which id, and the checksum over them."""
+
+    total: int
+    last_id: int | None  # None while there is no order
+    checksum: str
+
+
 @dataclass
 class Drill:
-    """What one scenario's steps hand to each other (per test)."""
+    """What steps of several features hand to each other in one scenario (per test)."""
 
     traffic: Traffic | None = None
     traffic_report: TrafficReport | None = None
-    facts: dict[str, object] = field(default_factory=dict)
+    orders: OrderCount | None = None
+
+    @property
+    def counted(self) -> OrderCount:
+        """The orders counted earlier in the scenario."""
+        assert self.orders is not None, "the orders were not counted before"
+        return self.orders
 
     def stop_traffic(self) -> TrafficReport:
         """Stop background traffic (once) and keep what users saw."""
@@ -48,7 +69,7 @@ def ensure_release(target: Target, version: str, after: str | None = None) -> No
 @given("the target is healthy")
 def target_is_healthy(target: Target) -> None:
     """Readiness passes and every component runs."""
-    from opsready.deploy.procedure import wait_healthy
+    from opsready.probes.readiness import wait_healthy
 
     wait_healthy(target, 30.0)
     processes = platform.processes(target)
@@ -107,4 +128,4 @@ def impact_within(drill: Drill, timeline: Timeline) -> None:
     assert last <= healthy.at, f"users still saw failures at +{last:.2f} s, after recovery at +{healthy.at:.2f} s"
 
 
-__all__ = ["Config", "Drill", "drill"]
+__all__ = ["Config", "Drill", "OrderCount", "drill"]

@@ -9,24 +9,52 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
 from opsready.bdd.common import Drill
 from opsready.config import Config
+from opsready.drills.faults import DrillFaults
+from opsready.drills.incident import Rehearsal, Rehearsed, rehearse
+from opsready.drills.plan import incident_runbooks, plan_drill
 from opsready.durations import format_duration
-from opsready.incident.drill import Drill as IncidentDrill
-from opsready.incident.drill import DrillPlan, DrillResult
+from opsready.errors import OpsreadyError
+from opsready.incident.drill import DrillResult
 from opsready.incident.files import Checked, IncidentFiles, check_all
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
 
 WEBHOOK_ENV = "OPSREADY_INCIDENT_WEBHOOK"  # a Slack-compatible webhook URL; notices are only posted when it is set
+
+
+@dataclass
+class IncidentState:
+    """What the steps of one incident scenario hand to each other (per test)."""
+
+    rehearsal: Rehearsal | None = None
+    rehearsed: Rehearsed | None = None
+
+    @property
+    def prepared(self) -> Rehearsal:
+        """The rehearsal the scenario prepared."""
+        assert self.rehearsal is not None, "no incident drill was prepared in this scenario"
+        return self.rehearsal
+
+    @property
+    def result(self) -> DrillResult:
+        """What the finished drill measured."""
+        assert self.rehearsed is not None, "the incident drill did not run to its end"
+        return self.rehearsed.result
+
+
+@pytest.fixture
+def incident_state() -> IncidentState:
+    """The scenario's incident drill, as the steps build it."""
+    return IncidentState()
 
 
 @pytest.fixture(scope="session")
@@ -41,72 +69,23 @@ def incident_inputs(opsready_config: Config) -> Checked:
 @pytest.fixture
 def incident_faults(
     opsready_config: Config, target: Target, timeline: Timeline, pytestconfig: pytest.Config
-) -> Iterator[Any]:
-    """The chaos session a drill injects through; every fault left is reverted when the scenario ends."""
-    from opsready.chaos.session import Session
+) -> Iterator[DrillFaults]:
+    """The faults a drill injects; every fault left is reverted when the scenario ends."""
     from opsready.plugin.fixtures import entry_point
     from opsready.safety import check_destructive
 
     allowed = bool(pytestconfig.getoption("opsready_allow_destructive"))
     check_destructive(opsready_config, target, allowed, entry=entry_point(pytestconfig))
-    session = Session(opsready_config, target, timeline, experiment="incident drill")
+    faults = DrillFaults(opsready_config, target, timeline, "incident drill")
     try:
-        yield session
+        yield faults
     finally:
-        session.close()
+        faults.close()
 
 
 def webhook_url(pytestconfig: pytest.Config) -> str | None:
     """Where notices are posted: ``--incident-webhook``, else $OPSREADY_INCIDENT_WEBHOOK, else nowhere."""
     return pytestconfig.getoption("opsready_incident_webhook") or os.environ.get(WEBHOOK_ENV) or None
-
-
-def _incident(drill: Drill) -> IncidentDrill:
-    found = drill.facts.get("incident")
-    assert isinstance(found, IncidentDrill), "no incident drill was prepared in this scenario"
-    return found
-
-
-def _result(drill: Drill) -> DrillResult:
-    found = drill.facts.get("incident_result")
-    assert isinstance(found, DrillResult), "the incident drill did not run to its end"
-    return found
-
-
-def _plan(
-    root: Path, files: IncidentFiles, target: Target, runbook_id: str, experiment_name: str
-) -> tuple[DrillPlan, Any]:
-    from opsready.chaos.experiment import load_experiment
-    from opsready.incident.mitigation import load_mitigation
-    from opsready.runbooks.parse import parse_runbook
-    from opsready.targets.faults import faults_of
-
-    runbooks = {parse_runbook(p).id: p for p in files.runbook_paths()}
-    assert runbook_id in runbooks, f"no incident runbook '{runbook_id}' in {files.runbooks} (have: {sorted(runbooks)})"
-    runbook = parse_runbook(runbooks[runbook_id])
-    assert runbook.severity is not None, f"runbook '{runbook_id}' declares no severity"
-    assert runbook.experiments, f"runbook '{runbook_id}' names no experiment to rehearse it"
-    name = experiment_name or runbook.experiments[0]
-    assert name in runbook.experiments, f"runbook '{runbook_id}' names experiments {runbook.experiments}, not {name}"
-    experiment_path = root / "experiments" / f"{name}.yaml"
-    kinds = faults_of(target).fault_kinds()
-    kind_names = {k.name for k in kinds}
-    experiment = load_experiment(experiment_path, kinds)
-    planned = next((f for f in experiment.faults if f.phase == "method"), None)
-    assert planned is not None, f"experiment {experiment_path} injects no fault"
-    if planned.spec.kind not in kind_names:
-        pytest.skip(f"target '{target.name}' offers no '{planned.spec.kind}' fault")
-    plan = DrillPlan(
-        incident=runbook.id,
-        title=runbook.title,
-        runbook=str(Path(runbook.path).relative_to(root)),
-        owner=runbook.owner,
-        severity=runbook.severity,
-        experiment=experiment.name,
-        fault=planned.spec.describe(),
-        mitigation=load_mitigation(Path(runbook.path)),
-    )
-    return plan, planned
 
 
 @given("users place orders in the background")
@@ -120,6 +99,8 @@ def users_in_background(drill: Drill, background_traffic: Callable[..., Traffic]
 @given(parsers.parse('the incident drill of runbook "{runbook_id}" is prepared with experiment "{experiment}"'))
 def drill_prepared(  # noqa: PLR0917  # pytest resolves fixtures from positional parameters only
     drill: Drill,
+    incident_state: IncidentState,
+    incident_faults: DrillFaults,
     opsready_config: Config,
     target: Target,
     timeline: Timeline,
@@ -130,74 +111,72 @@ def drill_prepared(  # noqa: PLR0917  # pytest resolves fixtures from positional
 ) -> None:
     """Read the runbook, its experiment (the first it names, unless one is given) and its mitigation; check the
     templates; the target must be in steady state."""
-    from opsready.incident.comms import Communicator
     from opsready.incident.responder import AutomaticResponder
 
     files = IncidentFiles.of(opsready_config)
-    plan, planned = _plan(opsready_config.root, files, target, runbook_id, experiment)
-    incident = IncidentDrill(
-        plan,
-        incident_inputs.classification,
-        incident_inputs.escalation,
+    runbooks = incident_runbooks(files)
+    assert runbook_id in runbooks, f"no incident runbook '{runbook_id}' in {files.runbooks} (have: {sorted(runbooks)})"
+    try:
+        planned = plan_drill(opsready_config.root, runbooks[runbook_id], target, experiment=experiment)
+    except OpsreadyError as exc:
+        pytest.fail(exc.render(), pytrace=False)
+    rehearsal = rehearse(
+        planned,
+        incident_inputs,
+        files,
         target,
         timeline,
+        faults=incident_faults,
         responder=AutomaticResponder(),
-        communicator=Communicator(files.templates, files.comms, webhook_url(pytestconfig)),
         traffic=drill.traffic,
-        slow_after=incident_inputs.classification.slow_after(),
+        webhook=webhook_url(pytestconfig),
     )
-    incident.prepare()
-    drill.facts.update(incident=incident, incident_fault=planned, incident_files=files)
+    rehearsal.drill.prepare()
+    incident_state.rehearsal = rehearsal
 
 
 @when("the fault of the runbook's experiment is injected")
-def fault_injected(drill: Drill, incident_faults: Any) -> None:
+def fault_injected(incident_state: IncidentState) -> None:
     """Through the chaos guard: journaled first, reverted whatever happens."""
-    planned: Any = drill.facts["incident_fault"]  # a chaos PlannedFault
-    _incident(drill).inject(lambda: incident_faults.guard.inject(planned.name, planned.spec))
+    incident_state.prepared.inject()
 
 
 @when("the monitor detects the incident")
-def monitor_detects(drill: Drill) -> None:
+def monitor_detects(incident_state: IncidentState) -> None:
     """Rounds of probes about once a second until a classification criterion holds."""
-    _incident(drill).detect()
+    incident_state.prepared.drill.detect()
 
 
 @when("the incident is classified")
-def incident_classified(drill: Drill) -> None:
+def incident_classified(incident_state: IncidentState) -> None:
     """The worst severity seen while detecting and assessing."""
-    _incident(drill).classify()
+    incident_state.prepared.drill.classify()
 
 
 @when("the responder acknowledges the page")
-def responder_acknowledges(drill: Drill) -> None:
+def responder_acknowledges(incident_state: IncidentState) -> None:
     """Pages go out as the escalation says; the (automatic) responder acknowledges; the initial notice is sent."""
-    _incident(drill).acknowledge()
+    incident_state.prepared.drill.acknowledge()
 
 
 @when("the runbook's automated mitigation runs")
-def mitigation_runs(drill: Drill) -> None:
+def mitigation_runs(incident_state: IncidentState) -> None:
     """The actions of the runbook's '## Automated mitigation' block, through the Target."""
-    _incident(drill).mitigate()
+    incident_state.prepared.drill.mitigate()
 
 
 @when("the monitor sees the target recover")
-def target_recovers(drill: Drill) -> None:
+def target_recovers(incident_state: IncidentState) -> None:
     """Rounds until no criterion holds several times in a row; then the review draft is written."""
-    from opsready.incident.review import write_review
-
-    incident = _incident(drill)
-    incident.recover()
-    result = incident.finish()
-    files = drill.facts["incident_files"]
-    assert isinstance(files, IncidentFiles)
-    drill.facts.update(incident_result=result, incident_review=write_review(result, files.reviews))
+    rehearsal = incident_state.prepared
+    rehearsal.drill.recover()
+    incident_state.rehearsed = rehearsal.finish()
 
 
 @then(parsers.parse('the incident was classified "{severity}", as the runbook declares, because of "{criterion}"'))
-def classified_as(drill: Drill, severity: str, criterion: str) -> None:
+def classified_as(incident_state: IncidentState, severity: str, criterion: str) -> None:
     """The classified severity is the scenario's and the runbook's, and the expected criterion decided it."""
-    result = _result(drill)
+    result = incident_state.result
     matched = "; ".join(e.describe() for e in result.detection.verdict.matched)
     assert result.plan.severity == severity, f"runbook {result.plan.incident} declares {result.plan.severity}"
     assert result.severity.name == severity, f"classified {result.severity.name}, expected {severity}: {matched}"
@@ -207,9 +186,9 @@ def classified_as(drill: Drill, severity: str, criterion: str) -> None:
 
 
 @then("the times to detect, acknowledge, mitigate and recover were within the severity's targets")
-def times_within(drill: Drill, timeline: Timeline) -> None:
+def times_within(incident_state: IncidentState, timeline: Timeline) -> None:
     """Each duration derived from the timeline met the target of the classified severity."""
-    result = _result(drill)
+    result = incident_state.result
     severity = result.severity
     expected = {
         "time to detect": severity.targets.detect_within,
@@ -233,12 +212,12 @@ def ack_automatic(timeline: Timeline) -> None:
 
 
 @then(parsers.parse('users saw "{impact}", which began after the fault and ended before the recovery'))
-def user_impact(drill: Drill, timeline: Timeline, impact: str) -> None:
+def user_impact(drill: Drill, incident_state: IncidentState, timeline: Timeline, impact: str) -> None:
     """From the background traffic: what kind of impact, that it lies between the injection and the recovery, and
     that no request failed after the recovery."""
     from opsready.incident.impact import measure_impact
 
-    result = _result(drill)
+    result = incident_state.result
     report = drill.stop_traffic()
     assert report.total > 20, f"too little traffic to judge: {report.describe()}"
     started, recovered = timeline.first("inject_started"), timeline.first("recovered")
@@ -275,9 +254,9 @@ def _shown(timeline: Timeline, kind: str) -> str:
 
 
 @then("the notices carry the measured timeline")
-def notices_measured(drill: Drill, timeline: Timeline) -> None:
+def notices_measured(incident_state: IncidentState, timeline: Timeline) -> None:
     """Initial, update and resolution notices were rendered with the values the timeline holds."""
-    result = _result(drill)
+    result = incident_state.result
     initial, update, resolution = (_notice(result, k) for k in ("initial", "update", "resolution"))
     severity = result.severity
     assert initial.startswith(f"[DRILL] [INCIDENT {severity.name.upper()}]"), initial.splitlines()[0]
@@ -297,14 +276,15 @@ def notices_measured(drill: Drill, timeline: Timeline) -> None:
 
 
 @then("the review draft records the drill")
-def review_records(drill: Drill) -> None:
+def review_records(incident_state: IncidentState) -> None:
     """The postmortem draft holds the measurements, evidence, paging and timeline, marks what people must add, and
     its action items are listed with their owner."""
     from opsready.incident.actions import read_review
 
-    result = _result(drill)
-    path = drill.facts["incident_review"]
-    assert isinstance(path, Path) and path.is_file()
+    result = incident_state.result
+    assert incident_state.rehearsed is not None
+    path = incident_state.rehearsed.review
+    assert path.is_file(), path
     text = path.read_text(encoding="utf-8")
     for title in ("Summary", "Impact", "Timeline", "Root cause", "What went well", "What went wrong", "Action items"):
         assert f"\n## {title}\n" in text, f"no '{title}' section in {path}"
@@ -322,12 +302,12 @@ def review_records(drill: Drill) -> None:
 
 
 @then("every fault was reverted and nothing is left on the target")
-def faults_reverted(incident_faults: Any, target: Target) -> None:
+def faults_reverted(incident_faults: DrillFaults, target: Target) -> None:
     """The guard's revert is verified, and an independent sweep finds no residue of any fault."""
     from opsready.targets.faults import faults_of
 
     incident_faults.close()
-    records = incident_faults.guard.records
+    records = incident_faults.records
     assert records, "no fault was injected: the drill proves nothing"
     for record in records:
         assert record.reverted_by and not record.error, f"{record.name}: {record.error or 'not reverted'}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -23,63 +23,65 @@ from opsready.timeline import Timeline
 
 @dataclass
 class MaintenanceDrill:
-    """One scenario's maintenance runs: its configuration (records and notices in the test's own directory)."""
+    """One scenario's maintenance runs: its configuration (records and notices in the test's own directory), the
+    authorisation, and what the runs left (per test)."""
 
-    drill: Drill
     base: Config
     target: Target
     timeline: Timeline
     tmp: Path
+    force_reason: str = ""
+    record: MaintenanceRecord | None = None
+    procedure: str = ""  # the procedure an operator tried to start
+    refusal: UsageError | None = None
+    history_before: int | None = None
+    records_before: frozenset[str] = frozenset()
+    _config: Config | None = field(default=None, repr=False)
 
     @property
     def config(self) -> Config:
         """The scenario's configuration."""
-        config = self.drill.facts.get("config")
-        if config is None:
+        if self._config is None:
             policy = dataclasses.replace(
                 self.base.maintenance, records_dir=self.tmp / "records", comms_dir=self.tmp / "comms"
             )
-            config = self.drill.facts["config"] = dataclasses.replace(self.base, maintenance=policy)
-        assert isinstance(config, Config)
-        return config
+            self._config = dataclasses.replace(self.base, maintenance=policy)
+        return self._config
 
     def change_policy(self, **changes: object) -> None:
         """Adjust the scenario's maintenance policy."""
         policy = dataclasses.replace(self.config.maintenance, **changes)  # type: ignore[arg-type]
-        self.drill.facts["config"] = dataclasses.replace(self.config, maintenance=policy)
+        self._config = dataclasses.replace(self.config, maintenance=policy)
 
     def run(self, procedure: str, **kw: object) -> MaintenanceRecord:
         """Run a procedure as the operator would, forced only when the scenario authorised it."""
         request = MaintenanceRequest(
             procedure=procedure,
-            force_reason=str(self.drill.facts.get("force_reason", "")),
+            force_reason=self.force_reason,
             backup_dir=self.tmp / "backups",
             **kw,  # type: ignore[arg-type]
         )
         record = MaintenanceRunner(self.config, self.target, self.timeline).run(request)
-        self.drill.facts["record"] = record
+        self.record = record
         return record
+
+    @property
+    def last(self) -> MaintenanceRecord:
+        """The record of the scenario's last maintenance run."""
+        assert self.record is not None, "no maintenance procedure ran in this scenario"
+        return self.record
 
 
 @pytest.fixture
-def maintenance_drill(
-    drill: Drill, opsready_config: Config, target: Target, timeline: Timeline, tmp_path: Path
-) -> MaintenanceDrill:
+def maintenance_drill(opsready_config: Config, target: Target, timeline: Timeline, tmp_path: Path) -> MaintenanceDrill:
     """The scenario's maintenance runner on the target, recording on its timeline."""
-    return MaintenanceDrill(drill, opsready_config, target, timeline, tmp_path)
-
-
-def record_of(drill: Drill) -> MaintenanceRecord:
-    """The record of the scenario's last maintenance run."""
-    record = drill.facts.get("record")
-    assert isinstance(record, MaintenanceRecord), "no maintenance procedure ran in this scenario"
-    return record
+    return MaintenanceDrill(opsready_config, target, timeline, tmp_path)
 
 
 @given("maintenance is authorised for this drill")
-def authorised(drill: Drill, request: pytest.FixtureRequest) -> None:
+def authorised(maintenance_drill: MaintenanceDrill, request: pytest.FixtureRequest) -> None:
     """Drills run whenever CI does: they are forced outside the window, with the drill named as the reason."""
-    drill.facts["force_reason"] = f"drill rehearsal: {request.node.name}"
+    maintenance_drill.force_reason = f"drill rehearsal: {request.node.name}"
 
 
 @given(parsers.parse("{count:d} orders have been placed and counted before any traffic"))
@@ -122,23 +124,24 @@ def disk_threshold(maintenance_drill: MaintenanceDrill, percent: int) -> None:
 
 
 @when(parsers.parse('the "{procedure}" maintenance procedure is started without a reason'))
-def started_unforced(drill: Drill, maintenance_drill: MaintenanceDrill, procedure: str) -> None:
+def started_unforced(maintenance_drill: MaintenanceDrill, procedure: str) -> None:
     """Start it as an operator would, outside the window and without --force."""
     config = maintenance_drill.config
-    drill.facts["history_before"] = len(maintenance_drill.target.history())
-    drill.facts["records_before"] = _listing(config.resolve(config.maintenance.records_dir))
-    drill.facts["procedure"] = procedure
+    maintenance_drill.history_before = len(maintenance_drill.target.history())
+    maintenance_drill.records_before = _listing(config.resolve(config.maintenance.records_dir))
+    maintenance_drill.procedure = procedure
     try:
         maintenance_drill.run(procedure)
     except UsageError as exc:
-        drill.facts["refusal"] = exc
+        maintenance_drill.refusal = exc
 
 
 @when(parsers.parse('it is forced with the reason "{reason}"'))
-def forced(drill: Drill, maintenance_drill: MaintenanceDrill, reason: str) -> None:
+def forced(maintenance_drill: MaintenanceDrill, reason: str) -> None:
     """Force the refused procedure, saying why."""
-    drill.facts["force_reason"] = reason
-    maintenance_drill.run(str(drill.facts["procedure"]))
+    assert maintenance_drill.procedure, "no procedure was started before"
+    maintenance_drill.force_reason = reason
+    maintenance_drill.run(maintenance_drill.procedure)
 
 
 def _listing(directory: Path) -> frozenset[str]:
@@ -146,9 +149,9 @@ def _listing(directory: Path) -> frozenset[str]:
 
 
 @then("the maintenance succeeded with its pre- and post-checks passed")
-def succeeded(drill: Drill) -> None:
+def succeeded(maintenance_drill: MaintenanceDrill) -> None:
     """Outcome, both check phases, and the KPI."""
-    record = record_of(drill)
+    record = maintenance_drill.last
     assert record.outcome == "succeeded", record.summary()
     assert record.pre.ok, record.pre.summary()
     assert record.post is not None and record.post.ok, record.post and record.post.summary()
@@ -156,39 +159,39 @@ def succeeded(drill: Drill) -> None:
 
 
 @then("the maintenance failed its validation while the service stayed healthy")
-def failed_validation(drill: Drill) -> None:
+def failed_validation(maintenance_drill: MaintenanceDrill) -> None:
     """The procedure's own verdict failed, the post-checks still passed."""
-    record = record_of(drill)
+    record = maintenance_drill.last
     assert record.outcome == "failed" and not record.ok, record.summary()
     assert record.post is not None and record.post.ok, record.post and record.post.summary()
 
 
 @then("the backup restored every counted order with the same checksum")
-def restored_all(drill: Drill) -> None:
+def restored_all(drill: Drill, maintenance_drill: MaintenanceDrill) -> None:
     """The restore matched the backup, and the backup matched what the api counted just before."""
-    record = record_of(drill)
-    counted = drill.facts.get("orders")
-    assert isinstance(counted, dict) and isinstance(counted["total"], int) and counted["total"] > 0, counted
+    record = maintenance_drill.last
+    counted = drill.counted
+    assert counted.total > 0, counted
     assert record.backup is not None and record.restore is not None, record.summary()
     assert record.restore.ok, record.validation
-    assert record.restore.restored.orders == counted["total"], (record.restore.restored, counted)
-    assert record.restore.restored.checksum == counted["checksum"], (record.restore.restored, counted)
+    assert record.restore.restored.orders == counted.total, (record.restore.restored, counted)
+    assert record.restore.restored.checksum == counted.checksum, (record.restore.restored, counted)
     assert record.backup.path.is_file() and record.backup.size_bytes > 0
 
 
 @then("the scratch database was removed")
-def scratch_removed(drill: Drill) -> None:
+def scratch_removed(maintenance_drill: MaintenanceDrill) -> None:
     """Verification leaves nothing behind."""
-    restore = record_of(drill).restore
+    restore = maintenance_drill.last.restore
     assert restore is not None and restore.scratch_removed, restore
 
 
 @then("the start and completion notices name the measured outcome")
-def notices(drill: Drill) -> None:
+def notices(maintenance_drill: MaintenanceDrill) -> None:
     """The communication plan: a start notice and a completion notice with the measured duration and result."""
     from opsready.durations import format_duration
 
-    record = record_of(drill)
+    record = maintenance_drill.last
     by_kind = {p.name.rsplit("-", 1)[1].removesuffix(".md"): p for p in record.notices}
     assert {"start", "completion"} <= set(by_kind), record.notices
     text = by_kind["completion"].read_text(encoding="utf-8")
@@ -197,9 +200,9 @@ def notices(drill: Drill) -> None:
 
 
 @then(parsers.parse('the patch was rolled back by the "{trigger}" trigger'))
-def patch_rolled_back(drill: Drill, trigger: str) -> None:
+def patch_rolled_back(maintenance_drill: MaintenanceDrill, trigger: str) -> None:
     """The procedure caught the broken patch itself and rolled it back."""
-    record = record_of(drill)
+    record = maintenance_drill.last
     assert record.outcome == "rolled_back", record.summary()
     assert record.patch is not None and record.patch.hit is not None, record.patch
     assert record.patch.hit.trigger == trigger, record.patch.hit
@@ -213,38 +216,38 @@ def users_saw_breakage(drill: Drill) -> None:
 
 
 @then("the post-maintenance checks passed")
-def post_passed(drill: Drill) -> None:
+def post_passed(maintenance_drill: MaintenanceDrill) -> None:
     """The service is healthy after the procedure, whatever its outcome."""
-    post = record_of(drill).post
+    post = maintenance_drill.last.post
     assert post is not None and post.ok, post and post.summary()
 
 
 @then("the maintenance was aborted by its pre-checks before any change")
-def aborted(drill: Drill, tmp_path: Path) -> None:
+def aborted(maintenance_drill: MaintenanceDrill, tmp_path: Path) -> None:
     """A failed pre-check stops the procedure: no work, no notices, nothing written to the target."""
-    record = record_of(drill)
+    record = maintenance_drill.last
     assert record.outcome == "aborted" and not record.pre.ok, record.summary()
     assert record.post is None and record.backup is None and not record.notices, record
     assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").iterdir())
 
 
 @then("it was refused and nothing changed")
-def refused(drill: Drill, maintenance_drill: MaintenanceDrill) -> None:
+def refused(maintenance_drill: MaintenanceDrill) -> None:
     """Refused with a clear reason before anything ran: no record, no backup, no release change."""
-    refusal = drill.facts.get("refusal")
-    assert isinstance(refusal, UsageError), "the procedure was not refused"
+    refusal = maintenance_drill.refusal
+    assert refusal is not None, "the procedure was not refused"
     assert "not inside an allowed maintenance window" in refusal.message, refusal.message
     config = maintenance_drill.config
-    assert len(maintenance_drill.target.history()) == drill.facts["history_before"]
-    assert _listing(config.resolve(config.maintenance.records_dir)) == drill.facts["records_before"]
+    assert len(maintenance_drill.target.history()) == maintenance_drill.history_before
+    assert _listing(config.resolve(config.maintenance.records_dir)) == maintenance_drill.records_before
     backups = maintenance_drill.tmp / "backups"
     assert not backups.exists() or not any(backups.iterdir())
 
 
 @then(parsers.parse('the record and the completion notice carry the reason "{reason}"'))
-def reason_recorded(drill: Drill, reason: str) -> None:
+def reason_recorded(maintenance_drill: MaintenanceDrill, reason: str) -> None:
     """A forced run says why, where people will read it."""
-    record = record_of(drill)
+    record = maintenance_drill.last
     assert not record.authorisation.in_window and record.authorisation.forced_reason == reason
     completion = next(p for p in record.notices if p.name.endswith("-completion.md"))
     assert reason in completion.read_text(encoding="utf-8")

@@ -5,19 +5,40 @@ from __future__ import annotations
 import gzip
 import socket
 import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import pytest
 from pytest_bdd import parsers, then, when
 
-from opsready.bdd.common import Drill
-from opsready.bdd.maintenance import MaintenanceDrill, record_of
+from opsready.bdd.maintenance import MaintenanceDrill
+from opsready.maintenance.record import MaintenanceRecord
 from opsready.targets.protocol import Target
 
 
+@dataclass
+class Upkeep:
+    """What the steps of one upkeep scenario hand to each other (per test)."""
+
+    rotations: list[MaintenanceRecord] = field(default_factory=list)
+    old_archives: list[Path] = field(default_factory=list)
+    tls: ssl.SSLSocket | None = None
+
+
+@pytest.fixture
+def upkeep() -> Iterator[Upkeep]:
+    """The scenario's rotations, laid-out archives and open TLS connection (closed when the scenario ends)."""
+    state = Upkeep()
+    yield state
+    if state.tls is not None:
+        state.tls.close()
+
+
 @when(parsers.parse("the logs are rotated keeping {keep:d} archive per log"))
-def rotate_keeping(drill: Drill, maintenance_drill: MaintenanceDrill, keep: int) -> None:
+def rotate_keeping(upkeep: Upkeep, maintenance_drill: MaintenanceDrill, keep: int) -> None:
     """The log-rotation procedure with a retention of ``keep``."""
-    record = maintenance_drill.run("log-rotation", keep=keep)
-    drill.facts.setdefault("rotations", []).append(record)  # type: ignore[attr-defined]
+    upkeep.rotations.append(maintenance_drill.run("log-rotation", keep=keep))
 
 
 @when(parsers.parse("the certificate is renewed for {days:d} days"))
@@ -27,7 +48,7 @@ def renew(maintenance_drill: MaintenanceDrill, days: int) -> None:
 
 
 @when("a TLS connection to the edge is open")
-def tls_connection(drill: Drill, target: Target) -> None:
+def tls_connection(upkeep: Upkeep, target: Target) -> None:
     """A client connected over TLS before a renewal (it must not be dropped by it)."""
     from opsready.targets.maintenance import maintenance_of
 
@@ -36,14 +57,14 @@ def tls_connection(drill: Drill, target: Target) -> None:
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     tls = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="localhost")
-    drill.facts["tls"] = tls
+    upkeep.tls = tls
 
 
 @then("every rotated log reads back in full and was reopened")
-def logs_intact(drill: Drill) -> None:
+def logs_intact(upkeep: Upkeep) -> None:
     """Each archive decompresses to the bytes the log held; supervisord opened a fresh log in its place."""
-    rotations = drill.facts.get("rotations")
-    assert isinstance(rotations, list) and rotations, "no rotation ran"
+    rotations = upkeep.rotations
+    assert rotations, "no rotation ran"
     rotated = [r for record in rotations for r in (record.rotation.rotated if record.rotation else ())]
     assert rotated, "nothing was rotated"
     for log in rotated:
@@ -54,12 +75,13 @@ def logs_intact(drill: Drill) -> None:
 
 
 @when("archives of earlier rotations lie beside them")
-def old_archives(drill: Drill) -> None:
+def old_archives(upkeep: Upkeep) -> None:
     """Archives as earlier rotations left them (named by an older UTC time, as the procedure names its own)."""
-    rotations = drill.facts.get("rotations")
-    assert isinstance(rotations, list) and rotations and rotations[-1].rotation.rotated, "rotate first"
-    archive_dir = rotations[-1].rotation.rotated[0].archive.parent
-    names = {log.name for record in rotations for log in record.rotation.rotated}
+    rotated = [log for record in upkeep.rotations for log in (record.rotation.rotated if record.rotation else ())]
+    latest = upkeep.rotations[-1].rotation if upkeep.rotations else None
+    assert latest is not None and latest.rotated, "rotate first"
+    archive_dir = latest.rotated[0].archive.parent
+    names = {log.name for log in rotated}
     old = []
     for name in sorted(names):
         for day in ("01", "02"):
@@ -67,16 +89,16 @@ def old_archives(drill: Drill) -> None:
             with gzip.open(path, "wb") as fh:
                 fh.write(b"an old line\n")
             old.append(path)
-    drill.facts["old_archives"] = old
+    upkeep.old_archives = old
 
 
 @then(parsers.parse("the earlier archives were removed and at most {keep:d} archive per log is kept"))
-def retention(drill: Drill, keep: int) -> None:
+def retention(upkeep: Upkeep, maintenance_drill: MaintenanceDrill, keep: int) -> None:
     """The retention removed the oldest archives first and left ``keep`` per program."""
-    old = drill.facts.get("old_archives")
-    assert isinstance(old, list) and old, "no earlier archives were laid out"
-    last = record_of(drill).rotation
-    assert last is not None, record_of(drill).summary()
+    old = upkeep.old_archives
+    assert old, "no earlier archives were laid out"
+    last = maintenance_drill.last.rotation
+    assert last is not None, maintenance_drill.last.summary()
     assert set(old) <= set(last.removed), f"left behind: {sorted(set(old) - set(last.removed))}"
     assert not any(path.exists() for path in old)
     archive_dir = old[0].parent
@@ -87,27 +109,27 @@ def retention(drill: Drill, keep: int) -> None:
 
 
 @then(parsers.parse("the certificate check warns that it expires within {days:d} days"))
-def certificate_warns(drill: Drill, days: int) -> None:
+def certificate_warns(maintenance_drill: MaintenanceDrill, days: int) -> None:
     """A certificate inside the warning period fails the check, with the days left measured."""
-    record = record_of(drill)
+    record = maintenance_drill.last
     assert record.procedure == "certificate-check" and record.outcome == "failed", record.summary()
     assert record.certificate is not None and 0 < record.certificate.days_left <= days, record.certificate
     assert "WARNING" in record.validation
 
 
 @then(parsers.parse("the served certificate verifies and is valid for {days:d} days"))
-def certificate_ok(drill: Drill, days: int) -> None:
+def certificate_ok(maintenance_drill: MaintenanceDrill, days: int) -> None:
     """A real handshake presents a certificate that verifies, with the validity measured."""
-    cert = record_of(drill).certificate
+    cert = maintenance_drill.last.certificate
     assert cert is not None and cert.verified, cert
     assert abs(cert.days_left - days) < 1, cert
 
 
 @then("the TLS connection opened before the renewal still works")
-def tls_survived(drill: Drill) -> None:
+def tls_survived(upkeep: Upkeep) -> None:
     """Renewal reloads the certificate for new handshakes only: an open connection carries on."""
-    tls = drill.facts.pop("tls")
-    assert isinstance(tls, ssl.SSLSocket)
+    tls, upkeep.tls = upkeep.tls, None
+    assert tls is not None, "no TLS connection was opened before"
     with tls:
         tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         head = tls.recv(64)
@@ -115,7 +137,7 @@ def tls_survived(drill: Drill) -> None:
 
 
 @then("the database integrity check passed")
-def integrity(drill: Drill) -> None:
+def integrity(maintenance_drill: MaintenanceDrill) -> None:
     """Housekeeping verified the database's integrity."""
-    done = record_of(drill).housekeeping
+    done = maintenance_drill.last.housekeeping
     assert done is not None and done.integrity.startswith("ok"), done

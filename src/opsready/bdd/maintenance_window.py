@@ -4,41 +4,56 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from pytest_bdd import given, parsers, then, when
 
-from opsready.bdd.common import Drill
 from opsready.config import Config
 from opsready.config.maintenance import Freeze, MaintenancePolicy, check_freezes
 from opsready.maintenance.window import WindowChoice, find_window, format_range
 from opsready.traffic_history import TrafficHistory, load_history
 
 
-def _policy(drill: Drill, config: Config) -> MaintenancePolicy:
-    policy = drill.facts.get("policy")
-    if policy is None:  # the scenario states its own freezes; the suite's windows and freezes would blur it
-        policy = dataclasses.replace(config.maintenance, allowed_windows=(), freezes=())
-    assert isinstance(policy, MaintenancePolicy)
-    return policy
+@dataclass
+class WindowSearch:
+    """What the steps of one window-finder scenario hand to each other (per test)."""
+
+    history: TrafficHistory | None = None
+    policy: MaintenancePolicy | None = None
+    choice: WindowChoice | None = None
+
+    def policy_of(self, config: Config) -> MaintenancePolicy:
+        """The scenario's policy: the freezes it states, and none of the suite's windows or freezes (they would blur
+        what the scenario checks)."""
+        if self.policy is None:
+            return dataclasses.replace(config.maintenance, allowed_windows=(), freezes=())
+        return self.policy
+
+    @property
+    def chosen(self) -> WindowChoice:
+        """The window the finder chose."""
+        assert self.choice is not None, "no window was searched"
+        return self.choice
 
 
-def _choice(drill: Drill) -> WindowChoice:
-    choice = drill.facts.get("window")
-    assert isinstance(choice, WindowChoice), "no window was searched"
-    return choice
+@pytest.fixture
+def window_search() -> WindowSearch:
+    """The scenario's traffic history, policy and chosen window."""
+    return WindowSearch()
 
 
 @given(parsers.parse('the traffic history "{path}"'))
-def history(drill: Drill, opsready_config: Config, path: str) -> None:
+def history(window_search: WindowSearch, opsready_config: Config, path: str) -> None:
     """A traffic history file (relative to the suite)."""
-    drill.facts["history"] = load_history(opsready_config.resolve(Path(path)))
+    window_search.history = load_history(opsready_config.resolve(Path(path)))
 
 
 @given(parsers.parse('a change freeze "{name}" from "{start}" to "{end}"'))
-def freeze(drill: Drill, opsready_config: Config, name: str, start: str, end: str) -> None:
+def freeze(window_search: WindowSearch, opsready_config: Config, name: str, start: str, end: str) -> None:
     """A freeze over whole days, ``start`` to ``end`` inclusive."""
-    policy = _policy(drill, opsready_config)
+    policy = window_search.policy_of(opsready_config)
     first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
     added = Freeze(
         name,
@@ -46,49 +61,50 @@ def freeze(drill: Drill, opsready_config: Config, name: str, start: str, end: st
         dt.datetime(last.year, last.month, last.day, tzinfo=dt.UTC) + dt.timedelta(days=1),
     )
     check_freezes((*policy.freezes, added))
-    drill.facts["policy"] = dataclasses.replace(policy, freezes=(*policy.freezes, added))
+    window_search.policy = dataclasses.replace(policy, freezes=(*policy.freezes, added))
 
 
 @when(parsers.parse('a {hours:d} hour maintenance window is searched after "{after}"'))
-def search(drill: Drill, opsready_config: Config, hours: int, after: str) -> None:
+def search(window_search: WindowSearch, opsready_config: Config, hours: int, after: str) -> None:
     """The window finder over the next two weeks."""
-    found = drill.facts.get("history")
-    assert isinstance(found, TrafficHistory), "no traffic history given"
+    found = window_search.history
+    assert found is not None, "no traffic history given"
     start = dt.datetime.fromisoformat(after.replace("Z", "+00:00"))
-    drill.facts["window"] = find_window(found, hours * 3600.0, _policy(drill, opsready_config), start)
+    policy = window_search.policy_of(opsready_config)
+    window_search.choice = find_window(found, hours * 3600.0, policy, start)
 
 
 @then(parsers.parse('the window is "{text}"'))
-def window_is(drill: Drill, text: str) -> None:
+def window_is(window_search: WindowSearch, text: str) -> None:
     """The window chosen, as people read it."""
-    assert format_range(_choice(drill).best) == text, _choice(drill).explain()
+    assert format_range(window_search.chosen.best) == text, window_search.chosen.explain()
 
 
 @then(parsers.parse("users are expected to send about {requests:d} requests in it, under {percent:d}% of a day's"))
-def impact(drill: Drill, requests: int, percent: int) -> None:
+def impact(window_search: WindowSearch, requests: int, percent: int) -> None:
     """The expected user impact, from the history."""
-    choice = _choice(drill)
+    choice = window_search.chosen
     assert round(choice.best.expected_requests) == requests, choice.explain()
     assert choice.share_of_day < percent / 100, choice.explain()
     assert choice.busiest.expected_requests > 20 * choice.best.expected_requests, choice.explain()
 
 
 @then(parsers.parse('start times in the freeze "{name}" were skipped'))
-def freeze_skipped(drill: Drill, name: str) -> None:
+def freeze_skipped(window_search: WindowSearch, opsready_config: Config, name: str) -> None:
     """The explanation says the freeze kept the finder away."""
-    choice = _choice(drill)
+    choice = window_search.chosen
     skipped = dict(choice.skipped)
     assert skipped.get(f"change freeze '{name}'", 0) > 0, choice.explain()
-    policy_freeze = next(f for f in drill.facts["policy"].freezes if f.name == name)  # type: ignore[attr-defined]
+    policy_freeze = next(f for f in window_search.policy_of(opsready_config).freezes if f.name == name)
     assert not policy_freeze.overlaps(choice.best.start, choice.best.end)
 
 
 @then("the announcement names the window and the expected impact")
-def announcement(drill: Drill, opsready_config: Config, tmp_path: Path) -> None:
+def announcement(window_search: WindowSearch, opsready_config: Config, tmp_path: Path) -> None:
     """The announcement notice is rendered with the real window and the expected requests."""
     from opsready.maintenance import comms
 
-    choice = _choice(drill)
+    choice = window_search.chosen
     templates = opsready_config.resolve(opsready_config.maintenance.templates_dir)
     values = comms.announcement_values(choice, "Database backup with verified restore", "database-backup", "sandbox")
     text = comms.write_notice(templates, tmp_path, "announcement", "drill", values).read_text(encoding="utf-8")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,16 +17,15 @@ from pytest_bdd import given, parsers, then, when
 
 from opsready.bdd.common import Drill
 from opsready.config import Config
+from opsready.drills.faults import DrillFaults
 from opsready.errors import Loc, OpsreadyError
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 
 if TYPE_CHECKING:
-    from opsready.chaos.session import Session
     from opsready.troubleshooting.model import Tree
     from opsready.troubleshooting.walk import Walk
 
-TREE = Path("runbooks") / "troubleshooting-tree.yaml"
 FAULT_TIME_LIMIT = 120.0  # the dead-man watchdog reverts a fault after this, should the run die
 
 
@@ -47,40 +45,27 @@ class Troubleshooting:
 
 
 @pytest.fixture
-def trouble(drill: Drill) -> Troubleshooting:
-    """The scenario's troubleshooting state (kept in the drill)."""
-    state = drill.facts.setdefault("troubleshooting", Troubleshooting())
-    assert isinstance(state, Troubleshooting)
-    return state
-
-
-def known_runbooks(directory: Path) -> dict[str, Path]:
-    """Runbook ids and their files."""
-    from opsready.runbooks.parse import find_runbook_files, read_runbook
-
-    reads = (read_runbook(path) for path in find_runbook_files(directory))
-    return {read.declared_id: Path(read.path) for read in reads if read.declared_id}
+def trouble() -> Troubleshooting:
+    """The scenario's troubleshooting state."""
+    return Troubleshooting()
 
 
 @pytest.fixture(scope="session")
 def troubleshooting_tree(opsready_config: Config) -> Tree:
     """The validated decision tree beside opsready.yaml."""
-    from opsready.troubleshooting.load import load_tree
+    from opsready.drills.troubleshooting import check_tree_at, tree_path
 
-    path = opsready_config.resolve(TREE)
-    try:
-        return load_tree(path, known_runbooks(path.parent))
-    except OpsreadyError as exc:
-        pytest.fail(exc.render(), pytrace=False)
-        raise
+    tree, problems = check_tree_at(tree_path(opsready_config))
+    if problems or tree is None:
+        pytest.fail("\n".join(p.render() for p in problems), pytrace=False)
+    return tree
 
 
 @pytest.fixture
 def fault_session(
     opsready_config: Config, target: Target, timeline: Timeline, pytestconfig: pytest.Config
-) -> Iterator[Session]:
-    """A chaos session for the scenario's faults; every fault is reverted and verified when the scenario ends."""
-    from opsready.chaos.session import Session
+) -> Iterator[DrillFaults]:
+    """The scenario's faults; every fault is reverted and verified when the scenario ends."""
     from opsready.plugin.fixtures import entry_point
     from opsready.safety import check_destructive
 
@@ -89,11 +74,11 @@ def fault_session(
         check_destructive(opsready_config, target, allowed, entry=entry_point(pytestconfig))
     except OpsreadyError as exc:
         pytest.fail(exc.render(), pytrace=False)
-    session = Session(opsready_config, target, timeline, experiment="troubleshooting drill")
+    faults = DrillFaults(opsready_config, target, timeline, "troubleshooting drill")
     try:
-        yield session
+        yield faults
     finally:
-        session.close()
+        faults.close()
 
 
 def _params(text: str) -> dict[str, object]:
@@ -110,13 +95,13 @@ def _params(text: str) -> dict[str, object]:
 
 @when(parsers.parse('the fault "{kind}" is injected with "{params}"'))
 @when(parsers.parse('the fault "{kind}" is injected'))
-def inject(fault_session: Session, trouble: Troubleshooting, kind: str, params: str = "") -> None:
+def inject(fault_session: DrillFaults, trouble: Troubleshooting, kind: str, params: str = "") -> None:
     """Inject one fault of the target's fault kinds through the chaos guard (journaled, always reverted)."""
     from opsready.targets.faults import parse_fault_spec
 
-    spec = parse_fault_spec(fault_session.faults.fault_kinds(), kind, _params(params), FAULT_TIME_LIMIT, Loc(kind))
+    spec = parse_fault_spec(fault_session.kinds(), kind, _params(params), FAULT_TIME_LIMIT, Loc(kind))
     name = f"{kind}-{len(trouble.faults) + 1}"
-    trouble.faults[name] = fault_session.guard.inject(name, spec)
+    trouble.faults[name] = fault_session.inject(name, spec)
 
 
 @given(parsers.parse("no component crashed in the last {seconds:d} seconds"))
@@ -151,8 +136,8 @@ def users_affected(drill: Drill, seconds: int) -> None:
 @when(parsers.parse('the "{component}" runs again within {seconds:d} seconds'))
 def runs_again(target: Target, component: str, seconds: int) -> None:
     """The platform restarted the component by itself and the target is ready again."""
-    from opsready.deploy.procedure import wait_healthy
     from opsready.eventually import eventually
+    from opsready.probes.readiness import wait_healthy
 
     def running() -> None:
         found = {i.name: i for i in target.instances()}
@@ -180,10 +165,9 @@ def _snapshot(target: Target) -> tuple[Any, ...]:
 
 
 def _walk(tree: Tree, target: Target) -> Walk:
-    from opsready.troubleshooting.evidence import find_culprit
-    from opsready.troubleshooting.walk import walk
+    from opsready.drills.troubleshooting import diagnose
 
-    return walk(tree, target, find_culprit=find_culprit)
+    return diagnose(tree, target)
 
 
 def _shown(result: Walk) -> str:
@@ -274,19 +258,11 @@ def changed_nothing(target: Target, trouble: Troubleshooting) -> None:
 @when("the remedy its runbook prescribes is applied")
 def remedy_applied(opsready_config: Config, target: Target, trouble: Troubleshooting, timeline: Timeline) -> None:
     """The remedy of the diagnosis (the tree guarantees its runbook prescribes it), applied like an operator would."""
-    from opsready.deploy.procedure import Procedures
-    from opsready.troubleshooting.remedy import apply_remedy
+    from opsready.drills.troubleshooting import apply_prescribed
 
     result = trouble.walk
     assert result.diagnosis is not None, f"no diagnosis to remedy:\n{_shown(result)}"
-    procedures = Procedures(opsready_config, target, timeline)
-    done = apply_remedy(
-        target,
-        result.diagnosis.remedy,
-        pgid=result.culprit.pgid if result.culprit else None,
-        reason=f"troubleshooting drill: {result.diagnosis.id}",
-        rollback=procedures.rollback,
-    )
+    done = apply_prescribed(opsready_config, target, result, timeline)
     timeline.mark("mitigated", done.done)
 
 

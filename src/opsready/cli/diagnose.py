@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,24 +14,12 @@ from opsready.errors import Loc, UsageError
 from opsready.safety import check_destructive, ensure_running
 from opsready.yamlsrc import parse_yaml
 
-TREE = Path("runbooks") / "troubleshooting-tree.yaml"
+if TYPE_CHECKING:
+    from opsready.troubleshooting.model import Tree
+
+TREE = Path("runbooks") / "troubleshooting-tree.yaml"  # for --help; opsready.drills.troubleshooting resolves it
 REMEDIES = ("restart", "resume", "reset-link", "end-blocking-sessions", "stop-culprit")
 EXIT_HEALTHY, EXIT_PROBLEM, EXIT_INCONCLUSIVE = 0, 1, 3
-
-
-def known_runbooks(directory: Path) -> dict[str, Path]:
-    """Runbook ids and their files (a runbook with broken front matter still declares its id)."""
-    from opsready.runbooks.parse import find_runbook_files, read_runbook
-
-    if not directory.is_dir():
-        return {}
-    reads = (read_runbook(path) for path in find_runbook_files(directory))
-    return {read.declared_id: Path(read.path) for read in reads if read.declared_id}
-
-
-def tree_path(config: Config, tree: Path | None) -> Path:
-    """The tree to walk: --tree, else runbooks/troubleshooting-tree.yaml beside opsready.yaml."""
-    return tree if tree is not None else config.resolve(TREE)
 
 
 def _probe_args(pairs: tuple[str, ...]) -> dict[str, object]:
@@ -114,12 +103,12 @@ def diagnose(
     if probe_name is not None:
         _run_probe(config, target_name, probe_name, probe_args, as_json)
         return
+    from opsready.drills.troubleshooting import check_tree_at, tree_path
     from opsready.durations import parse_duration
-    from opsready.troubleshooting.load import check_tree
 
     path = tree_path(config, tree)
     limit = parse_duration(time_limit, Loc("--time-limit")) if time_limit is not None else None
-    loaded, problems = check_tree(path, known_runbooks(path.parent))  # the tree lives among the runbooks it links
+    loaded, problems = check_tree_at(path)
     if problems or loaded is None:
         for problem in problems:
             err.print(f"[bold red]error:[/bold red] {problem.render()}", markup=True, highlight=False)
@@ -132,17 +121,13 @@ def diagnose(
 
 
 def _diagnose(
-    config: Config, target_name: str | None, tree: object, *, limit: float | None, as_json: bool, collect: Path | None
+    config: Config, target_name: str | None, tree: Tree, *, limit: float | None, as_json: bool, collect: Path | None
 ) -> None:
-    from opsready.report.redact import redact
+    from opsready.drills.troubleshooting import collect_evidence, diagnose
     from opsready.targets.diagnostics import diagnostics_of
-    from opsready.troubleshooting.evidence import collect as collect_evidence
-    from opsready.troubleshooting.evidence import find_culprit
-    from opsready.troubleshooting.model import Tree
     from opsready.troubleshooting.render import to_json, to_text
-    from opsready.troubleshooting.walk import Step, walk
+    from opsready.troubleshooting.walk import Step
 
-    assert isinstance(tree, Tree)
     target = open_target(config, target_name)
     ensure_running("diagnose", target)  # as it is: a stopped target is something to diagnose (platform-down)
     diagnostics_of(target)  # a platform without the troubleshooting protocols is refused, not misdiagnosed
@@ -150,11 +135,10 @@ def _diagnose(
     def step(s: Step) -> None:
         progress(f"{s.node}: {s.outcome}{' ' + s.answer if s.answer else ''} ({s.seconds:.2f} s)")
 
-    result = walk(tree, target, time_limit=limit, find_culprit=find_culprit, on_step=None if as_json else step)
-    text = to_json(result)
-    out.print(text if as_json else to_text(result), markup=False, end="")
+    result = diagnose(tree, target, time_limit=limit, on_step=None if as_json else step)
+    out.print(to_json(result) if as_json else to_text(result), markup=False, end="")
     if collect is not None:
-        files = collect_evidence(target, result, collect, redact, redact(text))
+        files = collect_evidence(target, result, collect)
         progress(f"evidence: {len(files)} file(s) in {collect} (secrets redacted)")
     if not result.complete:
         sys.exit(EXIT_INCONCLUSIVE)

@@ -50,26 +50,6 @@ def _at(value: str | None) -> datetime:
         raise UsageError(f"--at must be a UTC time like '2026-12-25 03:00', got {value!r}") from None
 
 
-def _runbook_problems(files: IncidentFiles, root: Path) -> tuple[UserError, ...]:
-    """Each incident runbook declares a severity and names experiments that exist (the drills need both)."""
-    from opsready.runbooks.parse import read_runbook
-
-    problems: list[UserError] = []
-    for path in files.runbook_paths():
-        runbook = read_runbook(path).runbook
-        if runbook is None:
-            continue  # `opsready runbooks lint` reports what is wrong with it
-        if runbook.severity is None:
-            problems.append(ValidationError("an incident runbook must declare its 'severity'", runbook.loc("id")))
-        if not runbook.experiments:
-            problems.append(ValidationError("name the experiment that rehearses it ('experiments')", runbook.loc("id")))
-        for name in runbook.experiments:
-            if not (root / "experiments" / f"{name}.yaml").is_file():
-                message = f"experiment '{name}' not found in {root / 'experiments'}"
-                problems.append(ValidationError(message, runbook.loc("experiments")))
-    return tuple(problems)
-
-
 classification_option = click.option(
     "--classification",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -108,12 +88,13 @@ def check_cmd(
 ) -> None:
     """Validate the classification, the escalation file, the notice templates and every incident runbook's
     automated mitigation, without touching any target. Exit code 2 on any problem."""
+    from opsready.drills.incident import runbook_problems
     from opsready.incident.files import check_all
 
     config = load(config_path)
     files = _files(config, classification, escalation_path)
     checked, problems = check_all(files, datetime.now(tz=UTC), weeks)
-    problems += _runbook_problems(files, config.root)
+    problems += runbook_problems(files, config.root)
     if problems or checked is None:
         _report(problems)
         return
@@ -299,22 +280,11 @@ def actions(
 @handle_errors
 def mitigate(runbook_id: str, allow_destructive: bool, config_path: Path | None, target_name: str | None) -> None:
     """Run the automated mitigation of incident runbook RUNBOOK (its '## Automated mitigation' block)."""
+    from opsready.drills.plan import find_incident_runbook
     from opsready.incident.mitigation import load_mitigation, run_mitigation
-    from opsready.runbooks.parse import read_runbook
-    from opsready.spelling import did_you_mean
 
     config = load(config_path)
-    files = _files(config)
-    found = {}
-    for path in files.runbook_paths():
-        read = read_runbook(path)
-        if read.declared_id:
-            found[read.declared_id] = path
-    if runbook_id not in found:
-        known = sorted(found)
-        hint = did_you_mean(runbook_id, known)
-        raise UsageError(f"no incident runbook '{runbook_id}'{hint}; known: {', '.join(known)}")
-    plan = load_mitigation(found[runbook_id])
+    plan = load_mitigation(find_incident_runbook(_files(config), runbook_id))
     check_destructive(config, config.target(target_name), allow_destructive, "a mitigation", entry="incident")
     target = open_target(config, target_name)
     ensure_running("incident", target)

@@ -16,8 +16,9 @@ from typing import Literal
 from opsready.checks import CheckRun
 from opsready.config import Config
 from opsready.deploy.checklist import load_checklist, run_checklist
-from opsready.errors import DeployError, TargetError, UsageError
-from opsready.probes import http, metrics
+from opsready.errors import DeployError, UsageError
+from opsready.probes import metrics
+from opsready.probes.readiness import wait_healthy
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.triggers import TriggerHit, watch
@@ -54,21 +55,6 @@ class RollbackOutcome:
     from_version: str
     to_version: str
     post: CheckRun
-
-
-def wait_healthy(target: Target, timeout: float, streak: int = 3, interval: float = 0.2) -> None:
-    """Wait until readiness passes ``streak`` times in a row."""
-    deadline = time.monotonic() + timeout
-    passes = 0
-    last = ""
-    while time.monotonic() < deadline:
-        observation = http.readiness(target)
-        passes = passes + 1 if observation.ok else 0
-        last = observation.detail
-        if passes >= streak:
-            return
-        time.sleep(interval)
-    raise TargetError(f"the target was not healthy within {timeout:.0f} s ({last})")
 
 
 class Procedures:

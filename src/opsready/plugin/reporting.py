@@ -1,15 +1,14 @@
 """Turn the run's collected results into the reports, the history line and the readiness score.
 
-The plugin may import both runbooks and reports, so this is where the runbooks' ids, categories and steps and the
-files drills left (journals, comms, reviews) are put into the :class:`~opsready.results.RunResult`: the report
-package reads results only.
+The runbooks' ids, categories and steps and the files drills left (journals, comms, reviews) are put into the
+:class:`~opsready.results.RunResult` by :mod:`opsready.drills.reporting`, which also publishes it: the report package
+reads results only. This module says where a pytest run keeps those things.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,25 +69,13 @@ def artifact_dirs(directory: Path, suite: Config | None) -> list[tuple[str, Path
     return found
 
 
-def enrich(result: RunResult, root: Path, directory: Path, suite: Config | None) -> RunResult:
-    """The result with the suite's runbooks and the artifacts found beside the reports."""
-    from opsready.report import find_artifacts
-    from opsready.runbooks import runbook_infos
-
-    return replace(
-        result,
-        runbooks=runbook_infos(root / "runbooks"),
-        artifacts=find_artifacts(artifact_dirs(directory.resolve(), suite)),
-    )
-
-
 def write_reports(config: pytest.Config, state: RunState, directory: Path) -> Published:
     """Record the run in the history and write readiness.json, .md and .html into ``directory``."""
-    from opsready.report import publish
+    from opsready.drills.reporting import enrich, publish_run
 
     root, suite = _suite(config)
-    result = enrich(build_result(config, state), root, directory, suite)
-    return publish(result, directory, min_score=config.getoption("opsready_min_score", None))
+    result = enrich(build_result(config, state), root, artifact_dirs(directory.resolve(), suite))
+    return publish_run(result, directory, min_score=config.getoption("opsready_min_score", None))
 
 
 def check_options(config: pytest.Config) -> None:

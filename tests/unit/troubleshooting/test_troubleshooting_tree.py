@@ -85,7 +85,7 @@ def problems(tmp_path: Path, text: str, runbooks: dict[str, Path]) -> list[str]:
 
 def test_the_shipped_tree_validates_against_the_shipped_runbooks() -> None:
     """runbooks/troubleshooting-tree.yaml: every probe, answer, node, runbook section and remedy checks out."""
-    from opsready.cli.diagnose import known_runbooks
+    from opsready.drills.troubleshooting import known_runbooks
 
     path = ROOT / "runbooks" / "troubleshooting-tree.yaml"
     tree = load_tree(path, known_runbooks(path.parent))
