@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from opsready.config import Config, TargetConfig
+from opsready.config.suite import KINDS, TargetKind
 from opsready.errors import EnvironmentProblem, UsageError
-from opsready.targets.protocol import KINDS, Say, Target, TargetKind, quiet
+from opsready.targets.protocol import Say, Target, quiet
 
 EntryPoint = Literal[
     "pytest",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opsready.config import Config, parse_config
+from opsready.config import Config, TargetKind, parse_config
 from opsready.errors import ConfigError, EnvironmentProblem, OpsreadyError, UsageError
 from opsready.safety import (
     RULES,
@@ -21,7 +21,7 @@ from opsready.safety import (
     permission,
     when_stopped,
 )
-from opsready.targets.protocol import Say, TargetKind, quiet
+from opsready.targets.protocol import Say, quiet
 from opsready.yamlsrc import parse_yaml
 
 DESIGN = Path(__file__).resolve().parents[2] / "docs" / "design.md"

@@ -25,8 +25,8 @@ def run_chaos_experiment(
     opsready_config: Config, target: Target, timeline: Timeline, pytestconfig: pytest.Config
 ) -> Callable[[str], ExperimentResult]:
     """Run experiments/<name>.yaml against the scenario's target, recording on its timeline."""
+    from opsready.bdd.common import entry_point
     from opsready.chaos.runner import run_experiment
-    from opsready.plugin.fixtures import entry_point
 
     def run(name: str) -> ExperimentResult:
         return run_experiment(

@@ -16,6 +16,7 @@ from pytest_bdd import given, parsers, then
 
 from opsready.config import Config
 from opsready.probes import http, platform
+from opsready.safety import EntryPoint
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic, TrafficReport
@@ -129,3 +130,8 @@ def impact_within(drill: Drill, timeline: Timeline) -> None:
 
 
 __all__ = ["Config", "Drill", "OrderCount", "drill"]
+
+
+def entry_point(pytestconfig: pytest.Config) -> EntryPoint:
+    """Which entry point of the safety rule this run is: the gate (``opsready gate``) or plain pytest."""
+    return "gate" if pytestconfig.getoption("opsready_kind") == "gate" else "pytest"

@@ -71,7 +71,7 @@ def incident_faults(
     opsready_config: Config, target: Target, timeline: Timeline, pytestconfig: pytest.Config
 ) -> Iterator[DrillFaults]:
     """The faults a drill injects; every fault left is reverted when the scenario ends."""
-    from opsready.plugin.fixtures import entry_point
+    from opsready.bdd.common import entry_point
     from opsready.safety import check_destructive
 
     allowed = bool(pytestconfig.getoption("opsready_allow_destructive"))

@@ -66,7 +66,7 @@ def fault_session(
     opsready_config: Config, target: Target, timeline: Timeline, pytestconfig: pytest.Config
 ) -> Iterator[DrillFaults]:
     """The scenario's faults; every fault is reverted and verified when the scenario ends."""
-    from opsready.plugin.fixtures import entry_point
+    from opsready.bdd.common import entry_point
     from opsready.safety import check_destructive
 
     allowed = bool(pytestconfig.getoption("opsready_allow_destructive"))

@@ -3,6 +3,7 @@
 
 from opsready.config.suite import (
     CONFIG_NAME,
+    KINDS,
     PLATFORMS,
     Config,
     DeploymentConfig,
@@ -10,6 +11,7 @@ from opsready.config.suite import (
     Safety,
     Slos,
     TargetConfig,
+    TargetKind,
     find_config,
     load_config,
     parse_config,
@@ -17,6 +19,7 @@ from opsready.config.suite import (
 
 __all__ = [
     "CONFIG_NAME",
+    "KINDS",
     "PLATFORMS",
     "Config",
     "DeploymentConfig",
@@ -24,6 +27,7 @@ __all__ = [
     "Safety",
     "Slos",
     "TargetConfig",
+    "TargetKind",
     "find_config",
     "load_config",
     "parse_config",

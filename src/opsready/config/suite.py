@@ -8,14 +8,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from opsready.config.maintenance import MaintenancePolicy, parse_policy
 from opsready.errors import ConfigError, Loc, ValidationError
 from opsready.spelling import did_you_mean
-from opsready.targets.protocol import KINDS, TargetKind
 from opsready.yamlsrc import MapReader, YamlMap, load_yaml
 
 CONFIG_NAME = "opsready.yaml"
+TargetKind = Literal["disposable", "real"]  # disposable: opsready may start, stop and reset it (the sandbox)
+KINDS: tuple[TargetKind, ...] = ("disposable", "real")
 PLATFORMS = ("sandbox", "kubernetes")
 DISPOSABLE_PLATFORMS = ("sandbox",)  # every other platform drives someone's real system unless a target says otherwise
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlencode
 
-from opsready.config import Config, TargetConfig
+from opsready.config import Config, TargetConfig, TargetKind
 from opsready.errors import DeployError, RollbackError, TargetError, UsageError
 from opsready.kubernetes import faults as kfaults
 from opsready.kubernetes import health, history, rollout
@@ -35,7 +35,6 @@ from opsready.targets.protocol import (
     Say,
     Target,
     TargetDescription,
-    TargetKind,
     quiet,
 )
 from opsready.targets.remediation import Remediable

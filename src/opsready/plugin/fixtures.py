@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from opsready.bdd.common import entry_point
 from opsready.config import Config, TargetConfig, load_config
 from opsready.errors import OpsreadyError
 from opsready.plugin.state import RUN_KEY
-from opsready.safety import EntryPoint, check_destructive, ensure_running
+from opsready.safety import check_destructive, ensure_running
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
@@ -45,11 +46,6 @@ def target_config(opsready_config: Config, pytestconfig: pytest.Config) -> Targe
     except OpsreadyError as exc:
         _fail(exc)
         raise
-
-
-def entry_point(pytestconfig: pytest.Config) -> EntryPoint:
-    """Which entry point of the safety rule this run is: the gate (``opsready gate``) or plain pytest."""
-    return "gate" if pytestconfig.getoption("opsready_kind") == "gate" else "pytest"
 
 
 def _may_start(pytestconfig: pytest.Config) -> bool:

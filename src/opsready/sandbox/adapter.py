@@ -6,7 +6,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from opsready.config import Config, TargetConfig
+from opsready.config import Config, TargetConfig, TargetKind
 from opsready.observation import Observation
 from opsready.sandbox import rollout
 from opsready.sandbox.database import ENGINES
@@ -23,7 +23,6 @@ from opsready.targets.protocol import (
     Say,
     Target,
     TargetDescription,
-    TargetKind,
     quiet,
 )
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-TargetKind = Literal["disposable", "real"]
+from opsready.config.suite import TargetKind
+
 """``disposable``: opsready may create, start, stop and throw it away (the sandbox); ``real``: someone's system."""
-KINDS: tuple[TargetKind, ...] = ("disposable", "real")
 Say = Callable[[str], None]
 
 
