@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from opsready.chaos.revert import RevertFailed, revert_fault
-from opsready.probes.observation import Observation
+from opsready.observation import Observation
 from opsready.targets.faults import Facts, FaultSpec
 
 
