@@ -8,14 +8,14 @@ timeline against the SLOs.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from opsready.config import Config
-from opsready.errors import TargetError, UsageError
-from opsready.probes import http, metrics
+from opsready.errors import UsageError
+from opsready.probes import metrics
+from opsready.probes.readiness import wait_healthy
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.triggers import TriggerHit, watch
@@ -41,19 +41,6 @@ def check_patch(target: Target, release: str) -> None:
         raise UsageError(f"unknown release '{release}'; available: {', '.join(sorted(known))}")
     if target.current_release() == release:
         raise UsageError(f"release {release} is already serving: there is nothing to patch")
-
-
-def wait_healthy(target: Target, timeout: float, streak: int = 3, interval: float = 0.2) -> None:
-    """Wait until readiness passes ``streak`` times in a row."""
-    deadline = time.monotonic() + timeout
-    passes, last = 0, ""
-    while time.monotonic() < deadline:
-        observation = http.readiness(target)
-        passes, last = (passes + 1 if observation.ok else 0), observation.detail
-        if passes >= streak:
-            return
-        time.sleep(interval)
-    raise TargetError(f"the target was not healthy within {timeout:.0f} s after the rollback ({last})")
 
 
 def apply_patch(config: Config, target: Target, release: str, timeline: Timeline, progress: Progress) -> PatchOutcome:
