@@ -12,17 +12,20 @@ import pytest
 
 from opsready.processes import OwnedSession, ProcessIdentity, pid_alive, session_members, stop_session
 
-IGNORES_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+IGNORES_TERM = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+)
 
 
 def _session(code: str, children: int = 0) -> subprocess.Popen[bytes]:
-    """A Python process in a session of its own, with ``children`` copies of itself in that session."""
+    """A Python process in a session of its own, with ``children`` copies of itself in that session, each of which
+    has said 'ready' (so a signal cannot arrive before the code installed its handlers)."""
     spawn = f"import subprocess, sys; [subprocess.Popen([sys.executable, '-c', {code!r}]) for _ in range({children})]; "
-    proc = subprocess.Popen([sys.executable, "-c", spawn + code], start_new_session=True)
-    deadline = time.monotonic() + 10
-    while len(session_members(proc.pid)) < children + 1:
-        assert time.monotonic() < deadline, "the session did not start"
-        time.sleep(0.02)
+    proc = subprocess.Popen([sys.executable, "-c", spawn + code], start_new_session=True, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    for _ in range(children + 1):
+        assert proc.stdout.readline() == b"ready\n", "the session did not start"
+    assert len(session_members(proc.pid)) == children + 1
     return proc
 
 
