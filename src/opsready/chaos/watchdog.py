@@ -184,6 +184,10 @@ def expire(journal: Path, fault_id: str, config_path: Path, target_name: str, ta
                 _log(f"fault {entry.fault_id} cannot be read from {journal}: run `opsready recover`")
                 failed += 1
                 continue
+            if strangers := entry.strangers():  # a pid in its facts is now another process: never signal it
+                _log(f"refusing to revert fault {entry.fault_id}: {'; '.join(strangers)}; run `opsready recover`")
+                failed += 1
+                continue
             try:
                 target = target or _open(config_path, target_name)
                 spec = revalidate(target.fault_kinds(), entry.spec, str(journal))

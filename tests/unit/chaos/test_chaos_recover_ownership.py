@@ -111,3 +111,22 @@ def test_the_intent_journals_who_its_facts_name_and_only_that_process_is_trusted
         assert time.monotonic() < deadline, "the sleep did not exit"
         time.sleep(0.01)
     assert first.strangers() == ()
+
+
+@pytest.mark.parametrize("case", ["no-identity", "other-start-time"])
+def test_the_dead_man_refuses_to_signal_a_process_that_is_not_the_one_journaled(
+    tmp_path: Path, stopped_sleep: psutil.Process, case: str
+) -> None:
+    """The watchdog expiring the same journal leaves the stranger stopped, keeps the fault open and fails (1)."""
+    from opsready.chaos.watchdog import expire
+
+    target = SandboxTarget("sandbox", Sandbox(SandboxOptions(state_dir=tmp_path / "state", ports="auto")))
+    started = round(stopped_sleep.create_time() - psutil.boot_time(), 2)
+    processes = {
+        "no-identity": None,
+        "other-start-time": {"pgid": {"pid": stopped_sleep.pid, "started": started - 30, "cmdline": ["gunicorn"]}},
+    }[case]
+    path = _journal(target, stopped_sleep, processes)
+    assert expire(path, "f1", tmp_path / "opsready.yaml", "sandbox", target) == 1
+    assert stopped_sleep.status() == psutil.STATUS_STOPPED, "the dead-man sent SIGCONT to a process that is not ours"
+    assert read_journal(path).open_faults
