@@ -25,6 +25,10 @@ SERIAL = (
     ("::test_added_latency_", "the diagnosis apportions a user's wait by timing; a busy machine blurs the parts"),
 )
 
+# The longest files (a minute or more each, mostly waiting), started first so that at the end neither worker is left
+# alone with one of them (a file stays on one worker: its scenarios share that worker's sandbox, in order)
+FIRST = ("steps/test_troubleshooting.py::", "steps/test_incident_response.py::", "tests/integration/gameday/")
+
 
 def serial_reason(nodeid: str) -> str | None:
     """Why the test with this ID runs alone in the serial pass, or None when it may share the machine."""
@@ -53,10 +57,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the tests of this pass (the same choice on every worker: it depends on the test IDs only)."""
+    """Keep the tests of this pass, longest files first (the same on every worker: it depends on test IDs only)."""
     which = config.getoption("layout_pass")
     if which == "all":
         return
+    items.sort(key=lambda item: next((i for i, start in enumerate(FIRST) if item.nodeid.startswith(start)), len(FIRST)))
     keep = [item for item in items if (serial_reason(item.nodeid) is not None) == (which == "serial")]
     if len(keep) < len(items):
         kept = {id(item) for item in keep}

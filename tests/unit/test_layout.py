@@ -36,22 +36,28 @@ def test_everything_else_shares_the_machine() -> None:
 
 @pytest.mark.parametrize(
     ("args", "expected"),
-    [(("--layout-pass=parallel",), {"a", "c"}), (("--layout-pass=serial",), {"b"}), ((), {"a", "b", "c"})],
+    [(("--layout-pass=parallel",), "tac"), (("--layout-pass=serial",), "b"), ((), "abct")],
 )
 def test_a_pass_runs_its_tests_in_a_state_directory_of_its_own(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], expected: set[str]
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], expected: str
 ) -> None:
-    """The parallel pass leaves out the serial tests, the serial pass runs only them; each gets its own state dir."""
+    """The parallel pass leaves out the serial tests and starts with the longest files, the serial pass runs only
+    the serial tests; each pass gets its own state directory."""
     (pytester.path / "steps").mkdir()
     pytester.makepyfile(
         **{
-            "steps/test_x": """
+            "steps/test_a": """
         import os
 
         def test_a(): print("ran a", os.environ["OPSREADY_STATE_DIR"])
         def test_added_latency_b(): print("ran b", os.environ["OPSREADY_STATE_DIR"])
         def test_c(): print("ran c", os.environ["OPSREADY_STATE_DIR"])
-        """
+        """,
+            "steps/test_troubleshooting": """
+        import os
+
+        def test_t(): print("ran t", os.environ["OPSREADY_STATE_DIR"])
+        """,
         }
     )
     base = pytester.path / "state"
@@ -60,6 +66,6 @@ def test_a_pass_runs_its_tests_in_a_state_directory_of_its_own(
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     result = pytester.runpytest_subprocess("-p", "tests.layout", "-s", "-p", "no:cacheprovider", *args)
     ran = dict(re.findall(r"ran (\w) (\S+)", result.stdout.str()))
-    assert set(ran) == expected, result.outlines
+    assert "".join(ran) == expected, result.outlines
     which = args[0].split("=")[1] if args else "all"
     assert set(ran.values()) == {str(base / which)}
