@@ -19,12 +19,11 @@ from pathlib import Path
 
 from _common import ROOT, summary
 
-sys.path.insert(0, str(ROOT / "tests" / "unit" / "kubernetes"))
-
-from kubefake import FakeCluster  # the tests' fake cluster, on the path above
+sys.path.insert(0, str(ROOT))  # a script: the repository root makes the tests' package importable
 
 from opsready.config import load_config
 from opsready.kubernetes.adapter import KubernetesTarget, open_target
+from tests.unit.kubernetes.kubefake import FakeCluster  # the tests' fake cluster
 
 CONFIG = """\
 version: 1

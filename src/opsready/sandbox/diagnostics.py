@@ -1,6 +1,7 @@
 """Read-only diagnostics of the sandbox (:class:`~opsready.targets.diagnostics.DiagnosticOps`): database round trips
 by either path, kernel states of supervised processes, unexpected exits from supervisord's log, load on the host by
-process group, who holds connections to a component, PostgreSQL's activity, and log tails.
+process group, who holds connections to a component, PostgreSQL's activity, and log tails. Other opsready sandboxes on
+the same host are left out of the load and the connections: a diagnosis of this one never blames them.
 
 Nothing here changes the sandbox: HTTP is left to the probes, SQL is ``SELECT`` only, processes are only read.
 """
@@ -19,6 +20,7 @@ import psutil
 from opsready.errors import UsageError
 from opsready.processes import cmdline, kernel_state, sched_readings
 from opsready.sandbox import database
+from opsready.sandbox.faults.owned import HOLDER_MODULE
 from opsready.sandbox.layout import HOST
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.supervisor import recorded_session
@@ -58,6 +60,32 @@ def _command(proc: psutil.Process) -> str:
         return " ".join(proc.cmdline())[:160] or proc.name()
     except psutil.Error:
         return "?"
+
+
+def _after(argv: list[str], flag: str) -> str | None:
+    i = argv.index(flag) if flag in argv else -1
+    return argv[i + 1] if 0 <= i < len(argv) - 1 else None
+
+
+def other_sandbox_groups(state: Path) -> set[int]:
+    """Process groups of every *other* opsready sandbox on this host: its supervisord's session (supervisord runs
+    with ``-c <state>/supervisord.conf`` and its state directory records its pid as the session) and its fault
+    holders (``--state <state>``). Sandboxes sharing a host (tests run two at once) never blame each other."""
+    own = str(state)
+    sessions: set[int] = set()
+    holders: set[int] = set()
+    members: list[tuple[int, int]] = []  # (session, group) of every process
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        with contextlib.suppress(OSError, psutil.Error):
+            argv: list[str] = proc.info["cmdline"] or []
+            pid = int(proc.info["pid"])
+            members.append((os.getsid(pid), os.getpgid(pid)))
+            home = Path(_after(argv, "-c") or "/").parent if "supervisor.supervisord" in argv else None
+            if home is not None and str(home) != own and (home / "session").read_text().strip() == str(pid):
+                sessions.add(pid)
+            if HOLDER_MODULE in argv and _after(argv, "--state") not in (None, own):
+                holders.add(os.getpgid(pid))
+    return holders | {group for session, group in members if session in sessions}
 
 
 class SandboxDiagnostics:
@@ -144,8 +172,9 @@ class SandboxDiagnostics:
 
     def host_load(self, window_s: float) -> HostLoad:
         """CPU run and wait time per process group between two readings ``window_s`` apart (the kernel's schedstat,
-        every thread counted), and resident memory at the end."""
+        every thread counted), and resident memory at the end; other sandboxes' groups are left out."""
         session = self._session()
+        others = other_sandbox_groups(self.sandbox.layout.state)
         first = sched_readings()
         started = time.monotonic()
         time.sleep(window_s)
@@ -153,7 +182,8 @@ class SandboxDiagnostics:
         spent = max(time.monotonic() - started, 1e-6)
         groups: dict[int, list[int]] = {}
         for pid, reading in second.items():
-            groups.setdefault(reading.pgid, []).append(pid)
+            if reading.pgid not in others:
+                groups.setdefault(reading.pgid, []).append(pid)
         loads = []
         for pgid, pids in groups.items():
             ran = waited = 0
@@ -184,9 +214,11 @@ class SandboxDiagnostics:
         return table[component]
 
     def connection_holders(self, component: str) -> tuple[ConnectionHolder, ...]:
-        """Established connections to the component's port, counted per process group of the client."""
+        """Established connections to the component's port, counted per process group of the client (other
+        sandboxes' groups left out)."""
         port = self._port(component)
         session = self._session()
+        others = other_sandbox_groups(self.sandbox.layout.state)
         counts: dict[int, int] = {}
         leaders: dict[int, int] = {}
         for conn in psutil.net_connections(kind="tcp"):
@@ -194,6 +226,8 @@ class SandboxDiagnostics:
                 continue
             with contextlib.suppress(OSError):
                 pgid = os.getpgid(conn.pid)
+                if pgid in others:
+                    continue
                 counts[pgid] = counts.get(pgid, 0) + 1
                 leaders.setdefault(pgid, conn.pid)
         holders = []

@@ -17,7 +17,7 @@ import psutil
 
 from opsready.errors import TargetError, UsageError
 from opsready.sandbox import database
-from opsready.sandbox.diagnostics import APP_NAME, SandboxDiagnostics
+from opsready.sandbox.diagnostics import APP_NAME, SandboxDiagnostics, other_sandbox_groups
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.supervisor import recorded_session
 
@@ -74,13 +74,16 @@ class SandboxRemedies:
         return tuple(int(r[0]) for r in rows if r[1])
 
     def stop_group(self, pgid: int, timeout: float) -> tuple[int, ...]:
-        """SIGTERM a process group outside the sandbox, SIGKILL what is left after half the timeout."""
+        """SIGTERM a process group outside the sandbox (and outside any other sandbox on the host), SIGKILL what is
+        left after half the timeout."""
         members = _group(pgid)
         if pgid <= 1 or not members:
             raise UsageError(f"no process group {pgid} is running")
         session = recorded_session(self.sandbox.layout)
         if pgid == os.getpgid(0) or any(_session_of(pid) == session for pid in members):
             raise UsageError(f"process group {pgid} is part of the sandbox or of opsready itself: refusing to stop it")
+        if pgid in other_sandbox_groups(self.sandbox.layout.state):
+            raise UsageError(f"process group {pgid} belongs to another opsready sandbox: refusing to stop it")
         for sig in (signal.SIGTERM, signal.SIGKILL):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, sig)

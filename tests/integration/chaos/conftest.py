@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from chaos_harness import Env, start_env, stop_env
+
+from tests.integration.chaos.chaos_harness import Env, start_env, stop_env
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chaos_harness import Env, Harness, experiment, health_problems, opsready, wait_healthy, watchdogs
 
 from opsready.chaos.readback import read_journal
 from opsready.chaos.recover import recover
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.targets.faults import faults_of
+from tests.integration.chaos.chaos_harness import (
+    Env,
+    Harness,
+    experiment,
+    health_problems,
+    opsready,
+    wait_healthy,
+    watchdogs,
+)
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.chaos]
 

@@ -7,16 +7,14 @@ The sandbox, the subprocess environment and the independent health check are the
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(REPO / "tests" / "integration" / "chaos"))
+from tests.integration.chaos.chaos_harness import Env, start_env, stop_env
 
-from chaos_harness import Env, start_env, stop_env  # noqa: E402  # the chaos tests' harness, found above
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from chaos_harness import BIN, Env, opsready, wait_healthy, watchdogs
 
 from opsready.durations import format_duration
 from opsready.report.kpi import percent
+from tests.integration.chaos.chaos_harness import BIN, Env, opsready, wait_healthy, watchdogs
 
 pytestmark = pytest.mark.gameday
 STAGES = ("injected", "detected", "classified", "acknowledged", "mitigated", "recovered")

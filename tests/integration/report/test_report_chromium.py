@@ -10,10 +10,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from report_browser import chromium, png_size, render
 
 from opsready.report import publish
 from opsready.results import RunResult
+from tests.integration.report.report_browser import chromium, png_size, render
 
 pytestmark = pytest.mark.skipif(
     chromium() is None, reason="chromium is not installed (make test installs Debian's chromium when run as root)"

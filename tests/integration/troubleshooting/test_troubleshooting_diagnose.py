@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,16 @@ import pytest
 from click.testing import CliRunner, Result
 
 from opsready.cli.main import cli
+from opsready.errors import UsageError
+from opsready.processes import session_members
+from opsready.sandbox.adapter import SandboxTarget
+from opsready.sandbox.diagnostics import SandboxDiagnostics
+from opsready.sandbox.faults.owned import holders
+from opsready.sandbox.guide_remedies import SandboxRemedies
 from opsready.sandbox.manager import Sandbox, SandboxOptions
+from opsready.sandbox.supervisor import recorded_session
+from opsready.targets.faults import FaultSpec
+from opsready.troubleshooting.evidence import find_culprit
 
 pytestmark = pytest.mark.sandbox
 ROOT = Path(__file__).resolve().parents[3]
@@ -159,3 +169,33 @@ def test_stop_culprit_refuses_the_sandboxs_own_processes(sandbox: Sandbox, confi
     assert result.exit_code == 2, result.output
     assert "part of the sandbox" in result.output
     assert sandbox.supervisor().info("api")["pid"] == api and os.getpgid(api) == api
+
+
+def test_another_sandbox_on_the_host_is_never_blamed_nor_stopped(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Two sandboxes on one host (make test runs two at once): the memory a fault of the other one holds is the
+    largest process group outside this sandbox, yet this sandbox's culprit search does not blame it, its host load
+    lists no process of the other sandbox, and its remedy refuses to stop it; the other's own search blames it."""
+    other = Sandbox(SandboxOptions(state_dir=tmp_path / "other", ports="auto"))
+    try:
+        other.up()
+        here, there = SandboxTarget("sandbox", sandbox), SandboxTarget("other", other)
+        fault = there.fault(FaultSpec("memory-pressure", (("share", 0.05),), 60.0), "speed-two-sandboxes")
+        fault.prepare()
+        fault.inject(time.time() + 60.0)
+        try:
+            (hog,) = {p.pgrp for p in holders(other.layout.state)}
+            blamed_there = find_culprit(there, "memory")
+            assert blamed_there is not None and blamed_there.pgid == hog, blamed_there  # the fault is the largest
+            blamed_here = find_culprit(here, "memory")
+            assert blamed_here is None or blamed_here.pgid != hog, blamed_here
+            session = recorded_session(other.layout)
+            theirs = {hog} | {os.getpgid(pid) for pid in session_members(session or 0)}
+            listed = {g.pgid for g in SandboxDiagnostics(sandbox).host_load(0.0).groups}
+            assert session and not theirs & listed, f"{theirs & listed} of the other sandbox listed here"
+            with pytest.raises(UsageError, match="another opsready sandbox"):
+                SandboxRemedies(sandbox).stop_group(hog, 2.0)
+            assert holders(other.layout.state), "the other sandbox's fault was stopped"
+        finally:
+            fault.revert(10.0)
+    finally:
+        other.down(purge=True)

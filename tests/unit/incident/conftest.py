@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from incident_helpers import ROOT
+
+from tests.unit.incident.incident_helpers import ROOT
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from incident_helpers import obs
 
 from opsready.errors import ValidationError
 from opsready.incident.classification import Classification, load_classification
 from opsready.incident.monitor import worst
 from opsready.incident.triage import UNOBSERVABLE, classify, observe
 from opsready.observation import Observation
+from tests.unit.incident.incident_helpers import obs
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from incident_helpers import obs
-
 from opsready.incident.actions import read_review
 from opsready.incident.classification import load_classification
 from opsready.incident.drill import DrillPlan, DrillResult
@@ -19,6 +17,7 @@ from opsready.incident.paging import simulate
 from opsready.incident.review import render_review, write_review
 from opsready.incident.triage import classify
 from opsready.timeline import Measurement, Timeline
+from tests.unit.incident.incident_helpers import obs
 
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 

@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from kubefake import CANARY_TOKEN, IMAGE, FakeCluster, write_config
 
 from opsready.config import load_config
 from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.targets.registry import open_target
+from tests.unit.kubernetes.kubefake import CANARY_TOKEN, IMAGE, FakeCluster, write_config
 
 
 @pytest.fixture

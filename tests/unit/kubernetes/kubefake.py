@@ -32,7 +32,8 @@ from typing import Any, TypeVar
 
 import kmock
 import yaml
-from kubefake_api import ApiServer, Seen, matches_selector
+
+from tests.unit.kubernetes.kubefake_api import ApiServer, Seen, matches_selector
 
 __all__ = ["ApiServer", "Seen"]
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import kmock
 import pytest
-from kubefake import FakeCluster
 
 from opsready.errors import EnvironmentProblem
 from opsready.kubernetes.adapter import KubernetesTarget
@@ -18,6 +17,7 @@ from opsready.kubernetes.capacity import (
     check_disruption_budget,
 )
 from opsready.kubernetes.models import deployment_from
+from tests.unit.kubernetes.kubefake import FakeCluster
 
 HPA = kmock.resource("autoscaling", "v2", "horizontalpodautoscalers")
 PDB = kmock.resource("policy", "v1", "poddisruptionbudgets")

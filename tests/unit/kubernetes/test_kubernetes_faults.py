@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable
 
 import pytest
-from kubefake import PODS, FakeCluster
 
 from opsready.errors import Loc, UsageError
 from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.targets.faults import FaultInjectable, FaultSpec, faults_of, parse_fault_spec
 from opsready.targets.faults import revalidate as revalidate_spec
+from tests.unit.kubernetes.kubefake import PODS, FakeCluster
 
 ZERO = FaultSpec("scale-to-zero", (("deployment", "orders"),), 30)
 KILL = FaultSpec("pod-terminate", (("deployment", "orders"), ("count", 1), ("grace_seconds", 0)), 30)

@@ -9,11 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import testinfra
-from kubefake import IMAGE, PODS, FakeCluster
 
 from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.probes import platform
 from opsready.targets.protocol import Target
+from tests.unit.kubernetes.kubefake import IMAGE, PODS, FakeCluster
 
 
 def test_instances_are_the_deployment_its_pods_and_the_service(cluster: FakeCluster, target: KubernetesTarget) -> None:

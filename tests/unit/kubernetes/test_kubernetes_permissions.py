@@ -4,12 +4,12 @@ nothing is changed."""
 from __future__ import annotations
 
 import pytest
-from kubefake import FakeCluster
 
 from opsready.errors import EnvironmentProblem
 from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.kubernetes.permissions import OPERATIONS
 from opsready.targets.faults import FaultSpec
+from tests.unit.kubernetes.kubefake import FakeCluster
 
 READ_ONLY = {
     ("get", "apps", "deployments"),

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kubefake import CANARY_TOKEN, IMAGE
 
 from opsready.errors import EnvironmentProblem
 from opsready.kubernetes.adapter import KubernetesTarget
+from tests.unit.kubernetes.kubefake import CANARY_TOKEN, IMAGE
 
 FAKE_KUBECTL = """\
 #!{python}

@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from kubefake import CANARY_TOKEN, FakeCluster, write_config
 
 from opsready.config import load_config
 from opsready.errors import OpsreadyError
 from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.kubernetes.redaction import Redactor, secrets_in_kubeconfig
 from opsready.targets.registry import open_target
+from tests.unit.kubernetes.kubefake import CANARY_TOKEN, FakeCluster, write_config
 
 CANARY_PASSWORD = "canary-pw-0b9d4e77a1"
 CANARY_KEY = "Y2FuYXJ5LWtleS1kYXRhLTVkYTk="  # base64 of a fake client key

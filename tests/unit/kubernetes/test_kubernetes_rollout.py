@@ -8,12 +8,12 @@ import time
 from collections.abc import Callable
 
 import pytest
-from kubefake import DEPLOYMENTS, IMAGE, REPLICASETS, FakeCluster, Seen
 
 from opsready.errors import DeployError, RollbackError, UsageError
 from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.kubernetes.models import deployment_from
 from opsready.kubernetes.rollout import rollout_status
+from tests.unit.kubernetes.kubefake import DEPLOYMENTS, IMAGE, REPLICASETS, FakeCluster, Seen
 
 
 def image(cluster: FakeCluster) -> str:

@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from kubefake import CANARY_TOKEN, IMAGE, FakeCluster, write_config
 
 from opsready.config import load_config
 from opsready.errors import ConfigError, UsageError
 from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.kubernetes.safety import Guard, check_namespace, parse_selector
 from opsready.targets.registry import open_target
+from tests.unit.kubernetes.kubefake import CANARY_TOKEN, IMAGE, FakeCluster, write_config
 
 TARGET = """\
     namespace: {namespace}

@@ -1,0 +1,69 @@
+"""How ``make test`` lays out the tests that drive real sandboxes: a pytest plugin, loaded with ``-p tests.layout``.
+
+Two sandboxes run at once, one per pytest-xdist worker: each worker keeps its state under its own directory
+(``$OPSREADY_STATE_DIR/<worker>``) and its sandboxes take free ports (``OPSREADY_PORTS=auto``). A few tests would
+measure or disturb the other sandbox's work: they run afterwards, alone (``--layout-pass serial``), and the parallel
+pass leaves them out (``--layout-pass parallel``). Without the option every test runs, as with plain ``pytest``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PASSES = ("all", "parallel", "serial")
+TARGET_TESTS = ("steps/", "tests/integration/")  # the tests that drive real sandboxes
+
+# (text in the test ID, why the test runs alone)
+SERIAL = (
+    ("[cpu-hog-", "a CPU hog takes every core of the machine"),
+    ("[memory-pressure-", "memory pressure holds gigabytes of the machine's memory"),
+    ("-resources]", "its fault set holds a CPU hog and memory pressure"),
+    ("steps/test_capacity.py::", "it measures throughput and latency under load, which another sandbox would share"),
+    ("::test_added_latency_", "the diagnosis apportions a user's wait by timing; a busy machine blurs the parts"),
+)
+
+# The longest files (a minute or more each, mostly waiting), started first so that at the end neither worker is left
+# alone with one of them (a file stays on one worker: its scenarios share that worker's sandbox, in order)
+FIRST = ("steps/test_troubleshooting.py::", "steps/test_incident_response.py::", "tests/integration/gameday/")
+
+
+def serial_reason(nodeid: str) -> str | None:
+    """Why the test with this ID runs alone in the serial pass, or None when it may share the machine."""
+    if not nodeid.startswith(TARGET_TESTS):
+        return None
+    return next((why for text, why in SERIAL if text in nodeid), None)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--layout-pass``: which of make test's passes this run is."""
+    parser.addoption(
+        "--layout-pass",
+        dest="layout_pass",
+        choices=PASSES,
+        default="all",
+        help="parallel: leave out the tests that must run alone; serial: only those; all: every test (default)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give this process its own sandbox state directory: one per xdist worker, one for the serial pass."""
+    base = os.environ.get("OPSREADY_STATE_DIR")
+    if base:
+        name = os.environ.get("PYTEST_XDIST_WORKER") or config.getoption("layout_pass")
+        os.environ["OPSREADY_STATE_DIR"] = str(Path(base) / name)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tests of this pass, longest files first (the same on every worker: it depends on test IDs only)."""
+    which = config.getoption("layout_pass")
+    if which == "all":
+        return
+    items.sort(key=lambda item: next((i for i, start in enumerate(FIRST) if item.nodeid.startswith(start)), len(FIRST)))
+    keep = [item for item in items if (serial_reason(item.nodeid) is not None) == (which == "serial")]
+    if len(keep) < len(items):
+        kept = {id(item) for item in keep}
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
+        items[:] = keep
