@@ -8,6 +8,7 @@ share (background traffic, the orders counted), and each area has its own per-sc
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from opsready.safety import EntryPoint
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic, TrafficReport
+
+ENOUGH_TRAFFIC = 20  # requests: fewer say too little about what users saw
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,14 @@ def serves_release(target: Target, version: str) -> None:
 
 @then(parsers.parse("the users saw {count:d} failed requests"))
 def users_saw_failures(drill: Drill, count: int) -> None:
-    """Exactly ``count`` failed requests in the background traffic (and some traffic at all)."""
+    """Exactly ``count`` failed requests in the background traffic (and enough traffic to judge: after a procedure
+    that took less than a second, users keep coming for a moment, up to 10 s, before the traffic stops)."""
+    if drill.traffic is not None and drill.traffic_report is None:
+        deadline = time.monotonic() + 10.0
+        while drill.traffic.snapshot().total <= ENOUGH_TRAFFIC and time.monotonic() < deadline:
+            time.sleep(0.1)
     report = drill.stop_traffic()
-    assert report.total > 20, f"too little traffic to judge: {report.describe()}"
+    assert report.total > ENOUGH_TRAFFIC, f"too little traffic to judge: {report.describe()}"
     assert report.failed == count, report.describe()
 
 
