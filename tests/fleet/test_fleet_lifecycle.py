@@ -105,7 +105,8 @@ def test_half_built_fleet_is_torn_down(interrupt: BaseException) -> None:
 
 
 BUILD_THEN_WAIT = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a pytest-xdist worker's children inherit SIGINT ignored
 sys.path.insert(0, {tests!r})
 from fleet.fleet import Fleet
 fleet = Fleet()

@@ -21,7 +21,7 @@ from opsready.errors import UsageError
 from opsready.processes import cmdline, kernel_state, sched_readings
 from opsready.sandbox import database
 from opsready.sandbox.faults.owned import HOLDER_MODULE
-from opsready.sandbox.layout import HOST
+from opsready.sandbox.layout import HOST, Layout
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.supervisor import recorded_session
 from opsready.targets.diagnostics import (
@@ -81,8 +81,8 @@ def other_sandbox_groups(state: Path) -> set[int]:
             pid = int(proc.info["pid"])
             members.append((os.getsid(pid), os.getpgid(pid)))
             home = Path(_after(argv, "-c") or "/").parent if "supervisor.supervisord" in argv else None
-            if home is not None and str(home) != own and (home / "session").read_text().strip() == str(pid):
-                sessions.add(pid)
+            if home is not None and str(home) != own and recorded_session(Layout(home)) == pid:
+                sessions.add(pid)  # that sandbox's own record (identity checked) names this supervisord
             if HOLDER_MODULE in argv and _after(argv, "--state") not in (None, own):
                 holders.add(os.getpgid(pid))
     return holders | {group for session, group in members if session in sessions}

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chaos_harness import Env, watchdogs
 
 from opsready.chaos.guard import FaultGuard
 from opsready.chaos.journal import FaultJournal
@@ -34,6 +33,7 @@ from opsready.errors import EnvironmentProblem, Loc, OpsreadyError
 from opsready.observation import Observation
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec, faults_of, parse_fault_spec
+from tests.integration.chaos.chaos_harness import Env, watchdogs
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.chaos]
 

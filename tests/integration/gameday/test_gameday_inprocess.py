@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from chaos_harness import Env, wait_healthy
 
 from opsready.config import load_config
 from opsready.drills.gameday import GameDay, prepare_gameday, read_gameday
 from opsready.targets.faults import faults_of
 from opsready.targets.registry import open_target
+from tests.integration.chaos.chaos_harness import Env, wait_healthy
 
 pytestmark = pytest.mark.gameday
 STAGES = ("injected", "detected", "classified", "acknowledged", "mitigated", "recovered")

@@ -4,10 +4,10 @@ and never started or stopped by opsready (both say so and send nothing to the cl
 from __future__ import annotations
 
 import pytest
-from kubefake import FakeCluster
 
 from opsready.errors import UsageError
 from opsready.kubernetes.adapter import KubernetesTarget
+from tests.unit.kubernetes.kubefake import FakeCluster
 
 
 def test_a_cluster_target_is_real_and_runs_while_it_has_ready_replicas(
