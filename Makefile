@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv gate test lint typecheck fmt bench clean sandbox-down system-tools
+.PHONY: venv gate test fuzz lint typecheck fmt bench clean sandbox-down system-tools
 
 venv: $(STAMP)
 
@@ -59,6 +59,10 @@ test: venv system-tools
 	  [ -d "$$state" ] && OPSREADY_STATE_DIR=$$state $(BIN)/opsready sandbox down >/dev/null 2>&1; done; \
 	for code in $$pure $$parallel $$serial; do [ $$code -ne 5 ] || { echo "make test: no test ran" >&2; exit 1; }; done; \
 	for code in $$pure $$parallel $$serial; do [ $$code -eq 0 ] || exit $$code; done
+
+# The deep run of the input fuzzing: 1,000 byte-mutated cases per input type (make test runs 200), new cases each run.
+fuzz: venv
+	OPSREADY_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -p no:cacheprovider -n 2 -m fuzz tests/unit
 
 lint: venv
 	$(BIN)/ruff check src tests steps benchmarks conftest.py loadtests

@@ -8,6 +8,7 @@ test checks that the copy it mutates is the only file written.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Callable
@@ -88,12 +89,18 @@ def _profiles(path: Path) -> object:
     return load_profiles(path)
 
 
-def _tree(path: Path) -> object:
+@functools.cache
+def _known_runbooks() -> dict[str, Path]:
     from opsready.runbooks.parse import find_runbook_files, read_runbook
-    from opsready.troubleshooting.load import load_tree
 
     reads = (read_runbook(p) for p in find_runbook_files(ROOT / "runbooks"))
-    return load_tree(path, {r.declared_id: Path(r.path) for r in reads if r.declared_id})
+    return {r.declared_id: Path(r.path) for r in reads if r.declared_id}
+
+
+def _tree(path: Path) -> object:
+    from opsready.troubleshooting.load import load_tree
+
+    return load_tree(path, _known_runbooks())
 
 
 def _runbook(path: Path) -> object:
