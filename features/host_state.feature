@@ -1,7 +1,8 @@
 @gate @runbook:deployment
 Feature: Host state of the target
   The deployment runbook's prerequisites: every service runs under its supervisor, listens where it should, serves the
-  release it claims, and keeps its data private. Checked with testinfra on the target's hosts.
+  release its release history says is current (never judged by the link itself), and keeps its data private.
+  Checked with testinfra on the target's hosts.
 
   Scenario: The hosts are in the expected state
     Given the target is healthy

@@ -86,10 +86,11 @@ class ScenarioResult:
     timeline: TimelineRecord | None = None
     traffic: tuple[TrafficPoint, ...] = ()
     runbook_steps: tuple[StepRef, ...] = ()
+    expected_skip: str = ""  # skipped, and the configuration expects it: the reason it gives (gate.expected_skips)
 
     @property
     def ok(self) -> bool:
-        """Whether the scenario counts towards readiness (skips do not fail it)."""
+        """Whether the scenario neither failed nor errored (a skip is judged by :attr:`RunResult.verdict`)."""
         return self.outcome in ("passed", "skipped")
 
 
@@ -112,7 +113,20 @@ class RunResult:
     training_releases: tuple[str, ...] = ()
 
     @property
+    def unexpected_skips(self) -> tuple[ScenarioResult, ...]:
+        """The skipped scenarios that make a gate not ready: every skip the configuration does not expect."""
+        if self.kind != "gate":
+            return ()
+        return tuple(s for s in self.scenarios if s.outcome == "skipped" and not s.expected_skip)
+
+    @property
     def verdict(self) -> Verdict:
-        """'ready' when every scenario passed and at least one ran, else 'not ready'."""
+        """The one verdict of a run, which reports show and the gate's exit code follows.
+
+        'ready' when at least one scenario ran, none failed or errored and, in a gate, every skipped scenario is
+        declared expected (a skip proves nothing); else 'not ready'.
+        """
         ran = [s for s in self.scenarios if s.outcome != "skipped"]
-        return "ready" if ran and all(s.ok for s in self.scenarios) else "not ready"
+        if not ran or not all(s.ok for s in self.scenarios) or self.unexpected_skips:
+            return "not ready"
+        return "ready"

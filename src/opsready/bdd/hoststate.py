@@ -7,7 +7,7 @@ from typing import Any
 from pytest_bdd import then
 
 from opsready.eventually import eventually
-from opsready.targets.protocol import Target
+from opsready.targets.protocol import ReleaseRecord, Target
 
 
 @then("every service of the target is running on its host")
@@ -34,16 +34,30 @@ def sockets_listening(host: Any, target: Target) -> None:
     assert not closed, f"not listening: {closed}"
 
 
+def link_problem(path: str, linked_to: str, history: tuple[ReleaseRecord, ...]) -> str | None:
+    """Why the release link at ``path`` (resolved to ``linked_to``) is not the release the history says is current.
+
+    The expectation comes from the release history, never from the link itself: a link switched behind the
+    deployment procedure's back (by hand, or by a deploy that died half-way) must not pass.
+    """
+    if not history:
+        return f"the release history is empty: nothing says which release {path} should point at"
+    expected = history[-1].version
+    if not linked_to.endswith(f"/releases/{expected}"):
+        return f"{path} -> {linked_to}, but the release history says {expected} is current ({history[-1].at})"
+    return None
+
+
 @then("the release link points at the current release")
 def release_link(host: Any, target: Target) -> None:
-    """The ``current`` link is a symlink to the release the target reports."""
+    """The ``current`` link is a symlink to the release the target's release history says is current."""
     link = target.host_expectations().release_link
     assert link is not None, "this target has no release link"
-    path, release = link
+    path = link[0]
     f = host.file(path)
     assert f.is_symlink, f"{path} is not a symlink"
-    assert f.linked_to.endswith(f"/releases/{release}"), f"{path} -> {f.linked_to}, expected release {release}"
-    assert release == target.current_release()
+    problem = link_problem(path, f.linked_to, target.history())
+    assert problem is None, problem
 
 
 @then("the data directories are private to their owner")

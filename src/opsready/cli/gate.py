@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,12 +14,37 @@ from opsready.cli.common import err, handle_errors, load, out
 from opsready.cli.runbooks import run_lint
 
 
-def _summary(path: Path) -> None:
-    """The verdict line (the measured timings were printed by the plugin, per scenario)."""
+def _read_report(path: Path) -> dict[str, Any] | None:
+    """This run's readiness.json, or None when the run wrote none (pytest stopped before the reports)."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        err.print(f"no readable report at {path}")
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def exit_code(pytest_code: int, report: dict[str, Any] | None) -> int:
+    """The gate's exit code: it follows the verdict the report computed (RunResult.verdict), never pytest's code.
+
+    0 ready (and the score meets --min-score); 1 not ready, below the minimum, or no report written; 2 bad input or
+    an interrupted run (pytest's usage error or interruption).
+    """
+    import pytest
+
+    if pytest_code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
+        return 2
+    if report is None or report.get("verdict") != "ready":
+        return 1
+    score = report.get("score")
+    if isinstance(score, dict) and score.get("meets_minimum") is False:
+        return 1
+    return 0
+
+
+def _summary(path: Path, data: dict[str, Any] | None) -> None:
+    """The verdict line (the measured timings were printed by the plugin, per scenario)."""
+    if data is None:
+        err.print(f"no readable report at {path}: not ready")
         return
     counts: dict[str, int] = {}
     for scenario in data.get("scenarios", []):
@@ -28,6 +54,17 @@ def _summary(path: Path) -> None:
     colour = "green" if verdict == "ready" else "red"
     shown = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     out.print(f"[bold {colour}]{verdict.upper()}[/bold {colour}] ({shown}; {len(missed)} target(s) missed)")
+    for scenario in data.get("scenarios", []):
+        if scenario["outcome"] != "skipped":
+            continue
+        if scenario.get("expected_skip"):
+            out.print(f"skipped as expected: {scenario['name']} ({scenario['expected_skip']})")
+        else:
+            why = scenario.get("message") or "no reason given"
+            out.print(
+                f"[bold red]skipped, not expected[/bold red]: {scenario['name']} ({why}); "
+                "make it run, or declare it in gate.expected_skips with a reason"
+            )
     score = data.get("score")
     if isinstance(score, dict):
         line = f"readiness score {score['overall']:.1f}/100"
@@ -95,8 +132,9 @@ def gate(  # noqa: PLR0917  # click passes every option
     \b
     Writes readiness.html, readiness.json, readiness.md (for a CI job summary; appended to
     $GITHUB_STEP_SUMMARY when set), junit.xml and cucumber.json, and records the run in history.jsonl.
-    Exit code 0 when ready, 1 when not (or the readiness score is below --min-score),
-    2 for bad input (configuration, runbooks, Gherkin).
+    Exit code 0 when the verdict is READY, 1 when it is NOT READY (a scenario failed, a gate scenario was skipped
+    without a gate.expected_skips entry, nothing ran, or the readiness score is below --min-score),
+    2 for bad input (configuration, runbooks, Gherkin) or an interrupted run.
     A stopped disposable target (the sandbox) is started for the gate and stopped after it (docs/design.md,
     "Safety and lifecycle"). Extra arguments after -- go to pytest.
     """
@@ -127,12 +165,12 @@ def gate(  # noqa: PLR0917  # click passes every option
         args.append(f"--opsready-min-score={min_score}")
     if allow_destructive:
         args.append("--allow-destructive")
+    report_path = directory / "readiness.json"
+    report_path.unlink(missing_ok=True)  # the verdict must be this run's, never a previous run's
     code = int(pytest.main([*args, *pytest_args]))
-    _summary(directory / "readiness.json")
+    report = _read_report(report_path)
+    _summary(report_path, report)
     _job_summary(directory / "readiness.md")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         err.print("no gate scenario was selected: not ready")
-        sys.exit(1)
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
-        sys.exit(2)
-    sys.exit(0 if code == 0 else 1)
+    sys.exit(exit_code(code, report))

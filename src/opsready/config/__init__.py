@@ -1,6 +1,8 @@
 """The suite's configuration, opsready.yaml: :mod:`.suite` (targets, SLOs, triggers, safety) and :mod:`.maintenance`
-(the ``maintenance:`` section). The names every caller needs are importable from here."""
+(the ``maintenance:`` section), :mod:`.gate` (the ``gate:`` section). The names every caller needs are importable
+from here."""
 
+from opsready.config.gate import ExpectedSkip, GateConfig
 from opsready.config.suite import (
     CONFIG_NAME,
     KINDS,
@@ -23,6 +25,8 @@ __all__ = [
     "PLATFORMS",
     "Config",
     "DeploymentConfig",
+    "ExpectedSkip",
+    "GateConfig",
     "RollbackTriggers",
     "Safety",
     "Slos",

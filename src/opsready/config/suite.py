@@ -1,4 +1,4 @@
-"""opsready.yaml: targets, SLOs, rollback triggers, checklists and the safety allowlist, as frozen dataclasses.
+"""opsready.yaml: targets, SLOs, rollback triggers, checklists, safety allowlist and gate, as frozen dataclasses.
 
 Every mistake is reported as ``opsready.yaml:LINE: message`` before anything touches a target.
 """
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from opsready.config.gate import GateConfig, parse_gate
 from opsready.config.maintenance import MaintenancePolicy, parse_policy
 from opsready.errors import ConfigError, Loc, ValidationError
 from opsready.spelling import did_you_mean
@@ -91,6 +92,7 @@ class Config:
     deployment: DeploymentConfig = field(default_factory=DeploymentConfig)
     safety: Safety = field(default_factory=Safety)
     maintenance: MaintenancePolicy = field(default_factory=MaintenancePolicy)
+    gate: GateConfig = field(default_factory=GateConfig)
     reports_dir: Path = Path("reports")
 
     @property
@@ -213,6 +215,7 @@ def parse_config(data: object, path: Path) -> Config:
             deployment=_deployment(r.optional_map("deployment")),
             safety=_safety(r.optional_map("safety")),
             maintenance=parse_policy(r.optional_map("maintenance")),
+            gate=parse_gate(r.optional_map("gate")),
             reports_dir=Path(r.string("reports_dir", "reports")),
         )
         r.done()

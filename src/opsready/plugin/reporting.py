@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,10 +17,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from opsready.plugin.state import RunState
-from opsready.results import RunResult
+from opsready.results import RunResult, ScenarioResult
 
 if TYPE_CHECKING:
-    from opsready.config import Config
+    from opsready.config import Config, GateConfig
     from opsready.report import Published
 
 
@@ -69,12 +70,25 @@ def artifact_dirs(directory: Path, suite: Config | None) -> list[tuple[str, Path
     return found
 
 
+def mark_expected_skips(result: RunResult, gate: GateConfig) -> RunResult:
+    """The run with each skipped scenario that ``gate.expected_skips`` names carrying the configured reason."""
+
+    def marked(scenario: ScenarioResult) -> ScenarioResult:
+        reason = gate.expected_reason(scenario.name, scenario.nodeid)
+        return replace(scenario, expected_skip=reason) if scenario.outcome == "skipped" and reason else scenario
+
+    return replace(result, scenarios=tuple(marked(s) for s in result.scenarios))
+
+
 def write_reports(config: pytest.Config, state: RunState, directory: Path) -> Published:
     """Record the run in the history and write readiness.json, .md and .html into ``directory``."""
     from opsready.drills.reporting import enrich, publish_run
 
     root, suite = _suite(config)
-    result = enrich(build_result(config, state), root, artifact_dirs(directory.resolve(), suite))
+    result = build_result(config, state)
+    if suite is not None:
+        result = mark_expected_skips(result, suite.gate)
+    result = enrich(result, root, artifact_dirs(directory.resolve(), suite))
     return publish_run(result, directory, min_score=config.getoption("opsready_min_score", None))
 
 
@@ -90,10 +104,13 @@ def check_options(config: pytest.Config) -> None:
 
 
 def finish_reports(session: pytest.Session, state: RunState, directory: Path) -> None:
-    """Write the reports; fail the session when the readiness score is below the minimum (like --cov-fail-under)."""
+    """Write the reports; fail the session when the readiness score is below the minimum (like --cov-fail-under)
+    or when a gate's verdict is not ready (a skip nobody expected), so that pytest's exit code agrees with it."""
     published = write_reports(session.config, state, directory)
     state.report_lines = tuple(score_lines(published))
-    if not published.readiness.meets_minimum and session.exitstatus == pytest.ExitCode.OK:
+    not_ready = published.result.kind == "gate" and published.result.verdict != "ready"
+    failed = not published.readiness.meets_minimum or not_ready
+    if failed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -105,4 +122,8 @@ def score_lines(published: Published) -> list[str]:
         verdict = "met" if readiness.meets_minimum else "BELOW MINIMUM: the run fails"
         line += f" (minimum {readiness.min_score:.1f}: {verdict})"
     categories = ", ".join(f"{c.category} {c.score:.0f}" for c in readiness.categories)
-    return [line, categories, f"reports: {published.files[-1]}"]
+    lines = [line, categories]
+    result = published.result
+    lines += [f"skipped, not expected (the gate is not ready): {s.name}" for s in result.unexpected_skips]
+    lines += [f"skipped as expected: {s.name} ({s.expected_skip})" for s in result.scenarios if s.expected_skip]
+    return [*lines, f"reports: {published.files[-1]}"]

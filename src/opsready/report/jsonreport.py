@@ -90,6 +90,7 @@ def _scenario(scenario: ScenarioResult) -> dict[str, Any]:
             {"at": _seconds(p.at), "requests": p.requests, "failed": p.failed, "p95": p.p95} for p in scenario.traffic
         ],
         "runbook_steps": [{"runbook": r.runbook, "step": r.step} for r in scenario.runbook_steps],
+        "expected_skip": scenario.expected_skip or None,
     }
 
 

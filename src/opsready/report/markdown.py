@@ -95,6 +95,7 @@ def render_markdown(result: RunResult, readiness: Readiness | None = None) -> st
             rows=rows,
             missed=sum(1 for r in rows if r.result == "MISSED"),
             failures=failures,
+            skips=[s for s in clean.scenarios if s.outcome == "skipped"] if clean.kind == "gate" else [],
             readiness=readiness,
         )
     )

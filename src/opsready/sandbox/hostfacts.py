@@ -6,6 +6,7 @@ import getpass
 import sys
 from pathlib import Path
 
+from opsready.sandbox import installed
 from opsready.sandbox.database import server_user
 from opsready.sandbox.layout import HOST
 from opsready.sandbox.manager import Sandbox
@@ -13,7 +14,7 @@ from opsready.targets.protocol import HostExpectations
 
 
 def expectations(sandbox: Sandbox) -> HostExpectations:
-    """Services from the generated supervisord.conf, the recorded ports, the release link, the data directory."""
+    """Services from supervisord.conf, the recorded ports, the release link and its release, the data directory."""
     ports = sandbox.ports()
     engine = sandbox.engine()
     services = ["api", "worker", "edge"]
@@ -24,7 +25,8 @@ def expectations(sandbox: Sandbox) -> HostExpectations:
         sockets += [f"tcp://{HOST}:{ports.postgres}", f"tcp://{HOST}:{ports.db_proxy}"]
         private.append((str(sandbox.layout.pg_data()), server_user() or getpass.getuser()))
     supervisorctl = str(Path(sys.executable).parent / "supervisorctl")
-    release = sandbox.current_release() or ""
+    records = installed.history(sandbox.layout)
+    release = records[-1].version if records else ""  # from the history: the link itself is what is checked
     return HostExpectations(
         services=tuple(services),
         supervisorctl=(supervisorctl, str(sandbox.layout.supervisor_conf)),
