@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -33,6 +34,8 @@ from opsready.capacity.finder import finder_thresholds
 from opsready.capacity.profiles import LoadProfile
 from opsready.capacity.runner import LoadRun
 from opsready.capacity.settings import load_settings
+from opsready.config import Config, load_config
+from opsready.drills.links import SlowLinks
 from opsready.sandbox.adapter import SandboxTarget
 
 LOCUSTFILE = ROOT / "loadtests/locustfile.py"
@@ -110,6 +113,17 @@ def sweep(measure: StepMeasurer, start: float, limit: float) -> tuple[float, int
     return best, steps
 
 
+def _own_config(target: SandboxTarget) -> Config:
+    """A configuration naming the private sandbox, for the latency's dead-man watchdog (it opens the target)."""
+    state = target.sandbox.layout.state
+    path = state.parent / "opsready.yaml"
+    path.write_text(
+        f"version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: {state}\n", encoding="utf-8"
+    )
+    os.environ["OPSREADY_STATE_DIR"] = str(state)  # what the watchdog inherits
+    return load_config(path)
+
+
 def finder_vs_sweep(target: SandboxTarget, runs: int, step: float) -> None:
     """Part 2: finder runs and sweeps interleaved (finder, sweep, finder, ...) so both see the same machine."""
     settings = load_settings(ROOT / "loadtests/capacity.yaml", ROOT)
@@ -119,7 +133,8 @@ def finder_vs_sweep(target: SandboxTarget, runs: int, step: float) -> None:
     found_time: list[float] = []
     swept: list[float] = []
     swept_time: list[float] = []
-    target.add_latency("users", 50, "upstream")
+    links = SlowLinks(_own_config(target), target)
+    links.slow("users", 50, "upstream", time_limit=3600.0)  # through the chaos guard: a killed bench leaves no toxic
     try:
         with tempfile.TemporaryDirectory(prefix="opsready-bench-finder-") as tmp:
             for i in range(runs):
@@ -149,7 +164,7 @@ def finder_vs_sweep(target: SandboxTarget, runs: int, step: float) -> None:
                 swept.append(best)
                 print(f"  sweep {i + 1}: {best:.1f}/s in {steps} steps of 1/s, {swept_time[-1]:.0f} s", flush=True)
     finally:
-        target.clear_latency("users")
+        links.close()
     reference = statistics.median(swept)
     print(summary("finder knee", found, "requests/s"))
     print(summary("sweep answer", swept, "requests/s"))

@@ -1,7 +1,9 @@
 """Steps of the capacity-planning runbook: load at the planned level, thresholds per phase of a fault, the scaling
 trigger under rising load, and the capacity plan against what was measured.
 
-Everything the target is changed by (link latency, unit count) is put back by a finalizer, whatever the outcome.
+Everything the target is changed by (link latency, unit count) is put back by a finalizer, whatever the outcome; link
+latency is a chaos fault (:mod:`opsready.drills.links`), so a drill killed mid-way leaves it to its dead-man watchdog
+and ``opsready recover``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -28,13 +31,15 @@ from opsready.capacity.runner import LoadResult, LoadRun
 from opsready.capacity.scaling import ScalingAction, ScalingController
 from opsready.capacity.settings import CapacitySettings, load_settings
 from opsready.config import Config
+from opsready.drills.links import SlowLinks
 from opsready.errors import OpsreadyError
-from opsready.targets.capacity import ResourceObservable, link_latency, scalable
+from opsready.targets.capacity import ResourceObservable, scalable
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.traffic_history import load_history
 
 SETTLE = 2.0  # after a scale-out, the queue built before it drains
+SETTLE_LIMIT = 60.0  # a timed latency's dead-man ends it this long after it should have been reverted
 
 
 @dataclass(frozen=True)
@@ -140,12 +145,17 @@ def _wait_for_requests(run: LoadRun, seconds: float) -> float:
     return first
 
 
+@pytest.fixture
+def slow_links(opsready_config: Config, target: Target) -> Iterator[SlowLinks]:
+    """The scenario's link latencies, injected through the chaos guard; whatever is still applied is reverted after."""
+    with SlowLinks(opsready_config, target) as links:
+        yield links
+
+
 @given(parsers.parse("users' requests reach the service {ms:d} ms late over a slow network"))
-def slow_users(target: Target, request: pytest.FixtureRequest, ms: int) -> None:
-    """Latency on the users' link, request side: each request keeps a worker busy that much longer (cleared after)."""
-    links = link_latency(target)
-    request.addfinalizer(lambda: links.clear_latency("users"))
-    links.add_latency("users", ms, "upstream")
+def slow_users(slow_links: SlowLinks, ms: int) -> None:
+    """Latency on the users' link, request side: each request keeps a worker busy that much longer (reverted after)."""
+    slow_links.slow("users", ms, "upstream")
 
 
 @given(parsers.parse("the service runs {units:d} units"))
@@ -183,15 +193,14 @@ def load_has_run(capacity_state: CapacityState, seconds: int) -> None:
 
 
 @when(parsers.parse("the users' link is {ms:d} ms slower for {seconds:d} seconds"))
-def slower_link(target: Target, timeline: Timeline, ms: int, seconds: int) -> None:
+def slower_link(slow_links: SlowLinks, timeline: Timeline, ms: int, seconds: int) -> None:
     """A fault users notice: responses delayed on the way back; reverted whatever happens."""
-    links = link_latency(target)
     timeline.mark("injected", f"users' link +{ms} ms (responses)")
     try:
-        links.add_latency("users", ms, "downstream")
+        slow_links.slow("users", ms, "downstream", time_limit=seconds + SETTLE_LIMIT)
         time.sleep(seconds)
     finally:
-        links.clear_latency("users")
+        slow_links.restore("users")
         timeline.mark("reverted", "users' link back to normal")
 
 

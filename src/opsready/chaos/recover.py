@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opsready.chaos.journal import JournalView, append_record, now_iso, reverting_lock
+from opsready.chaos.journal import FaultEntry, JournalView, append_record, now_iso, reverting_lock
 from opsready.chaos.readback import journals, read_journal
 from opsready.chaos.revert import RevertFailed, revert_fault
 from opsready.errors import ValidationError
@@ -88,32 +88,42 @@ def recover(
     )
 
 
+def revert_entry(
+    path: Path, entry: FaultEntry, target: FaultInjectable, by: str, say: Say = _quiet
+) -> Recovered | ManualStep:
+    """Revert one journaled fault as recover does (refusing a stranger's pid), or say what a person must do.
+
+    ``opsready recover`` and the reconcile on a sandbox's start both revert through here, so they agree."""
+    where = f"{path}:{entry.line}"
+    if entry.spec is None:
+        return ManualStep(where, f"fault {entry.fault_id} ({entry.name}): {entry.problem}", entry.fault_id)
+    if strangers := entry.strangers():
+        what = (
+            f"fault {entry.fault_id} ({entry.name}) not reverted: {'; '.join(strangers)}. recover does not "
+            "signal a process that is not the one it journaled: check the target and undo the fault by hand"
+        )
+        say(f"refusing to revert {entry.name} from {path.name}: {'; '.join(strangers)}")
+        return ManualStep(where, what, entry.fault_id)
+    try:
+        spec = revalidate(target.fault_kinds(), entry.spec, where)
+        fault = target.fault(spec, entry.fault_id, entry.facts)
+        say(f"reverting {entry.name} ({spec.kind}) from {path.name}")
+        observation = revert_fault(fault, path, entry.fault_id, by, say=say)
+    except (ValidationError, RevertFailed) as exc:
+        return ManualStep(where, f"fault {entry.fault_id} ({entry.name}): {exc.message}", entry.fault_id)
+    return Recovered(path, entry.fault_id, entry.name, spec.kind, observation.describe())
+
+
 def _revert_entries(
     path: Path, view: JournalView, target: FaultInjectable, found: _Found, say: Say
 ) -> list[ManualStep]:
     todo: list[ManualStep] = []
     for entry in reversed(view.open_faults):
-        where = f"{path}:{entry.line}"
-        if entry.spec is None:
-            todo.append(ManualStep(where, f"fault {entry.fault_id} ({entry.name}): {entry.problem}", entry.fault_id))
-            continue
-        if strangers := entry.strangers():
-            what = (
-                f"fault {entry.fault_id} ({entry.name}) not reverted: {'; '.join(strangers)}. recover does not "
-                "signal a process that is not the one it journaled: check the target and undo the fault by hand"
-            )
-            say(f"refusing to revert {entry.name} from {path.name}: {'; '.join(strangers)}")
-            todo.append(ManualStep(where, what, entry.fault_id))
-            continue
-        try:
-            spec = revalidate(target.fault_kinds(), entry.spec, where)
-            fault = target.fault(spec, entry.fault_id, entry.facts)
-            say(f"reverting {entry.name} ({spec.kind}) from {path.name}")
-            observation = revert_fault(fault, path, entry.fault_id, "recover", say=say)
-        except (ValidationError, RevertFailed) as exc:
-            todo.append(ManualStep(where, f"fault {entry.fault_id} ({entry.name}): {exc.message}", entry.fault_id))
-            continue
-        found.reverted.append(Recovered(path, entry.fault_id, entry.name, spec.kind, observation.describe()))
+        outcome = revert_entry(path, entry, target, "recover", say)
+        if isinstance(outcome, ManualStep):
+            todo.append(outcome)
+        else:
+            found.reverted.append(outcome)
     return todo
 
 

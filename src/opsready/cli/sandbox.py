@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from opsready.chaos.reconcile import open_faults, reconcile
 from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
 from opsready.config import Config
 from opsready.errors import UsageError
 from opsready.safety import check_destructive, ensure_running
+from opsready.targets.faults import FaultInjectable
 from opsready.targets.protocol import Target
 
 
@@ -42,6 +44,9 @@ def _show(target: Target) -> None:
             colour = "green" if inst.running else "red"
             table.add_row(inst.name, f"[{colour}]{inst.state}[/{colour}]", str(inst.pid or "-"), inst.detail)
         out.print(table)
+    if isinstance(target, FaultInjectable):
+        for fault in open_faults(target):
+            out.print(f"[yellow]open fault[/yellow] {fault.describe()}")
 
 
 @click.group()
@@ -56,6 +61,13 @@ def up(config_path: Path | None, target_name: str | None) -> None:
     """Start the sandbox (harmless when it is already up)."""
     _, target = _disposable(config_path, target_name)
     target.start(progress)
+    if isinstance(target, FaultInjectable):
+        # a fault the journals say is over must not come back with the restart; one still open is shown
+        done = reconcile(target, say=progress)
+        for recovered in done.reverted:
+            out.print(f"reverted {recovered.name} ({recovered.kind}), over by its journal {recovered.journal.name}")
+        for step in done.manual:
+            out.print(f"[red]manual step[/red] {step.where}: {step.what}")
     _show(target)
 
 
@@ -89,6 +101,10 @@ def status(as_json: bool, config_path: Path | None, target_name: str | None) -> 
         "up": running,
         "base_url": description.base_url,
         "details": dict(description.details),
+        "open_faults": [
+            {"journal": str(f.journal), "fault": f.fault_id, "name": f.name, "kind": f.kind, "deadline": f.deadline}
+            for f in (open_faults(target) if isinstance(target, FaultInjectable) else ())
+        ],
         "programs": [
             {"name": i.name, "state": i.state, "pid": i.pid, "detail": i.detail}
             for i in (target.instances() if running else ())

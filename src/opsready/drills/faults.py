@@ -40,6 +40,11 @@ class DrillFaults:
         """Inject one fault through the guard; returns its id."""
         return self._session.guard.inject(name, spec)
 
+    def revert(self, name: str) -> None:
+        """Revert one injected fault by name, now (harmless when it is not applied)."""
+        if self._session.started:
+            self._session.guard.revert(name)
+
     @property
     def started(self) -> bool:
         """Whether a fault was injected (and so a journal exists)."""

@@ -155,17 +155,13 @@ class SandboxTarget:
 
         return capacity.scale(self.sandbox, units, timeout)
 
-    def add_latency(self, link: str, latency_ms: int, direction: str = "upstream") -> None:
-        """Latency on the users' (edge) or database link, through its fault proxy."""
+    def latency_fault(
+        self, link: str, latency_ms: int, direction: str = "upstream", time_limit: float = 600.0
+    ) -> FaultSpec:
+        """The network-latency fault of the users' (edge) or database link's fault proxy."""
         from opsready.sandbox import capacity
 
-        capacity.add_latency(self.sandbox, link, latency_ms, direction)
-
-    def clear_latency(self, link: str) -> None:
-        """Remove latency from a link."""
-        from opsready.sandbox import capacity
-
-        capacity.clear_latency(self.sandbox, link)
+        return capacity.latency_fault(self.sandbox, link, latency_ms, direction, time_limit)
 
     def host_expectations(self) -> HostExpectations:
         """Supervised programs, loopback sockets, the ``current`` link and PostgreSQL's private data directory."""

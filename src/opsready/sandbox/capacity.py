@@ -1,5 +1,6 @@
 """Capacity operations on the sandbox: resource use of its processes (from /proc), scaling the api's gunicorn workers
-at runtime (TTIN/TTOU to the master through supervisord), and latency on the users' or the database link.
+at runtime (TTIN/TTOU to the master through supervisord), and the fault that adds latency on the users' or the
+database link (a toxic of its proxy, injected by a capacity drill through the chaos guard like any other fault).
 
 A unit is one gunicorn worker. gunicorn adds a worker on SIGTTIN and retires the oldest one gracefully on SIGTTOU;
 a deploy (SIGHUP) resets the count to the configured ``api_workers``, as a Deployment without an autoscaler would.
@@ -8,20 +9,20 @@ a deploy (SIGHUP) resets the count to the configured ``api_workers``, as a Deplo
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import psutil
 
-from opsready.errors import TargetError, UsageError
-from opsready.sandbox.proxy import control
+from opsready.errors import Loc, TargetError, UsageError, ValidationError
 from opsready.targets.capacity import LINKS, ComponentUsage, ResourceSnapshot
+from opsready.targets.faults import FaultSpec, parse_fault_spec
 
 if TYPE_CHECKING:
     from opsready.sandbox.manager import Sandbox
 
 SERVICE = "api"
 MAX_UNITS = 16  # a loopback sandbox on a small machine: more workers only thrash
-_PROXIES = {"users": ("edge", "edge.json"), "database": ("db_proxy", "db.json")}
+_PROXIES = {"users": "edge", "database": "db"}  # the proxy each link goes through
 DIRECTIONS = ("upstream", "downstream", "both")
 
 
@@ -122,29 +123,20 @@ def scale(sandbox: Sandbox, units: int, timeout: float = 30.0) -> int:
         return current
 
 
-def _proxy(sandbox: Sandbox, link: str) -> tuple[int, str]:
+def latency_fault(
+    sandbox: Sandbox, link: str, latency_ms: int, direction: str = "upstream", time_limit: float = 600.0
+) -> FaultSpec:
+    """The network-latency fault of the link's proxy (edge for users, db for the database), one toxic among others."""
+    from opsready.sandbox.faults.catalog import sandbox_kinds
+
     if link not in LINKS:
         raise UsageError(f"unknown link '{link}' (the sandbox has: {', '.join(LINKS)})")
-    program, state = _PROXIES[link]
     if link == "database" and sandbox.engine() != "postgresql":
         raise UsageError("the database link has no proxy on SQLite: use the 'users' link")
-    info = sandbox.supervisor().info(program)
-    pid = int(info.get("pid") or 0)
-    if info.get("statename") != "RUNNING" or not pid:
-        raise TargetError(f"the {program} proxy is not running")
-    return pid, state
-
-
-def add_latency(sandbox: Sandbox, link: str, latency_ms: int, direction: str = "upstream") -> None:
-    """Delay data on a link by ``latency_ms`` (replaces other toxics of that proxy); confirmed by the proxy's status."""
     if direction not in DIRECTIONS:
         raise UsageError(f"direction must be one of {', '.join(DIRECTIONS)}; got '{direction}'")
-    pid, state = _proxy(sandbox, link)
-    toxic = control.LatencyToxic(latency_ms=latency_ms, direction=cast(control.Direction, direction))
-    control.apply(sandbox.layout.proxies / state, pid, (toxic,))
-
-
-def clear_latency(sandbox: Sandbox, link: str) -> None:
-    """Back to pass-through on a link; confirmed by the proxy's status."""
-    pid, state = _proxy(sandbox, link)
-    control.clear(sandbox.layout.proxies / state, pid)
+    params = {"proxy": _PROXIES[link], "latency": f"{latency_ms}ms", "direction": direction}
+    try:
+        return parse_fault_spec(sandbox_kinds(sandbox), "network-latency", params, time_limit, Loc(f"{link} latency"))
+    except ValidationError as exc:
+        raise UsageError(exc.message) from None

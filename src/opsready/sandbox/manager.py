@@ -147,7 +147,7 @@ class Sandbox:
             Program(
                 "edge",
                 f"{proxy} --name edge --listen {HOST}:{ports.edge} --upstream {HOST}:{ports.api} "
-                f"--state-file {self.layout.proxies / 'edge.json'}",
+                f"--state-file {self.layout.proxies / 'edge.json'} --sandbox-state {self.layout.state}",
                 priority=50,
             ),
         ]
@@ -157,7 +157,7 @@ class Sandbox:
                 Program(
                     "db_proxy",
                     f"{proxy} --name db --listen {HOST}:{ports.db_proxy} --upstream {HOST}:{ports.postgres} "
-                    f"--state-file {self.layout.proxies / 'db.json'}",
+                    f"--state-file {self.layout.proxies / 'db.json'} --sandbox-state {self.layout.state}",
                     priority=20,
                 ),
             ]

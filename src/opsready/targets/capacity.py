@@ -1,5 +1,5 @@
-"""Optional capacity protocols of a target: resource use of its processes, scaling its serving units, and latency on a
-link (slow clients, a distant database) for capacity drills.
+"""Optional capacity protocols of a target: resource use of its processes, scaling its serving units, and the fault
+that adds latency on a link (slow clients, a distant database) for capacity drills.
 
 They are optional because not every platform can do all of it: code that needs one asks with :func:`observable`,
 :func:`scalable` or :func:`link_latency`, which name what is missing instead of failing with an AttributeError.
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, get_args, runtime_checkable
 
 from opsready.errors import UsageError
+from opsready.targets.faults import FaultSpec
 
 # the network links a capacity drill can slow: users to the service, the service to its database
 Link = Literal["users", "database"]
@@ -124,14 +125,14 @@ class Scalable(Protocol):
 
 @runtime_checkable
 class LinkLatency(Protocol):
-    """A target that can add latency on a network link, for capacity drills (always cleared afterwards)."""
+    """A target that names the fault which adds latency on a network link, for capacity drills: the drill injects it
+    through the chaos guard (journaled, watched by a dead-man watchdog, reverted on every outcome and by
+    ``opsready recover``), so it changes nothing else on the link and is never left behind."""
 
-    def add_latency(self, link: Link, latency_ms: int, direction: LatencyDirection = "upstream") -> None:
-        """Delay data on ``link`` by ``latency_ms``."""
-        ...
-
-    def clear_latency(self, link: Link) -> None:
-        """Remove the added latency from ``link`` (harmless when there is none)."""
+    def latency_fault(
+        self, link: Link, latency_ms: int, direction: LatencyDirection = "upstream", time_limit: float = 600.0
+    ) -> FaultSpec:
+        """The fault that delays data on ``link`` by ``latency_ms`` for at most ``time_limit`` seconds."""
         ...
 
 

@@ -17,6 +17,8 @@ import pytest
 
 from opsready.capacity.profiles import LoadProfile
 from opsready.capacity.runner import LoadRun
+from opsready.config import load_config
+from opsready.drills.links import SlowLinks
 from opsready.errors import UsageError
 from opsready.processes import session_members
 from opsready.sandbox.adapter import SandboxTarget
@@ -168,8 +170,17 @@ def test_scaling_adds_and_retires_gunicorn_workers(target: SandboxTarget) -> Non
         target.scale(0)
 
 
-def test_latency_on_a_link_is_applied_and_cleared(target: SandboxTarget) -> None:
+def test_latency_on_a_link_is_applied_and_cleared(
+    target: SandboxTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """300 ms on the users' link slows a request by that much; cleared, it is fast again. The database link too."""
+    state = target.sandbox.layout.state
+    config_file = tmp_path / "opsready.yaml"
+    config_file.write_text(
+        f"version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: {state}\n    ports: auto\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("OPSREADY_STATE_DIR", str(state))  # what the latency's dead-man watchdog inherits
 
     def timed(method: str, path: str) -> float:
         started = time.monotonic()
@@ -178,21 +189,17 @@ def test_latency_on_a_link_is_applied_and_cleared(target: SandboxTarget) -> None
         return time.monotonic() - started
 
     def toxics(proxy: str) -> tuple[object, ...]:
-        state = target.sandbox.layout.proxies / f"{proxy}.json"
-        return control.read_status(control.status_path(state)).toxics
+        state_file = target.sandbox.layout.proxies / f"{proxy}.json"
+        return control.read_status(control.status_path(state_file)).toxics
 
-    try:
-        target.add_latency("users", 300, "downstream")
+    with SlowLinks(load_config(config_file), target, say=lambda _: None) as links:
+        links.slow("users", 300, "downstream")
         assert timed("GET", "/products") >= 0.3
-    finally:
-        target.clear_latency("users")
-    assert toxics("edge") == ()  # a lower bound on time is robust on a busy machine; an upper one is not
-    try:
-        target.add_latency("database", 100, "downstream")
+        links.restore("users")
+        assert toxics("edge") == ()  # a lower bound on time is robust on a busy machine; an upper one is not
+        links.slow("database", 100, "downstream")
         assert [t.latency_ms for t in toxics("db")] == [100]  # type: ignore[attr-defined]
         assert timed("POST", "/orders") >= 0.1
-    finally:
-        target.clear_latency("database")
     assert toxics("db") == ()
     with pytest.raises(UsageError, match="unknown link"):
-        target.add_latency("moon", 10)
+        target.latency_fault("moon", 10)

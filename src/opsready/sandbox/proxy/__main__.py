@@ -18,6 +18,27 @@ def _address(text: str) -> Address:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _reconcile(name: str, state: Path | None) -> tuple[str, ...]:
+    """The command that reconciles this proxy's toxics with the sandbox's fault journals (a process of its own: the
+    fault code reverts through this very proxy, and lives above the sandbox). It opens the sandbox from the
+    configuration the journals name, with this state directory whatever the environment of supervisord says."""
+    if state is None:
+        return ()
+    journals = state / "faults"  # where SandboxTarget.fault_journal_dir() keeps them
+    return (
+        "env",
+        f"OPSREADY_STATE_DIR={state}",
+        sys.executable,
+        "-m",
+        "opsready.chaos.reconcile",
+        "--journals",
+        str(journals),
+        "--where",
+        f"proxy={name}",
+        "--recheck-settled",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of the proxy process."""
     parser = argparse.ArgumentParser(prog="python -m opsready.sandbox.proxy", description=__doc__)
@@ -25,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--listen", required=True, type=_address, help="host:port to accept clients on")
     parser.add_argument("--upstream", required=True, type=_address, help="host:port to forward to")
     parser.add_argument("--state-file", required=True, type=Path, help="JSON fault state, re-read on SIGHUP")
+    parser.add_argument(
+        "--sandbox-state", type=Path, default=None, help="the sandbox's state directory: reconcile with its journals"
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for per-connection toxicity (tests)")
     return parser
 
@@ -33,7 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the proxy until SIGTERM or SIGINT; exit code 2 when it cannot listen at start."""
     args = build_parser().parse_args(argv)
     try:
-        serve(args.name, args.listen, args.upstream, args.state_file, args.seed)
+        serve(
+            args.name,
+            args.listen,
+            args.upstream,
+            args.state_file,
+            seed=args.seed,
+            reconcile=_reconcile(args.name, args.sandbox_state),
+        )
     except EnvironmentProblem as exc:
         print(exc.render(), file=sys.stderr, flush=True)
         return exc.exit_code

@@ -1,16 +1,21 @@
 """The asyncio TCP fault proxy: listens, forwards to one upstream, and applies the toxics of its state file.
 
 The state file is read on start and on SIGHUP; after each (re)read the proxy applies the toxics to new and existing
-connections and then writes the status file beside it. SIGTERM and SIGINT close the listener and every connection.
+connections and then writes the status file beside it. Started with a reconcile command and toxics in its state file,
+the proxy holds them (pass-through, status generation 0) until that command has reconciled them with the fault
+journals (reverting those whose fault is over), then applies what is left: a restart never brings a finished fault
+back. SIGTERM and SIGINT close the listener and every connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -21,6 +26,7 @@ from opsready.sandbox.proxy.link import Link, Traffic
 from opsready.sandbox.proxy.toxics import DownToxic, ProxyState, describe
 
 REFRESH_S = 0.5
+RECONCILE_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class ProxyServer:
         *,
         seed: int | None = None,
         out: TextIO | None = None,
+        reconcile: Sequence[str] = (),
     ) -> None:
         self.name = name
         self.listen = listen
@@ -72,6 +79,7 @@ class ProxyServer:
         self._stop = asyncio.Event()
         self._reload_wanted = asyncio.Event()
         self._last_status: tuple[object, ...] = ()
+        self.reconcile = tuple(reconcile)
 
     @property
     def down(self) -> bool:
@@ -89,11 +97,18 @@ class ProxyServer:
             loop.add_signal_handler(sig, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, self._reload_wanted.set)
         self._read_state()
+        helpers: list[asyncio.Task[None]] = []
+        if self.reconcile and self.state.toxics:
+            # Toxics left in the state file belong to faults the journals may say are over: hold them (generation
+            # 0, pass-through) until the reconcile has reverted those, then apply what is left.
+            self.log(f"holding {describe(self.state.toxics)} of generation {self.state.generation} until reconciled")
+            self.state = ProxyState(generation=0)
+            helpers.append(asyncio.create_task(self._reconciler()))
         if not self.down and not await self._start_listening():
             raise EnvironmentProblem(f"{self.name}: {self.error}")
         self.log(f"proxy {self.listen} -> {self.upstream}, generation {self.state.generation}: {self._describe()}")
         self._write_status()
-        helpers = [asyncio.create_task(self._reloader()), asyncio.create_task(self._refresher())]
+        helpers += [asyncio.create_task(self._reloader()), asyncio.create_task(self._refresher())]
         try:
             await self._stop.wait()
         finally:
@@ -116,6 +131,25 @@ class ProxyServer:
         self.error = None
         self.state = state
         return True
+
+    async def _reconciler(self) -> None:
+        """Run the reconcile command (it reverts through this proxy, by SIGHUP), then re-read the state file."""
+        try:
+            child = await asyncio.create_subprocess_exec(*self.reconcile)  # its output goes to the proxy's log
+        except OSError as exc:
+            self.log(f"cannot run the reconcile ({exc}): applying the state file as it is")
+        else:
+            try:
+                self.log(f"reconcile exited with {await asyncio.wait_for(child.wait(), RECONCILE_TIMEOUT)}")
+            except TimeoutError:
+                self.log(f"the reconcile did not finish in {RECONCILE_TIMEOUT:g} s: applying the state file as it is")
+                with contextlib.suppress(ProcessLookupError):
+                    child.kill()
+            except asyncio.CancelledError:  # the proxy stops: so does its reconcile
+                with contextlib.suppress(ProcessLookupError):
+                    child.kill()
+                raise
+        self._reload_wanted.set()
 
     async def _reloader(self) -> None:
         while True:
@@ -208,6 +242,14 @@ class ProxyServer:
             link.close("abort")
 
 
-def serve(name: str, listen: Address, upstream: Address, state_file: Path, seed: int | None = None) -> None:
-    """Run one proxy in this process until SIGTERM or SIGINT."""
-    asyncio.run(ProxyServer(name, listen, upstream, state_file, seed=seed).run())
+def serve(
+    name: str,
+    listen: Address,
+    upstream: Address,
+    state_file: Path,
+    *,
+    seed: int | None = None,
+    reconcile: Sequence[str] = (),
+) -> None:
+    """Run one proxy in this process until SIGTERM or SIGINT (``reconcile``: a command run first, see above)."""
+    asyncio.run(ProxyServer(name, listen, upstream, state_file, seed=seed, reconcile=reconcile).run())
