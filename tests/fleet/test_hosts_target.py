@@ -1,0 +1,153 @@
+"""The ``hosts`` adapter on the real fleet: releases switched over SSH on every app host, each instance checked
+directly; inconsistent hosts, unknown releases and unlisted hosts refused before anything changes."""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from opsready.errors import DeployError, RollbackError, UsageError
+from opsready.hosts.adapter import HostsTarget
+from opsready.targets.protocol import Target
+
+from .fleet import Fleet
+from .machine import INITIAL_RELEASE, SERVICE
+from .target import fleet_yaml, open_fleet_target
+
+pytestmark = pytest.mark.hosts
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return str(response.read().decode().strip())
+
+
+def links(target: HostsTarget) -> dict[str, str]:
+    """Where each app host's ``current`` link points, read over SSH."""
+    return {
+        name: target.connection(name).check("readlink /srv/app/current").stdout.strip() for name in ("app1", "app2")
+    }
+
+
+def reset(target: HostsTarget) -> None:
+    """Every app host back on the first release, serving, with no history (other tests expect the fleet so)."""
+    for name in ("app1", "app2"):
+        conn = target.connection(name)
+        conn.check(
+            f"ln -sfn /srv/app/releases/{INITIAL_RELEASE} /srv/app/current && rm -f /srv/app/.opsready-history.jsonl"
+        )
+        if get(f"{target.options.instance_url(target.entry(name))}/version") != INITIAL_RELEASE:
+            conn.check(f"{target.options.supervisorctl} -c {target.options.supervisor_config} restart {SERVICE}")
+
+
+@pytest.fixture
+def hosts_target(fleet: Fleet, tmp_path: Path) -> Iterator[HostsTarget]:
+    """The fleet as a target, put back on its first release and closed afterwards."""
+    target = open_fleet_target(fleet, tmp_path)
+    try:
+        yield target
+    finally:
+        try:
+            reset(target)
+        finally:
+            target.close()
+
+
+def test_is_a_real_target_that_opsready_does_not_start_or_stop(hosts_target: HostsTarget) -> None:
+    """Kind real by default; every instance answers; start and stop are refused."""
+    assert isinstance(hosts_target, Target)
+    assert hosts_target.kind == "real"
+    assert hosts_target.is_running()
+    with pytest.raises(UsageError, match="does not start"):
+        hosts_target.start()
+    with pytest.raises(UsageError, match="does not stop"):
+        hosts_target.stop()
+    details = dict(hosts_target.describe().details)
+    assert details["app hosts"] == "app1, app2" and details["database hosts"] == "db"
+
+
+def test_deploy_then_rollback_switches_every_host(hosts_target: HostsTarget, fleet: Fleet) -> None:
+    """deploy 2: each host's link, each instance directly and the balancer serve 2; rollback: all back on 1."""
+    assert hosts_target.current_release() == "1"
+    record = hosts_target.deploy("2", note="test")
+    assert (record.version, record.previous, record.kind) == ("2", "1", "deploy")
+    assert links(hosts_target) == {"app1": "/srv/app/releases/2", "app2": "/srv/app/releases/2"}
+    assert {s.host: (s.version, s.serving) for s in hosts_target.instance_states()} == {
+        "app1": ("2", True),
+        "app2": ("2", True),
+    }
+    assert {get(fleet.balancer_url + "version") for _ in range(6)} == {"2"}
+    assert [r.version for r in hosts_target.history()] == ["2"]
+
+    back = hosts_target.rollback(note="test")
+    assert (back.version, back.previous, back.kind) == ("1", "2", "rollback")
+    assert hosts_target.current_release() == "1"
+    assert {get(fleet.balancer_url + "version") for _ in range(6)} == {"1"}
+    assert [(r.version, r.kind) for r in hosts_target.history()] == [("2", "deploy"), ("1", "rollback")]
+
+
+def test_rollback_without_history_is_refused(hosts_target: HostsTarget) -> None:
+    """No release was deployed through opsready: nothing to go back to, and nothing changes."""
+    with pytest.raises(RollbackError, match="no earlier release to go back to from 1"):
+        hosts_target.rollback()
+    assert links(hosts_target) == {"app1": "/srv/app/releases/1", "app2": "/srv/app/releases/1"}
+
+
+def test_differing_current_links_are_refused_naming_the_hosts(hosts_target: HostsTarget) -> None:
+    """app2's link moved by hand: deploy and current_release say which host runs what, and nothing changes."""
+    hosts_target.connection("app2").check("ln -sfn /srv/app/releases/2 /srv/app/current")
+    before = links(hosts_target)
+    with pytest.raises(DeployError, match=r"different releases \(app1 -> 1, app2 -> 2\)"):
+        hosts_target.deploy("2")
+    with pytest.raises(DeployError, match="app1 -> 1, app2 -> 2"):
+        hosts_target.current_release()
+    assert links(hosts_target) == before
+
+
+def test_unknown_release_is_refused_before_any_connection(hosts_target: HostsTarget) -> None:
+    """A release the configuration does not name never reaches a host."""
+    with pytest.raises(UsageError, match="'9' is not one of this target's releases"):
+        hosts_target.deploy("9")
+    assert not hosts_target._connections
+
+
+def test_release_not_installed_is_refused_before_any_change(fleet: Fleet, tmp_path: Path) -> None:
+    """A configured release missing from the hosts: refused naming them, every link as it was."""
+    text = fleet_yaml(fleet).replace('names: ["1", "2"]', 'names: ["1", "2", "3"]')
+    target = open_fleet_target(fleet, tmp_path, text)
+    try:
+        with pytest.raises(DeployError, match="release 3 is not installed on app1, app2; nothing was changed"):
+            target.deploy("3")
+        assert links(target) == {"app1": "/srv/app/releases/1", "app2": "/srv/app/releases/1"}
+    finally:
+        target.close()
+
+
+def test_a_host_not_listed_is_refused_before_connecting(hosts_target: HostsTarget) -> None:
+    """Only the configured hosts are ever connected to."""
+    with pytest.raises(UsageError, match="host 'lb' is not one of target 'fleet''s hosts"):
+        hosts_target.connection("lb")
+    assert not hosts_target._connections
+
+
+def test_hosts_carry_their_roles_expectations_for_testinfra(hosts_target: HostsTarget) -> None:
+    """host_state.feature's checks through target.hosts(): supervisor program, sockets, release link, database."""
+    checked = []
+    for th in hosts_target.hosts():
+        facts = th.expectations
+        if facts.supervisorctl is not None:
+            path, conf = facts.supervisorctl
+            assert all(th.host.supervisor(s, path, conf).is_running for s in facts.services), th.name
+        assert facts.sockets and all(th.host.socket(s).is_listening for s in facts.sockets), th.name
+        if facts.release_link is not None:
+            link, release = facts.release_link
+            assert th.host.file(link).is_symlink and th.host.file(link).linked_to == f"/srv/app/releases/{release}"
+        checked.append((th.name, th.role))
+    assert checked == [("app1", "app"), ("app2", "app"), ("db", "database")]
+    assert hosts_target.check_database() == (
+        True,
+        f"db: reachable over SSH, listening on {hosts_target.options.expectations['database'].sockets[0]}",
+    )
