@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 VERSION = Path(__file__).resolve().parent.name
+# A release shipped with a file ``unready`` beside it never becomes ready: the flawed release deploys must undo.
+READY = not Path(__file__).resolve().with_name("unready").exists()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -21,12 +23,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         body = {
             "/healthz": "ok",
-            "/readyz": "ready",
+            "/readyz": "ready" if READY else None,
             "/version": VERSION,
             "/": socket.gethostname(),
         }.get(self.path.split("?")[0])
         if body is None:
-            self.send_error(404)
+            self.send_error(503 if self.path == "/readyz" else 404)
             return
         data = (body + "\n").encode()
         self.send_response(200)

@@ -28,6 +28,7 @@ WEB_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.ex
 # supervisord and supervisorctl come with opsready's own environment (supervisor is one of its dependencies).
 SUPERVISOR_BIN = Path(sys.executable).parent
 RELEASES = ("1", "2")  # the releases every app host has; ``current`` points at the first
+FLAWED_RELEASE = "3"  # installed too, but never ready (its /readyz answers 503)
 INITIAL_RELEASE = RELEASES[0]
 SERVICE = "web"  # the supervisor program serving the app
 SUPERVISOR_CONF = "/srv/app/supervisord.conf"
@@ -213,11 +214,12 @@ def app_host_script(workdir: Path, address: str) -> list[str]:
     conf = workdir / f"supervisord-{address}.conf"
     conf.write_text(supervisord_conf(address), encoding="utf-8")
     lines = [f"cp {shlex.quote(str(conf))} {SUPERVISOR_CONF}"]
-    for release in RELEASES:
+    for release in (*RELEASES, FLAWED_RELEASE):
         lines += [
             f"mkdir -p /srv/app/releases/{release}",
             f"cp {shlex.quote(str(source))} /srv/app/releases/{release}/app.py",
         ]
+    lines.append(f"touch /srv/app/releases/{FLAWED_RELEASE}/unready")
     lines += [
         f"ln -s /srv/app/releases/{INITIAL_RELEASE} /srv/app/current",
         f"{shlex.quote(str(SUPERVISOR_BIN / 'supervisord'))} -c {SUPERVISOR_CONF} >/dev/null 2>&1 &",

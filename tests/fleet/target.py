@@ -8,7 +8,7 @@ from opsready.config import load_config
 from opsready.hosts.adapter import HostsTarget, open_target
 
 from .fleet import Fleet
-from .machine import RELEASES, SERVICE, SUPERVISOR_BIN, SUPERVISOR_CONF, WEB_PORT
+from .machine import FLAWED_RELEASE, RELEASES, SERVICE, SUPERVISOR_BIN, SUPERVISOR_CONF, WEB_PORT
 
 
 def fleet_yaml(fleet: Fleet, extra_app_host: str | None = None) -> str:
@@ -18,7 +18,7 @@ def fleet_yaml(fleet: Fleet, extra_app_host: str | None = None) -> str:
     app_lines = "".join(
         f"          - {{ssh: '{fleet.spec(n)}', http: 'http://{fleet.hosts[n].address}:{WEB_PORT}'}}\n" for n in app
     )
-    names = ", ".join(f'"{r}"' for r in RELEASES)
+    names = ", ".join(f'"{r}"' for r in (*RELEASES, FLAWED_RELEASE))
     return f"""\
 version: 1
 targets:
@@ -50,6 +50,22 @@ targets:
     balancer:
       url: {fleet.balancer_url}
 """
+
+
+def commands_yaml(fleet: Fleet) -> str:
+    """The same fleet with the user-commands release strategy instead of the link one."""
+    text = fleet_yaml(fleet)
+    start, end = text.index("      dir: /srv/app/releases"), text.index("    instances:")
+    ctl = f"{SUPERVISOR_BIN / 'supervisorctl'} -c {SUPERVISOR_CONF}"
+    switch = f"ln -sfn /srv/app/releases/{{version}} /srv/app/current && {ctl} restart {SERVICE}"
+    commands = [
+        f"      deploy: '{switch}'",
+        f"      rollback: '{switch}'",
+        "      list: 'ls /srv/app/releases'",
+        "      current: 'basename \"$(readlink /srv/app/current)\"'",
+        "      history_file: /srv/app/.opsready-history.jsonl",
+    ]
+    return text[:start] + "\n".join(commands) + "\n" + text[end:]
 
 
 def open_fleet_target(fleet: Fleet, directory: Path, text: str | None = None) -> HostsTarget:

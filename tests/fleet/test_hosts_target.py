@@ -15,7 +15,7 @@ from opsready.targets.protocol import Target
 
 from .fleet import Fleet
 from .machine import INITIAL_RELEASE, SERVICE
-from .target import fleet_yaml, open_fleet_target
+from .target import commands_yaml, fleet_yaml, open_fleet_target
 
 pytestmark = pytest.mark.hosts
 
@@ -89,6 +89,48 @@ def test_deploy_then_rollback_switches_every_host(hosts_target: HostsTarget, fle
     assert [(r.version, r.kind) for r in hosts_target.history()] == [("2", "deploy"), ("1", "rollback")]
 
 
+def test_a_flawed_release_is_undone_and_the_fleet_left_serving(fleet: Fleet, tmp_path: Path) -> None:
+    """Release 3 never gets ready: the deploy stops at the first host, names it and the step, and switches it back."""
+    text = fleet_yaml(fleet).replace("ready_within: 15s", "ready_within: 2s")
+    target = open_fleet_target(fleet, tmp_path, text)
+    try:
+        with pytest.raises(DeployError) as caught:
+            target.deploy("3")
+        message = caught.value.message
+        assert message.startswith("deploy to 3 stopped: host app1: checking the instance failed: not ready on 3"), (
+            message
+        )
+        assert "(/readyz: 503)" in message and message.endswith("app1 switched back to 1"), message
+        assert links(target) == {"app1": "/srv/app/releases/1", "app2": "/srv/app/releases/1"}
+        assert {s.host: (s.version, s.serving) for s in target.instance_states()} == {
+            "app1": ("1", True),
+            "app2": ("1", True),
+        }
+        assert target.history() == ()
+    finally:
+        try:
+            reset(target)
+        finally:
+            target.close()
+
+
+def test_user_commands_deploy_and_roll_back(fleet: Fleet, tmp_path: Path) -> None:
+    """The user's own deploy/list/current commands with {version}: same switch, same checks, same history."""
+    target = open_fleet_target(fleet, tmp_path, commands_yaml(fleet))
+    try:
+        assert target.current_release() == "1"
+        target.deploy("2")
+        assert {s.version for s in target.instance_states()} == {"2"}
+        assert target.rollback().version == "1"
+        assert {s.version for s in target.instance_states()} == {"1"}
+        assert [r.kind for r in target.history()] == ["deploy", "rollback"]
+    finally:
+        try:
+            reset(target)
+        finally:
+            target.close()
+
+
 def test_rollback_without_history_is_refused(hosts_target: HostsTarget) -> None:
     """No release was deployed through opsready: nothing to go back to, and nothing changes."""
     with pytest.raises(RollbackError, match="no earlier release to go back to from 1"):
@@ -116,11 +158,11 @@ def test_unknown_release_is_refused_before_any_connection(hosts_target: HostsTar
 
 def test_release_not_installed_is_refused_before_any_change(fleet: Fleet, tmp_path: Path) -> None:
     """A configured release missing from the hosts: refused naming them, every link as it was."""
-    text = fleet_yaml(fleet).replace('names: ["1", "2"]', 'names: ["1", "2", "3"]')
+    text = fleet_yaml(fleet).replace('names: ["1", "2", "3"]', 'names: ["1", "2", "3", "4"]')
     target = open_fleet_target(fleet, tmp_path, text)
     try:
-        with pytest.raises(DeployError, match="release 3 is not installed on app1, app2; nothing was changed"):
-            target.deploy("3")
+        with pytest.raises(DeployError, match="release 4 is not installed on app1, app2; nothing was changed"):
+            target.deploy("4")
         assert links(target) == {"app1": "/srv/app/releases/1", "app2": "/srv/app/releases/1"}
     finally:
         target.close()

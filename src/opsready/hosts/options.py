@@ -188,7 +188,7 @@ def parse_options(config: Config, target: TargetConfig) -> HostsOptions:
 
         known_hosts = local("known_hosts")
         if known_hosts is None:
-            raise ValidationError("'ssh' needs 'known_hosts': host keys are always checked", s.loc)
+            raise ValidationError("'ssh' needs 'known_hosts': host keys are always checked", r.loc_of("ssh"))
         ssh = SshSettings(
             known_hosts=known_hosts,
             ssh_config=local("ssh_config"),
@@ -208,7 +208,7 @@ def parse_options(config: Config, target: TargetConfig) -> HostsOptions:
             expectations[role], entries = _hosts(roles.map(name, f"roles.{name}"), role)
             hosts += entries
         if "app" not in expectations:
-            raise ValidationError("'roles' needs an 'app' role: the hosts the service runs on", roles.loc)
+            raise ValidationError("'roles' needs an 'app' role: the hosts the service runs on", r.loc_of("roles"))
         names = [h.name for h in hosts]
         for h in hosts:
             if names.count(h.name) > 1:
