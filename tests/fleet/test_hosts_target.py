@@ -3,6 +3,8 @@ directly; inconsistent hosts, unknown releases and unlisted hosts refused before
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,3 +195,26 @@ def test_hosts_carry_their_roles_expectations_for_testinfra(hosts_target: HostsT
         True,
         f"db: reachable over SSH, listening on {hosts_target.options.expectations['database'].sockets[0]}",
     )
+
+
+def test_host_state_feature_checks_the_fleets_hosts(fleet: Fleet, tmp_path: Path) -> None:
+    """features/host_state.feature with --target fleet checks each host of the target (not testinfra's --hosts)."""
+    repo = Path(__file__).resolve().parents[2]
+
+    def run(text: str) -> subprocess.CompletedProcess[str]:
+        config = tmp_path / "opsready.yaml"
+        config.write_text(text, encoding="utf-8")
+        argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "steps/test_host_state.py"]
+        argv += ["--opsready-config", str(config), "--target", "fleet"]
+        argv += ["--opsready-reports", str(tmp_path / "reports")]
+        return subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=240, check=False)
+
+    done = run(fleet_yaml(fleet))
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "1 passed" in done.stdout
+    # the checks do reach the database host: a private directory it does not have fails, naming the host
+    text = fleet_yaml(fleet).replace(
+        "        expect:\n", "        expect:\n          private_dirs: [{path: /srv/app, owner: root}]\n"
+    )
+    done = run(text)
+    assert done.returncode == 1 and "db: /srv/app has mode 0o755" in done.stdout, done.stdout[-4000:]

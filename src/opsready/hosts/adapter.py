@@ -10,8 +10,6 @@ newest first, and says which host and step failed. Rolling through the balancer 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
 
 from opsready.config import Config, TargetConfig, TargetKind
 from opsready.errors import DeployError, HostError, RollbackError, TargetError, UsageError, ValidationError
@@ -27,19 +25,9 @@ from opsready.targets.protocol import (
     Say,
     Target,
     TargetDescription,
+    TargetHost,
     quiet,
 )
-
-
-@dataclass(frozen=True)
-class TargetHost:
-    """One host of the target for testinfra checks: its testinfra Host (over our checked connection) and role."""
-
-    name: str
-    role: Role
-    spec: str
-    host: Any  # testinfra.host.Host
-    expectations: HostExpectations
 
 
 class HostsTarget:
