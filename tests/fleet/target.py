@@ -52,11 +52,16 @@ targets:
 """
 
 
+def target_ctl(fleet: Fleet) -> str:
+    """supervisorctl with the app hosts' configuration, as a command line on the hosts."""
+    return f"{SUPERVISOR_BIN / 'supervisorctl'} -c {SUPERVISOR_CONF}"
+
+
 def commands_yaml(fleet: Fleet) -> str:
     """The same fleet with the user-commands release strategy instead of the link one."""
     text = fleet_yaml(fleet)
     start, end = text.index("      dir: /srv/app/releases"), text.index("    instances:")
-    ctl = f"{SUPERVISOR_BIN / 'supervisorctl'} -c {SUPERVISOR_CONF}"
+    ctl = target_ctl(fleet)
     switch = f"ln -sfn /srv/app/releases/{{version}} /srv/app/current && {ctl} restart {SERVICE}"
     commands = [
         f"      deploy: '{switch}'",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from opsready.targets.protocol import Target
 
 from .fleet import Fleet
 from .machine import INITIAL_RELEASE, SERVICE
-from .target import commands_yaml, fleet_yaml, open_fleet_target
+from .target import commands_yaml, fleet_yaml, open_fleet_target, target_ctl
 
 pytestmark = pytest.mark.hosts
 
@@ -109,6 +110,32 @@ def test_a_flawed_release_is_undone_and_the_fleet_left_serving(fleet: Fleet, tmp
             "app2": ("1", True),
         }
         assert target.history() == ()
+    finally:
+        try:
+            reset(target)
+        finally:
+            target.close()
+
+
+def test_a_hanging_reload_is_stopped_by_its_time_limit_and_undone(fleet: Fleet, tmp_path: Path) -> None:
+    """A reload that hangs on release 2: stopped after command_timeout, named with its host and step, undone."""
+    ctl = f"{target_ctl(fleet)} restart {SERVICE}"
+    hang = f'if [ "$(readlink /srv/app/current)" = /srv/app/releases/2 ]; then sleep 60; else {ctl}; fi'
+    text = fleet_yaml(fleet).replace("command_timeout: 10s", "command_timeout: 2s")
+    text = text.replace(
+        "      current: /srv/app/current\n", f"      current: /srv/app/current\n      reload: '{hang}'\n"
+    )
+    target = open_fleet_target(fleet, tmp_path, text)
+    try:
+        started = time.monotonic()
+        with pytest.raises(DeployError) as caught:
+            target.deploy("2")
+        assert time.monotonic() - started < 20
+        message = caught.value.message
+        assert message.startswith("deploy to 2 stopped: host app1: reloading the service on 2 failed: `"), message
+        assert "did not finish within 2 s and was stopped; app1 switched back to 1" in message, message
+        assert links(target) == {"app1": "/srv/app/releases/1", "app2": "/srv/app/releases/1"}
+        assert {s.version for s in target.instance_states()} == {"1"}
     finally:
         try:
             reset(target)
