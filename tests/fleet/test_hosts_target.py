@@ -215,7 +215,8 @@ def test_hosts_carry_their_roles_expectations_for_testinfra(hosts_target: HostsT
         assert facts.sockets and all(th.host.socket(s).is_listening for s in facts.sockets), th.name
         if facts.release_link is not None:
             link, release = facts.release_link
-            assert th.host.file(link).is_symlink and th.host.file(link).linked_to == f"/srv/app/releases/{release}"
+            assert release == "", "nothing deployed through opsready yet: the history names no release"
+            assert th.host.file(link).is_symlink and th.host.file(link).linked_to == "/srv/app/releases/1"
         checked.append((th.name, th.role))
     assert checked == [("app1", "app"), ("app2", "app"), ("db", "database")]
     assert hosts_target.check_database() == (
@@ -236,12 +237,27 @@ def test_host_state_feature_checks_the_fleets_hosts(fleet: Fleet, tmp_path: Path
         argv += ["--opsready-reports", str(tmp_path / "reports")]
         return subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=240, check=False)
 
-    done = run(fleet_yaml(fleet))
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert "1 passed" in done.stdout
-    # the checks do reach the database host: a private directory it does not have fails, naming the host
-    text = fleet_yaml(fleet).replace(
-        "        expect:\n", "        expect:\n          private_dirs: [{path: /srv/app, owner: root}]\n"
-    )
-    done = run(text)
-    assert done.returncode == 1 and "db: /srv/app has mode 0o755" in done.stdout, done.stdout[-4000:]
+    # deployed through the target, so the release history says which release each link must point at
+    (tmp_path / "api").mkdir()
+    target = open_fleet_target(fleet, tmp_path / "api")
+    try:
+        target.deploy("2")
+        done = run(fleet_yaml(fleet))
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        assert "1 passed" in done.stdout
+        # the checks do reach the database host: a private directory it does not have fails, naming the host
+        text = fleet_yaml(fleet).replace(
+            "        expect:\n", "        expect:\n          private_dirs: [{path: /srv/app, owner: root}]\n"
+        )
+        done = run(text)
+        assert done.returncode == 1 and "db: /srv/app has mode 0o755" in done.stdout, done.stdout[-4000:]
+        # app2's link switched behind the history's back: the step names the host and both releases
+        target.connection("app2").check("ln -sfn /srv/app/releases/1 /srv/app/current")
+        done = run(fleet_yaml(fleet))
+        assert done.returncode == 1, done.stdout[-4000:]
+        assert "app2: /srv/app/current -> /srv/app/releases/1, but the release history says 2" in done.stdout
+    finally:
+        try:
+            reset(target)
+        finally:
+            target.close()

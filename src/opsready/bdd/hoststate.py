@@ -8,7 +8,7 @@ from typing import Any
 from pytest_bdd import then
 
 from opsready.eventually import eventually
-from opsready.targets.protocol import HasHosts, HostExpectations, Target
+from opsready.targets.protocol import HasHosts, HostExpectations, ReleaseRecord, Target
 
 
 def checked_hosts(host: Any, target: Target) -> list[tuple[str, Any, HostExpectations]]:
@@ -45,16 +45,31 @@ def sockets_listening(host: Any, target: Target) -> None:
     assert not closed, f"not listening: {closed}"
 
 
+def link_problem(path: str, linked_to: str, history: tuple[ReleaseRecord, ...]) -> str | None:
+    """Why the release link at ``path`` (resolved to ``linked_to``) is not the release the history says is current.
+
+    The expectation comes from the release history, never from the link itself: a link switched behind the
+    deployment procedure's back (by hand, or by a deploy that died half-way) must not pass.
+    """
+    if not history:
+        return f"the release history is empty: nothing says which release {path} should point at"
+    expected = history[-1].version
+    if not linked_to.endswith(f"/releases/{expected}"):
+        return f"{path} -> {linked_to}, but the release history says {expected} is current ({history[-1].at})"
+    return None
+
+
 @then("the release link points at the current release")
 def release_link(host: Any, target: Target) -> None:
-    """The ``current`` link is a symlink to the release the target reports."""
-    links = [(name, h, f.release_link) for name, h, f in checked_hosts(host, target) if f.release_link is not None]
+    """Each ``current`` link is a symlink to the release the target's release history says is current."""
+    links = [(name, h, f.release_link[0]) for name, h, f in checked_hosts(host, target) if f.release_link is not None]
     assert links, "this target has no release link"
-    for name, h, (path, release) in links:
+    history = target.history()
+    for name, h, path in links:
         f = h.file(path)
         assert f.is_symlink, f"{name}: {path} is not a symlink"
-        assert f.linked_to.endswith(f"/releases/{release}"), f"{name}: {path} -> {f.linked_to}, expected {release}"
-        assert release == target.current_release()
+        problem = link_problem(path, f.linked_to, history)
+        assert problem is None, f"{name}: {problem}"
 
 
 @then("the data directories are private to their owner")

@@ -223,7 +223,13 @@ class HostsTarget:
         services, sockets, dirs = (extra.services, extra.sockets, extra.private_dirs) if extra else ((), (), ())
         if role != "app":
             return HostExpectations(services, None, sockets, None, dirs)
-        link = (o.strategy.current, self.current_release()) if isinstance(o.strategy, LinkReleases) else None
+        # the release the link must point at comes from the history, never from the links themselves
+        history = self.history() if isinstance(o.strategy, LinkReleases) else ()
+        link = (
+            (o.strategy.current, history[-1].version if history else "")
+            if isinstance(o.strategy, LinkReleases)
+            else None
+        )
         return HostExpectations(
             (o.service, *services),
             (o.supervisorctl, o.supervisor_config or "/etc/supervisor/supervisord.conf"),
