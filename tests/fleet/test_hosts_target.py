@@ -225,6 +225,15 @@ def test_hosts_carry_their_roles_expectations_for_testinfra(hosts_target: HostsT
     )
 
 
+def test_host_probes_read_every_host_over_the_targets_connections(hosts_target: HostsTarget) -> None:
+    """CPU pressure and memory are read on app1, app2 and db through target.hosts() (host keys checked)."""
+    from opsready.probes.host import cpu_pressure, memory_available
+
+    for seen in (cpu_pressure(hosts_target, window_s=0.3, max_share=1.0), memory_available(hosts_target, 0.0)):
+        assert seen.ok and seen.value is not None, seen
+    assert set(hosts_target._connections) == {"app1", "app2", "db"}
+
+
 def test_host_state_feature_checks_the_fleets_hosts(fleet: Fleet, tmp_path: Path) -> None:
     """features/host_state.feature with --target fleet checks each host of the target (not testinfra's --hosts)."""
     repo = Path(__file__).resolve().parents[2]
