@@ -20,8 +20,11 @@ User-facing errors never show a traceback: the CLI and the pytest plugin print :
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+_URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^:/@\s]*):[^@/\s]*@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ class OpsreadyError(Exception):
         if self.loc is not None:
             text = self.loc.source_line()
             if text is not None:
-                out.append(f"    {text.rstrip()}")
+                # a quoted line may hold a URL with a password (a refused host spec): never echo it
+                out.append("    " + _URL_PASSWORD.sub(r"\g<1>:***@", text.rstrip()))
         if self.hint:
             out.append(f"hint: {self.hint}")
         return "\n".join(out)

@@ -146,10 +146,17 @@ class Fleet:
         self.balancer_address = address
         wait_for_port(address, 80, self.processes[-1])
         deadline = time.monotonic() + 15
-        while not all(s.up for s in self.balancer.servers().values()):
+        while not self._servers_up():
             if time.monotonic() > deadline:
                 raise RuntimeError(f"haproxy's health checks never saw every app host up: {self.balancer.servers()}")
             time.sleep(0.1)
+
+    def _servers_up(self) -> bool:
+        """Whether HAProxy's health checks see every app host up (False while its runtime socket is not there yet)."""
+        try:
+            return all(s.up for s in self.balancer.servers().values())
+        except (FileNotFoundError, ConnectionRefusedError):
+            return False
 
     def _write_client_files(self) -> None:
         keys, config = [], []

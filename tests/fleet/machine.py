@@ -23,8 +23,15 @@ from typing import IO
 import psutil
 
 WEB_PORT = 8080
-# The stand-in web server's interpreter: the system's, which needs nothing from root's home, else this one.
+# The service's interpreter: the system's, which needs nothing from root's home, else this one.
 WEB_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+# supervisord and supervisorctl come with opsready's own environment (supervisor is one of its dependencies).
+SUPERVISOR_BIN = Path(sys.executable).parent
+RELEASES = ("1", "2")  # the releases every app host has; ``current`` points at the first
+FLAWED_RELEASE = "3"  # installed too, but never ready (its /readyz answers 503)
+INITIAL_RELEASE = RELEASES[0]
+SERVICE = "web"  # the supervisor program serving the app
+SUPERVISOR_CONF = "/srv/app/supervisord.conf"
 
 
 @dataclass
@@ -142,17 +149,12 @@ def start_machine(
         "mkdir -p /run/sshd /srv/app",
         f"echo {shlex.quote(name)} > /srv/app/hostname",
     ]
-    if web:
-        # A stand-in service until the hosts adapter deploys real releases: it answers with the host's name.
-        script += [
-            "mkdir -p /srv/app/www",
-            f"echo {shlex.quote(name)} > /srv/app/www/index.html",
-            f"{shlex.quote(WEB_PYTHON)} -m http.server {WEB_PORT} --bind {address} --directory /srv/app/www "
-            ">/dev/null 2>&1 &",
-        ]
     if not WEB_PYTHON.startswith("/root/"):
-        # root's home of its own: this machine's dotfiles (a .bashrc that bash reads for every ssh command) stay out
-        script.append("mount -t tmpfs -o mode=0700,size=8m fleet-root /root")
+        # root's home of its own: this machine's dotfiles (a .bashrc that bash reads for every ssh command) stay out,
+        # but the interpreter supervisor runs on stays visible when it lives under /root (pyenv).
+        script += _root_of_its_own()
+    if web:
+        script += app_host_script(workdir, address)
     script.append("exec " + shlex.join(command))
     argv = ["ip", "netns", "exec", namespace, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts"]
     argv += ["--propagation", "private", "sh", "-c", "\n".join(script)]
@@ -164,6 +166,65 @@ def start_machine(
     except psutil.NoSuchProcess:
         started = 0.0
     return HostProcess(name, popen, started, log, log_file, stop_signal)
+
+
+def _root_of_its_own() -> list[str]:
+    """Shell lines mounting an empty /root, keeping the interpreter's own directory when it lives under /root."""
+    prefix = Path(sys.executable).resolve().parents[1]
+    if not str(prefix).startswith("/root/"):
+        return ["mount -t tmpfs -o mode=0700,size=8m fleet-root /root"]
+    keep = shlex.quote(str(prefix))
+    return [
+        f"mkdir -p /run/keep && mount --bind {keep} /run/keep",
+        "mount -t tmpfs -o mode=0700,size=8m fleet-root /root",
+        f"mkdir -p {keep} && mount --move /run/keep {keep}",
+    ]
+
+
+def supervisord_conf(address: str) -> str:
+    """The app host's supervisord configuration: one program, the release ``current`` points at, on ``address``."""
+    return "\n".join(
+        [
+            "[unix_http_server]",
+            "file=/run/supervisor.sock",
+            "chmod=0700",
+            "[supervisord]",
+            "user=root",
+            "logfile=/srv/app/supervisord.log",
+            "pidfile=/run/supervisord.pid",
+            "childlogdir=/srv/app",
+            "nodaemon=true",
+            "[rpcinterface:supervisor]",
+            "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+            "[supervisorctl]",
+            "serverurl=unix:///run/supervisor.sock",
+            f"[program:{SERVICE}]",
+            f"command={WEB_PYTHON} /srv/app/current/app.py 0.0.0.0 {WEB_PORT}",
+            "startsecs=0",
+            "stopwaitsecs=5",
+            "autorestart=true",
+            "",
+        ]
+    )
+
+
+def app_host_script(workdir: Path, address: str) -> list[str]:
+    """Shell lines that install the releases under /srv/app, point ``current`` at the first and start supervisord."""
+    source = Path(__file__).with_name("app.py")
+    conf = workdir / f"supervisord-{address}.conf"
+    conf.write_text(supervisord_conf(address), encoding="utf-8")
+    lines = [f"cp {shlex.quote(str(conf))} {SUPERVISOR_CONF}"]
+    for release in (*RELEASES, FLAWED_RELEASE):
+        lines += [
+            f"mkdir -p /srv/app/releases/{release}",
+            f"cp {shlex.quote(str(source))} /srv/app/releases/{release}/app.py",
+        ]
+    lines.append(f"touch /srv/app/releases/{FLAWED_RELEASE}/unready")
+    lines += [
+        f"ln -s /srv/app/releases/{INITIAL_RELEASE} /srv/app/current",
+        f"{shlex.quote(str(SUPERVISOR_BIN / 'supervisord'))} -c {SUPERVISOR_CONF} >/dev/null 2>&1 &",
+    ]
+    return lines
 
 
 def wait_for_port(address: str, port: int, machine: HostProcess, timeout: float = 15.0) -> None:

@@ -1,4 +1,5 @@
-"""Host-state steps through testinfra's standard ``host`` fixture (``--hosts`` picks the hosts; local by default)."""
+"""Host-state steps through testinfra: the target's own hosts when it has several (``platform: hosts``, each with
+its role's expectations), else testinfra's standard ``host`` fixture (``--hosts`` picks it; local by default)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,29 @@ from typing import Any
 from pytest_bdd import then
 
 from opsready.eventually import eventually
-from opsready.targets.protocol import ReleaseRecord, Target
+from opsready.targets.protocol import HasHosts, HostExpectations, ReleaseRecord, Target
+
+
+def checked_hosts(host: Any, target: Target) -> list[tuple[str, Any, HostExpectations]]:
+    """(name, testinfra Host, expectations) of every host to check."""
+    if isinstance(target, HasHosts):
+        return [(h.name, h.host, h.expectations) for h in target.hosts()]
+    return [("host", host, target.host_expectations())]
 
 
 @then("every service of the target is running on its host")
 def services_running(host: Any, target: Target) -> None:
     """Each supervised service is RUNNING according to supervisorctl."""
-    facts = target.host_expectations()
-    assert facts.services, "the target declares no services"
-    assert facts.supervisorctl is not None
-    path, conf = facts.supervisorctl
+    supervised = [
+        (name, h, service, f.supervisorctl)
+        for name, h, f in checked_hosts(host, target)
+        if f.supervisorctl is not None
+        for service in f.services
+    ]
+    assert supervised, "the target declares no supervised services"
 
     def check() -> None:
-        states = {s: host.supervisor(s, path, conf).status for s in facts.services}
+        states = {(name, s): h.supervisor(s, path, conf).status for name, h, s, (path, conf) in supervised}
         assert all(v == "RUNNING" for v in states.values()), states
 
     eventually(check, timeout=15.0)
@@ -27,10 +38,10 @@ def services_running(host: Any, target: Target) -> None:
 
 @then("the target's sockets are listening")
 def sockets_listening(host: Any, target: Target) -> None:
-    """Every expected loopback socket accepts connections."""
-    sockets = target.host_expectations().sockets
-    assert sockets, "the target declares no sockets"
-    closed = [spec for spec in sockets if not host.socket(spec).is_listening]
+    """Every expected socket accepts connections."""
+    hosts = checked_hosts(host, target)
+    assert any(f.sockets for _, _, f in hosts), "the target declares no sockets"
+    closed = [(name, spec) for name, h, f in hosts for spec in f.sockets if not h.socket(spec).is_listening]
     assert not closed, f"not listening: {closed}"
 
 
@@ -50,21 +61,23 @@ def link_problem(path: str, linked_to: str, history: tuple[ReleaseRecord, ...]) 
 
 @then("the release link points at the current release")
 def release_link(host: Any, target: Target) -> None:
-    """The ``current`` link is a symlink to the release the target's release history says is current."""
-    link = target.host_expectations().release_link
-    assert link is not None, "this target has no release link"
-    path = link[0]
-    f = host.file(path)
-    assert f.is_symlink, f"{path} is not a symlink"
-    problem = link_problem(path, f.linked_to, target.history())
-    assert problem is None, problem
+    """Each ``current`` link is a symlink to the release the target's release history says is current."""
+    links = [(name, h, f.release_link[0]) for name, h, f in checked_hosts(host, target) if f.release_link is not None]
+    assert links, "this target has no release link"
+    history = target.history()
+    for name, h, path in links:
+        f = h.file(path)
+        assert f.is_symlink, f"{name}: {path} is not a symlink"
+        problem = link_problem(path, f.linked_to, history)
+        assert problem is None, f"{name}: {problem}"
 
 
 @then("the data directories are private to their owner")
 def private_dirs(host: Any, target: Target) -> None:
     """Database data directories are mode 0700 and owned by the server's account."""
-    for path, owner in target.host_expectations().private_dirs:
-        d = host.file(path)
-        assert d.is_directory, f"{path} is missing"
-        assert d.mode == 0o700, f"{path} has mode {oct(d.mode)}"
-        assert d.user == owner, f"{path} is owned by {d.user}, expected {owner}"
+    for name, h, facts in checked_hosts(host, target):
+        for path, owner in facts.private_dirs:
+            d = h.file(path)
+            assert d.is_directory, f"{name}: {path} is missing"
+            assert d.mode == 0o700, f"{name}: {path} has mode {oct(d.mode)}"
+            assert d.user == owner, f"{name}: {path} is owned by {d.user}, expected {owner}"

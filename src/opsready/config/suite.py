@@ -19,7 +19,7 @@ from opsready.yamlsrc import MapReader, YamlMap, load_yaml
 CONFIG_NAME = "opsready.yaml"
 TargetKind = Literal["disposable", "real"]  # disposable: opsready may start, stop and reset it (the sandbox)
 KINDS: tuple[TargetKind, ...] = ("disposable", "real")
-PLATFORMS = ("sandbox", "kubernetes")
+PLATFORMS = ("sandbox", "kubernetes", "hosts")
 DISPOSABLE_PLATFORMS = ("sandbox",)  # every other platform drives someone's real system unless a target says otherwise
 
 

@@ -10,10 +10,13 @@ import time
 from typing import Any
 
 from opsready.observation import Observation
-from opsready.targets.protocol import Target
+from opsready.targets.protocol import HasHosts, Target
 
 
 def _hosts(target: Target) -> list[tuple[str, Any]]:
+    # a target with hosts of its own hands out testinfra Hosts over its checked connections (host keys, time limits)
+    if isinstance(target, HasHosts):
+        return [(h.spec, h.host) for h in target.hosts()]
     import testinfra
 
     return [(spec, testinfra.get_host(spec)) for spec in target.testinfra_hosts()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from opsready.config.suite import TargetKind
 
@@ -76,6 +76,26 @@ class HostExpectations:
     sockets: tuple[str, ...] = ()  # testinfra socket specs, e.g. "tcp://127.0.0.1:18080"
     release_link: tuple[str, str] | None = None  # (link path, release it must point at)
     private_dirs: tuple[tuple[str, str], ...] = ()  # (directory, owner) that must be mode 0700
+
+
+@dataclass(frozen=True)
+class TargetHost:
+    """One host of a multi-host target, for testinfra checks: its testinfra Host and what its role should show."""
+
+    name: str
+    role: str
+    spec: str
+    host: Any  # testinfra.host.Host, over the target's own connection
+    expectations: HostExpectations
+
+
+@runtime_checkable
+class HasHosts(Protocol):
+    """A target that runs on several hosts of its own (``platform: hosts``): host checks go to each of them."""
+
+    def hosts(self) -> tuple[TargetHost, ...]:
+        """Every host of the target with its testinfra Host and its role's expectations."""
+        ...
 
 
 @runtime_checkable

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 ADAPTERS: dict[str, str] = {
     "sandbox": "opsready.sandbox.adapter:open_target",
     "kubernetes": "opsready.kubernetes.adapter:open_target",
+    "hosts": "opsready.hosts.adapter:open_target",
 }
 
 

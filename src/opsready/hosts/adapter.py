@@ -1,0 +1,249 @@
+"""A fleet of machines reached over SSH as a :class:`~opsready.targets.protocol.Target` (``platform: hosts``).
+
+Everything goes over SSH (:mod:`opsready.hosts.connection`): one connection per host, opened on first use and closed
+by :meth:`HostsTarget.close`. A host that is not in the target's configuration is refused before any connection.
+A deploy checks every app host first (same current release, the release installed), then switches them one at a
+time and checks each instance directly over HTTP; a step that fails switches back the hosts already switched,
+newest first, and says which host and step failed. Rolling through the balancer (drain, soak) is not done here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from opsready.config import Config, TargetConfig, TargetKind
+from opsready.errors import DeployError, HostError, RollbackError, TargetError, UsageError, ValidationError
+from opsready.hosts.connection import HostConnection, connect
+from opsready.hosts.instances import InstanceState, probe, wait_serving
+from opsready.hosts.options import HostEntry, HostsOptions, LinkReleases, Role, check_release_name, parse_options
+from opsready.hosts.releases import HostReleases
+from opsready.targets.protocol import (
+    HostExpectations,
+    Instance,
+    Release,
+    ReleaseRecord,
+    Say,
+    Target,
+    TargetDescription,
+    TargetHost,
+    quiet,
+)
+
+
+class HostsTarget:
+    """Drive a service on machines reached over SSH, behind a load balancer."""
+
+    platform = "hosts"
+
+    def __init__(self, name: str, options: HostsOptions, kind: TargetKind = "real") -> None:
+        self.name = name
+        self.options = options
+        self.kind: TargetKind = kind
+        self._connections: dict[str, HostConnection] = {}
+
+    @property
+    def base_url(self) -> str:
+        """The URL users reach the service at: the balancer's."""
+        return self.options.balancer_url
+
+    # -- hosts and connections ------------------------------------------------------------------------------------
+    def entry(self, name: str) -> HostEntry:
+        """The configured host called ``name``; any other name is refused (before any connection)."""
+        for entry in self.options.hosts:
+            if entry.name == name:
+                return entry
+        listed = ", ".join(h.name for h in self.options.hosts)
+        raise UsageError(f"host '{name}' is not one of target '{self.name}''s hosts ({listed}); refused")
+
+    def connection(self, name: str) -> HostConnection:
+        """The open SSH connection to a configured host (opened and proven on first use)."""
+        entry = self.entry(name)
+        if name not in self._connections:
+            self._connections[name] = connect(entry.spec, self.options.ssh)
+        return self._connections[name]
+
+    def _releases(self, entry: HostEntry) -> HostReleases:
+        return HostReleases(self.connection(entry.name), self.options.strategy, self.options.sudo)
+
+    def _app(self) -> tuple[HostEntry, ...]:
+        return self.options.role("app")
+
+    def hosts(self) -> tuple[TargetHost, ...]:
+        """Every host with its testinfra Host and its role's expectations (for ``host_state.feature``)."""
+        return tuple(
+            TargetHost(e.name, e.role, str(e.spec), self.connection(e.name).host, self._expectations(e.role))
+            for e in self.options.hosts
+        )
+
+    # -- lifecycle --------------------------------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        """Whether every app instance answers its health check (read-only, over HTTP)."""
+        return all(probe(self.options, e).healthy for e in self._app())
+
+    def start(self, say: Say = quiet) -> None:
+        """Refused: opsready does not start someone's fleet."""
+        raise UsageError(f"target '{self.name}' is a fleet of real hosts: opsready does not start it")
+
+    def stop(self, say: Say = quiet, purge: bool = False) -> None:
+        """Refused: opsready does not stop someone's fleet."""
+        raise UsageError(f"target '{self.name}' is a fleet of real hosts: opsready does not stop it")
+
+    def close(self) -> None:
+        """Close every SSH connection (ends the master connections)."""
+        for conn in self._connections.values():
+            conn.close()
+        self._connections.clear()
+
+    def describe(self) -> TargetDescription:
+        """Hosts by role, service, release strategy and releases; never a key or a path to one."""
+        details = [
+            (f"{role} hosts", ", ".join(h.name for h in self.options.role(role))) for role in ("app", "database")
+        ]
+        strategy = "current link" if isinstance(self.options.strategy, LinkReleases) else "commands"
+        details += [
+            ("service", f"{self.options.service} (supervisor)"),
+            ("releases", f"{', '.join(self.options.releases)} ({strategy})"),
+        ]
+        return TargetDescription(self.name, self.platform, self.base_url, tuple(d for d in details if d[1]))
+
+    # -- releases ---------------------------------------------------------------------------------------------------
+    def releases(self) -> tuple[Release, ...]:
+        """The releases the configuration names."""
+        return tuple(Release(v) for v in self.options.releases)
+
+    def currents(self) -> dict[str, str]:
+        """The release each app host is switched to."""
+        return {e.name: self._releases(e).current() for e in self._app()}
+
+    def current_release(self) -> str:
+        """The release every app host runs; app hosts on different releases is a DeployError naming them."""
+        currents = self.currents()
+        if len(set(currents.values())) > 1:
+            found = ", ".join(f"{host} -> {v}" for host, v in currents.items())
+            raise DeployError(
+                f"the app hosts are on different releases ({found})",
+                hint="switch them to one release by hand (or finish the deploy that was interrupted), then retry",
+            )
+        return next(iter(currents.values()))
+
+    def history(self) -> tuple[ReleaseRecord, ...]:
+        """Release history, oldest first: the longest of the app hosts' histories."""
+        return max((self._releases(e).history() for e in self._app()), key=len)
+
+    def deploy(self, version: str, kind: str = "deploy", note: str = "") -> ReleaseRecord:
+        """Switch every app host to ``version``, one at a time, each checked directly; undone on failure."""
+        try:
+            check_release_name(version, self.options.releases)
+        except ValidationError as exc:
+            raise UsageError(exc.message) from None
+        return self._switch(version, kind, note, self._app(), DeployError)
+
+    def rollback(self, note: str = "") -> ReleaseRecord:
+        """Back to the release before the current one, newest (last switched) host first."""
+        history = self.history()
+        current = self.current_release()
+        if not history or history[-1].version != current or history[-1].previous is None:
+            raise RollbackError(f"no earlier release to go back to from {current} in the hosts' release history")
+        return self._switch(history[-1].previous, "rollback", note, tuple(reversed(self._app())), RollbackError)
+
+    def _switch(
+        self, version: str, kind: str, note: str, order: tuple[HostEntry, ...], error: type[TargetError]
+    ) -> ReleaseRecord:
+        previous = self.current_release()  # refuses hosts on different releases before anything changes
+        missing = [e.name for e in order if version not in self._releases(e).installed()]
+        if missing:
+            raise error(f"release {version} is not installed on {', '.join(missing)}; nothing was changed")
+        done: list[HostEntry] = []
+        try:
+            for entry in order:
+                done.append(entry)
+                self._releases(entry).switch(version, rollback=kind == "rollback")
+                wait_serving(self.options, entry, version)
+        except HostError as exc:
+            restored = self._undo(done, previous)
+            raise error(f"{kind} to {version} stopped: {exc.message}; {restored}", hint=exc.hint) from None
+        record = ReleaseRecord(version, previous, kind, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), note)
+        for entry in order:
+            self._releases(entry).record(record)
+        return record
+
+    def _undo(self, switched: list[HostEntry], previous: str) -> str:
+        """Switch ``switched`` back to ``previous``, newest first; what happened, as a sentence."""
+        failed = []
+        for entry in reversed(switched):
+            try:
+                self._releases(entry).switch(previous, rollback=True)
+                wait_serving(self.options, entry, previous)
+            except HostError as exc:
+                failed.append(exc.message)
+        hosts = ", ".join(e.name for e in reversed(switched))
+        if failed:
+            return f"switching back to {previous} also failed: {'; '.join(failed)}"
+        return f"{hosts} switched back to {previous}"
+
+    # -- instances and hosts ----------------------------------------------------------------------------------------
+    def instance_states(self) -> tuple[InstanceState, ...]:
+        """Health, readiness and version of each app instance, asked directly."""
+        return tuple(probe(self.options, e) for e in self._app())
+
+    def instances(self) -> tuple[Instance, ...]:
+        """One instance per app host: RUNNING when healthy and ready, with its version."""
+        return tuple(
+            Instance(s.host, "RUNNING" if s.serving else "DOWN", None, s.detail or f"version {s.version}")
+            for s in self.instance_states()
+        )
+
+    def check_database(self, timeout: float = 2.0) -> tuple[bool, str]:
+        """Whether each database host answers over SSH and listens on its expected sockets (read-only)."""
+        entries = self.options.role("database")
+        if not entries:
+            return False, "this target has no database role"
+        sockets = self.options.expectations["database"].sockets
+        for e in entries:
+            try:
+                host = self.connection(e.name).host
+                closed = [s for s in sockets if not host.socket(s).is_listening]
+            except HostError as exc:
+                return False, exc.message
+            if closed:
+                return False, f"host {e.name}: not listening on {', '.join(closed)}"
+        listening = f", listening on {', '.join(sockets)}" if sockets else ""
+        return True, f"{', '.join(e.name for e in entries)}: reachable over SSH{listening}"
+
+    def testinfra_hosts(self) -> tuple[str, ...]:
+        """Every host's spec (use :meth:`hosts` for testinfra Hosts over the target's checked connections)."""
+        return tuple(str(e.spec) for e in self.options.hosts)
+
+    def host_expectations(self) -> HostExpectations:
+        """What an app host should look like."""
+        return self._expectations("app")
+
+    def _expectations(self, role: Role) -> HostExpectations:
+        o, extra = self.options, self.options.expectations.get(role)
+        services, sockets, dirs = (extra.services, extra.sockets, extra.private_dirs) if extra else ((), (), ())
+        if role != "app":
+            return HostExpectations(services, None, sockets, None, dirs)
+        # the release the link must point at comes from the history, never from the links themselves
+        history = self.history() if isinstance(o.strategy, LinkReleases) else ()
+        link = (
+            (o.strategy.current, history[-1].version if history else "")
+            if isinstance(o.strategy, LinkReleases)
+            else None
+        )
+        return HostExpectations(
+            (o.service, *services),
+            (o.supervisorctl, o.supervisor_config or "/etc/supervisor/supervisord.conf"),
+            sockets or (f"tcp://0.0.0.0:{o.port}",),
+            link,
+            dirs,
+        )
+
+
+def open_target(config: Config, target: TargetConfig) -> HostsTarget:
+    """Adapter entry point (see :mod:`opsready.targets.registry`)."""
+    return HostsTarget(target.name, parse_options(config, target), target.kind)
+
+
+def _implements(target: HostsTarget) -> Target:
+    """Never called: mypy checks here that the adapter implements the Target protocol."""
+    return target
