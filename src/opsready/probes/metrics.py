@@ -31,14 +31,21 @@ def scrape(target: Target, timeout: float = 2.0) -> Scrape:
     """Read /metrics once."""
     from prometheus_client.parser import text_string_to_metric_families
 
+    url = f"{target.base_url}/metrics"
     try:
         with client(timeout=timeout) as http_client:
-            text = http_client.get(f"{target.base_url}/metrics").text
+            response = http_client.get(url)
     except httpx.HTTPError as exc:
         raise ProbeError(f"cannot scrape metrics: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        raise ProbeError(f"cannot scrape metrics: {url} answered {response.status_code}")
+    try:
+        families = list(text_string_to_metric_families(response.text))
+    except ValueError as exc:  # the parser's word for a page that is not the Prometheus text format
+        raise ProbeError(f"cannot scrape metrics: {url} is not in the Prometheus text format ({exc})") from None
     requests = errors = 0.0
     buckets: dict[float, float] = {}
-    for family in text_string_to_metric_families(text):
+    for family in families:
         for sample in family.samples:
             endpoint = sample.labels.get("endpoint", "")
             if endpoint in INTERNAL_ENDPOINTS:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import http.server
 import math
+import threading
+from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 
+from opsready.errors import ProbeError
 from opsready.probes.metrics import Scrape, window
+from opsready.probes.metrics import scrape as scrape_metrics
 
 
 def scrape(at: float, requests: float, errors: float, buckets: dict[float, float]) -> Scrape:
@@ -48,3 +54,40 @@ def test_counter_reset_never_gives_negative_counts() -> None:
     w = window(scrape(0, 500, 50, {1.0: 500}), scrape(1, 3, 0, {1.0: 3}))
     assert w.requests == 0
     assert w.buckets == ((1.0, 0.0),)
+
+
+class _Page(http.server.BaseHTTPRequestHandler):
+    """/metrics answers an HTML page (a load balancer's stats page), anything else a 404."""
+
+    def do_GET(self) -> None:
+        found = self.path == "/metrics"
+        body = b"<html><body>stats {</body></html>" if found else b"not found"
+        self.send_response(200 if found else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def page_server() -> Iterator[str]:
+    """A loopback HTTP server answering what is not Prometheus metrics; shut down after the test."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.mark.parametrize(("prefix", "said"), [("", "is not in the Prometheus text format"), ("/gone", "answered 404")])
+def test_a_page_that_is_not_metrics_is_a_probe_error_not_a_traceback(page_server: str, prefix: str, said: str) -> None:
+    """A balancer's HTML page or a 404 where metrics were expected: a ProbeError naming the URL."""
+    target = SimpleNamespace(base_url=page_server + prefix)
+    with pytest.raises(ProbeError, match=said):
+        scrape_metrics(target)  # type: ignore[arg-type]
