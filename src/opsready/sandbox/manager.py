@@ -202,7 +202,7 @@ class Sandbox:
             if engine == "postgresql":
                 progress("starting postgres, db_proxy")
                 sup.start_many(["postgres", "db_proxy"])
-                database.wait_postgres(ports)
+                database.wait_postgres(layout, ports)
             if not layout.current.exists():
                 progress(f"installing initial release {self.options.initial_release}")
                 installed.install_first(layout, self.db_url(), self.options.initial_release)
