@@ -34,7 +34,7 @@ SIZES = (1_000, 10_000, 100_000)
 def _grow(target: object, total: int) -> None:
     """Bring the orders table to ``total`` rows with one INSERT ... SELECT (setup, not measured)."""
     sandbox = target.sandbox  # type: ignore[attr-defined]
-    with psycopg.connect(database.admin_url(sandbox.ports(), database.PG_DB), autocommit=True) as conn:
+    with psycopg.connect(database.admin_url(sandbox.layout, sandbox.ports(), database.PG_DB), autocommit=True) as conn:
         have = conn.execute("SELECT count(*) FROM orders").fetchone()[0]
         conn.execute(
             "INSERT INTO orders (item, quantity, status, created_at) "

@@ -1,5 +1,7 @@
 """How ``make test`` lays out the tests that drive real sandboxes: a pytest plugin, loaded with ``-p tests.layout``.
 
+It also checks that the run leaves no PostgreSQL data behind in ``/var/tmp`` (see :func:`pytest_sessionfinish`).
+
 Two sandboxes run at once, one per pytest-xdist worker: each worker keeps its state under its own directory
 (``$OPSREADY_STATE_DIR/<worker>``) and its sandboxes take free ports (``OPSREADY_PORTS=auto``). A few tests would
 measure or disturb the other sandbox's work: they run afterwards, alone (``--layout-pass serial``), and the parallel
@@ -12,6 +14,9 @@ import os
 from pathlib import Path
 
 import pytest
+
+from opsready.sandbox import pgroot
+from opsready.sandbox.layout import OUTSIDE_PG_PARENT, OUTSIDE_PG_PREFIX
 
 PASSES = ("all", "parallel", "serial")
 TARGET_TESTS = ("steps/", "tests/integration/")  # the tests that drive real sandboxes
@@ -67,3 +72,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         kept = {id(item) for item in keep}
         config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
         items[:] = keep
+
+
+_OUTSIDE_BEFORE = pytest.StashKey[set[Path]]()
+
+
+def _outside_pg_roots() -> set[Path]:
+    return set(OUTSIDE_PG_PARENT.glob(f"{OUTSIDE_PG_PREFIX}*"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Note the PostgreSQL data directories outside state directories before the run (once, not per worker)."""
+    if not hasattr(session.config, "workerinput"):
+        session.config.stash[_OUTSIDE_BEFORE] = _outside_pg_roots()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when it leaves PostgreSQL data in /var/tmp: a new directory owned by a state directory of
+    this run's tmp, or by one that no longer exists (directories of other runs on the machine are theirs)."""
+    config = session.config
+    before = config.stash.get(_OUTSIDE_BEFORE, None)
+    if before is None:
+        return
+    basetemp = config._tmp_path_factory.getbasetemp().resolve()  # xdist workers' basetemps lie below it
+    left = []
+    for root in sorted(_outside_pg_roots() - before):
+        owner = pgroot.read_marker(root)
+        if owner is not None and (owner.state_dir.is_relative_to(basetemp) or not owner.state_dir.exists()):
+            left.append(f"{root} (state directory {owner.state_dir})")
+    if left:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        lines = ["PostgreSQL data left behind by this run (purge what a test makes: down(purge=True)):", *left]
+        if reporter is not None:
+            reporter.write_line("\n".join(lines), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

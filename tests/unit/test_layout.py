@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,42 @@ def test_a_pass_runs_its_tests_in_a_state_directory_of_its_own(
     assert "".join(ran) == expected, result.outlines
     which = args[0].split("=")[1] if args else "all"
     assert set(ran.values()) == {str(base / which)}
+
+
+@pytest.mark.parametrize("purged", [False, True])
+def test_a_run_that_leaves_postgresql_data_in_var_tmp_fails(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, purged: bool
+) -> None:
+    """A test that makes a marked data directory in /var/tmp for a state directory of its tmp and leaves it makes
+    the whole run fail, naming it; removing it keeps the run green."""
+    pytester.makepyfile(
+        test_leaves=f"""
+        import json
+        import shutil
+
+        from opsready.sandbox import pgroot
+        from opsready.sandbox.layout import outside_pg_root
+
+        def test_makes_data(tmp_path):
+            state = (tmp_path / "state").resolve()
+            root = outside_pg_root(state)
+            root.mkdir()
+            (root / pgroot.MARKER).write_text(json.dumps(pgroot.Owner(state, "x" * 32).to_json()))
+            print("made", root)
+            if {purged}:
+                shutil.rmtree(root)
+        """
+    )
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    result = pytester.runpytest_subprocess("-p", "tests.layout", "-s", "-p", "no:cacheprovider")
+    made = Path(re.findall(r"made (\S+)", result.stdout.str())[0])
+    try:
+        assert made.name.startswith("opsready-pg-")
+        if purged:
+            assert result.ret == pytest.ExitCode.OK, result.outlines
+        else:
+            assert result.ret == pytest.ExitCode.TESTS_FAILED, result.outlines
+            result.stdout.fnmatch_lines(["PostgreSQL data left behind by this run*", f"{made} (state directory *"])
+    finally:
+        shutil.rmtree(made, ignore_errors=True)

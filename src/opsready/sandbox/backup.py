@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from opsready.errors import EnvironmentProblem, TargetError
 from opsready.sandbox import database
-from opsready.sandbox.layout import HOST
 from opsready.targets.maintenance import Backup, DataDigest, RestoreCheck
 
 if TYPE_CHECKING:
@@ -107,7 +106,8 @@ def _pg_backup(sandbox: Sandbox, path: Path) -> DataDigest:
 
     ports = sandbox.ports()
     partial = path.with_name(f".{path.name}.partial")
-    with psycopg.connect(database.admin_url(ports, database.PG_DB), autocommit=True, connect_timeout=5) as conn:
+    url = database.admin_url(sandbox.layout, ports, database.PG_DB)
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()
         assert snapshot is not None
@@ -119,10 +119,7 @@ def _pg_backup(sandbox: Sandbox, path: Path) -> DataDigest:
                 "--format=custom",
                 f"--snapshot={snapshot[0]}",
                 "--no-owner",
-                f"--host={HOST}",
-                f"--port={ports.postgres}",
-                f"--username={database.PG_USER}",
-                f"--dbname={database.PG_DB}",
+                f"--dbname={url}",  # names the password file, never the password
                 f"--file={partial}",
             ]
         )
@@ -166,7 +163,7 @@ def _pg_restore(sandbox: Sandbox, path: Path) -> tuple[str, DataDigest, bool]:
 
     ports = sandbox.ports()
     name = f"orders_restore_{os.getpid()}_{next(_scratch_names)}"
-    admin = database.admin_url(ports)
+    admin = database.admin_url(sandbox.layout, ports)
     with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name}")
@@ -177,14 +174,12 @@ def _pg_restore(sandbox: Sandbox, path: Path) -> tuple[str, DataDigest, bool]:
                 _pg_tool("pg_restore"),
                 "--no-owner",
                 "--exit-on-error",
-                f"--host={HOST}",
-                f"--port={ports.postgres}",
-                f"--username={database.PG_USER}",
-                f"--dbname={name}",
+                f"--dbname={database.admin_url(sandbox.layout, ports, name)}",
                 str(path),
             ]
         )
-        with psycopg.connect(database.admin_url(ports, name), autocommit=True, connect_timeout=5) as conn:
+        scratch = database.admin_url(sandbox.layout, ports, name)
+        with psycopg.connect(scratch, autocommit=True, connect_timeout=5) as conn:
             restored = digest_rows(conn.execute(DIGEST_SQL))
     finally:
         with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:

@@ -102,7 +102,7 @@ class SandboxDiagnostics:
         if path not in PATHS:
             raise UsageError(f"unknown database path '{path}' (have: {', '.join(PATHS)})")
         if path == "direct" and self.sandbox.engine() == "postgresql":
-            return database.admin_url(self.sandbox.ports(), database.PG_DB)
+            return database.admin_url(self.sandbox.layout, self.sandbox.ports(), database.PG_DB)
         return self.sandbox.db_url()  # through the db proxy (or the SQLite file, which has no network between)
 
     def database_round_trip(self, path: str, timeout: float, payload_bytes: int = 0, queries: int = 1) -> RoundTrip:
@@ -245,7 +245,7 @@ class SandboxDiagnostics:
             return DbActivity(True, 0, (), "SQLite: one file, no sessions to show")
         import psycopg
 
-        url = database.admin_url(self.sandbox.ports(), database.PG_DB)
+        url = database.admin_url(self.sandbox.layout, self.sandbox.ports(), database.PG_DB)
         try:
             with psycopg.connect(url, connect_timeout=max(2, round(timeout)), application_name=APP_NAME) as conn:
                 conn.execute(f"SET statement_timeout = {int(timeout * 1000)}")

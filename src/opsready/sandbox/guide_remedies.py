@@ -63,7 +63,7 @@ class SandboxRemedies:
             raise UsageError("the sandbox runs on SQLite: there are no database sessions to end")
         import psycopg
 
-        url = database.admin_url(self.sandbox.ports(), database.PG_DB)
+        url = database.admin_url(self.sandbox.layout, self.sandbox.ports(), database.PG_DB)
         connect_timeout = max(2, round(timeout))
         with psycopg.connect(url, connect_timeout=connect_timeout, autocommit=True, application_name=APP_NAME) as c:
             rows = c.execute(

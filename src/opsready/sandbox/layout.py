@@ -47,6 +47,16 @@ def _traversable_by_others(path: Path) -> bool:
     return True
 
 
+OUTSIDE_PG_PARENT = Path("/var/tmp")
+OUTSIDE_PG_PREFIX = "opsready-pg-"
+
+
+def outside_pg_root(state: Path) -> Path:
+    """Where PostgreSQL's data of the (resolved) state directory ``state`` goes when the server user cannot reach it."""
+    digest = hashlib.sha1(str(state).encode()).hexdigest()[:12]
+    return OUTSIDE_PG_PARENT / f"{OUTSIDE_PG_PREFIX}{digest}"
+
+
 @dataclass(frozen=True)
 class Layout:
     """Every path of one sandbox, all under its state directory (PostgreSQL's data may live beside it when root)."""
@@ -124,8 +134,7 @@ class Layout:
         inside = self.state / "pg"
         if os.geteuid() != 0 or _traversable_by_others(self.state.resolve()):
             return inside
-        digest = hashlib.sha1(str(self.state.resolve()).encode()).hexdigest()[:12]
-        return Path("/var/tmp") / f"opsready-pg-{digest}"
+        return outside_pg_root(self.state.resolve())
 
     def pg_data(self) -> Path:
         """PostgreSQL's data directory."""

@@ -15,7 +15,7 @@ import httpx
 
 from opsready.errors import EnvironmentProblem, TargetError
 from opsready.processes import OwnedSession
-from opsready.sandbox import database, installed
+from opsready.sandbox import database, installed, pgroot
 from opsready.sandbox.layout import HOST, Layout, Ports, check_ports_free, choose_ports
 from opsready.sandbox.supervisor import (
     Program,
@@ -173,6 +173,7 @@ class Sandbox:
             if session is not None and session.members():
                 progress(f"cleaning up {len(session.members())} process(es) left by a crashed sandbox")
                 sweep(session)
+            self._remove_orphans(progress)
             engine = database.choose_engine(self.options.database, self.engine())
             recorded = layout.load_ports()
             if running and recorded is not None:
@@ -188,6 +189,7 @@ class Sandbox:
             if not running:
                 if engine == "postgresql":
                     progress("initialising PostgreSQL data directory")
+                    pgroot.claim(layout)
                     database.init_postgres(layout)
                 else:
                     database.prepare_sqlite(layout)
@@ -202,7 +204,7 @@ class Sandbox:
             if engine == "postgresql":
                 progress("starting postgres, db_proxy")
                 sup.start_many(["postgres", "db_proxy"])
-                database.wait_postgres(ports)
+                database.wait_postgres(layout, ports)
             if not layout.current.exists():
                 progress(f"installing initial release {self.options.initial_release}")
                 installed.install_first(layout, self.db_url(), self.options.initial_release)
@@ -230,6 +232,11 @@ class Sandbox:
                 last = type(exc).__name__
             time.sleep(0.1)
         raise TargetError(f"the sandbox did not become ready within {timeout:.0f} s ({last}); see {self.layout.logs}")
+
+    def _remove_orphans(self, progress: Progress) -> None:
+        """Remove PostgreSQL data left outside by sandboxes whose state directory is gone (only marked ones)."""
+        for root in pgroot.remove_orphans():
+            progress(f"removed {root}: PostgreSQL data of a sandbox whose state directory no longer exists")
 
     def _recorded_session(self, progress: Progress) -> OwnedSession | None:
         """The session the session file names, saying so when processes with its id are not ours (left alone)."""
@@ -259,6 +266,7 @@ class Sandbox:
             if session is not None and session.members():
                 progress("sweeping leftover processes")
                 sweep(session)
+            self._remove_orphans(progress)
             if purge:
                 progress(f"removing {self.layout.state}")
                 pg_root = self.layout.pg_root

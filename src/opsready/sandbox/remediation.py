@@ -95,7 +95,7 @@ def restart_component(sandbox: Sandbox, name: str, timeout: float = 60.0) -> str
             done = f"restarted '{name}' (pid {pid})"
         new_pid = _wait_running(sandbox, name, deadline)
     if name == "postgres":
-        database.wait_postgres(sandbox.ports(), timeout=max(1.0, deadline - time.monotonic()))
+        database.wait_postgres(sandbox.layout, sandbox.ports(), timeout=max(1.0, deadline - time.monotonic()))
         done += ", accepting connections"
     return f"{done}; running as pid {new_pid}"
 

@@ -35,7 +35,7 @@ def housekeeping(sandbox: Sandbox) -> Housekeeping:
 def _pg_housekeeping(sandbox: Sandbox, start: float) -> Housekeeping:
     import psycopg
 
-    url = database.admin_url(sandbox.ports(), database.PG_DB)
+    url = database.admin_url(sandbox.layout, sandbox.ports(), database.PG_DB)
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
         size = "SELECT pg_database_size(current_database())"
         before = conn.execute(size).fetchone()

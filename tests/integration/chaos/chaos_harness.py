@@ -219,7 +219,7 @@ def health_problems(env: Env, release: str = "1.0.0") -> list[str]:
         if status["toxics"] or wanted or not status["listening"]:
             problems.append(f"{proxy} proxy: toxics {status['toxics'] or wanted}, listening {status['listening']}")
     try:
-        url = database.admin_url(sbx.ports(), database.PG_DB)
+        url = database.admin_url(sbx.layout, sbx.ports(), database.PG_DB)
         with psycopg.connect(url, connect_timeout=3) as conn:
             row = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'opsready-fault-%'"

@@ -28,7 +28,7 @@ def fault_sessions(fault: SandboxFault, pattern: str, terminate: bool = False) -
     """How many server sessions have an application name LIKE ``pattern`` (ended first when ``terminate``)."""
     import psycopg
 
-    url = database.admin_url(fault.sandbox.ports(), database.PG_DB)
+    url = database.admin_url(fault.sandbox.layout, fault.sandbox.ports(), database.PG_DB)
     with psycopg.connect(url, connect_timeout=2, autocommit=True, application_name="opsready-fault-check") as conn:
         if terminate:
             conn.execute(
@@ -60,7 +60,7 @@ class HeldDatabaseFault(SandboxFault):
 
     def inject(self, deadline: float) -> None:
         """Start the holder and wait until it holds the fault."""
-        url = database.admin_url(self.sandbox.ports(), database.PG_DB)
+        url = database.admin_url(self.sandbox.layout, self.sandbox.ports(), database.PG_DB)
         argv = holder_argv(
             self.holder_kind, self.sandbox.layout.state, self.fault_id, deadline, "--url", url, *self.holder_args()
         )

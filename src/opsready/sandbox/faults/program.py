@@ -106,7 +106,7 @@ class StopProcess(SandboxFault):
         self.ensure_running(self.service, timeout)
         if self.service == "postgres":
             left = max(1.0, timeout - (time.monotonic() - started))
-            database.wait_postgres(self.sandbox.ports(), timeout=left)
+            database.wait_postgres(self.sandbox.layout, self.sandbox.ports(), timeout=left)
 
     def verify_reverted(self) -> Observation:
         """The program runs (PostgreSQL also answers)."""
@@ -123,7 +123,9 @@ def _pg_answers(fault: SandboxFault) -> tuple[bool, str]:
     import psycopg
 
     try:
-        with psycopg.connect(database.admin_url(fault.sandbox.ports()), connect_timeout=2) as conn:
+        with psycopg.connect(
+            database.admin_url(fault.sandbox.layout, fault.sandbox.ports()), connect_timeout=2
+        ) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
         return False, f"PostgreSQL does not answer: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"

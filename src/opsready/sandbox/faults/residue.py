@@ -55,7 +55,7 @@ def _sessions(sandbox: Sandbox) -> Observation:
     import psycopg
 
     try:
-        url = database.admin_url(sandbox.ports(), database.PG_DB)
+        url = database.admin_url(sandbox.layout, sandbox.ports(), database.PG_DB)
         with psycopg.connect(url, connect_timeout=2, application_name="opsready-residue") as conn:
             row = conn.execute(
                 "SELECT count(*), count(*) FILTER (WHERE l.granted) FROM pg_stat_activity a "
