@@ -240,7 +240,10 @@ class OwnedSession:
         members = sorted(_in_session(self.leader.pid), key=_started)
         leader = ProcessIdentity.of(self.leader.pid)
         if leader is not None:
-            return (members, []) if leader == self.leader else ([], members)
+            # pid and start time name one process for the kernel; the command line is not compared here: a leader
+            # that was just killed shows an empty one while it exits, and it is still our leader then
+            ours = (leader.pid, leader.started) == (self.leader.pid, self.leader.started)
+            return (members, []) if ours else ([], members)
         ours: list[psutil.Process] = []
         strangers: list[psutil.Process] = []
         for proc in members:  # parents first: a child the token did not reach (postgres rewrites it) follows one
