@@ -242,8 +242,8 @@ class OwnedSession:
         if leader is not None:
             # pid and start time name one process for the kernel; the command line is not compared here: a leader
             # that was just killed shows an empty one while it exits, and it is still our leader then
-            ours = (leader.pid, leader.started) == (self.leader.pid, self.leader.started)
-            return (members, []) if ours else ([], members)
+            same = (leader.pid, leader.started) == (self.leader.pid, self.leader.started)
+            return (members, []) if same else ([], members)
         ours: list[psutil.Process] = []
         strangers: list[psutil.Process] = []
         for proc in members:  # parents first: a child the token did not reach (postgres rewrites it) follows one
