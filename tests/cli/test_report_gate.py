@@ -10,51 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.suites import RUNBOOK, STEPS, gate_feature
+
 OPSREADY = [sys.executable, "-m", "opsready.cli"]
 CONFIG = "version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: st\nreports_dir: reports\n"
-RUNBOOK = """\
----
-id: rollback
-title: Roll back a release
-owner: platform-operations
-last_reviewed: 2026-11-27
-category: rollback
----
-# Roll back a release
-
-## Overview
-Put the previous release back into service.
-
-## Prerequisites
-- Access to the target
-
-## Steps
-1. Roll back.
-2. Validate.
-
-## Rollback
-- Roll forward with an emergency deployment.
-
-## Contacts
-- Primary (on-call engineer): [ON-CALL NAME]
-- Escalation (team lead): [TEAM LEAD NAME]
-"""
-FEATURE = """\
-@gate @runbook:rollback:1
-Feature: Drill
-  Scenario: A drill that touches nothing
-    Given a drill ran
-"""
-STEPS = """\
-from pytest_bdd import given, scenarios
-
-scenarios("../features/drill.feature")
-
-
-@given("a drill ran")
-def ran(timeline):
-    timeline.mark("started")
-"""
+FEATURE = gate_feature()
 
 
 @pytest.fixture

@@ -16,37 +16,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.suites import four_targets, kube_target
+
 REPO = Path(__file__).resolve().parents[2]
-KUBE = """\
-    platform: kubernetes
-    kubeconfig: {root}/absent-kubeconfig
-    namespace: orders
-    deployment: orders
-    container: api
-    image: "opsready/orders:{{version}}"
-    service_url: http://127.0.0.1:9
-    releases: [1.0.0, 1.1.0]
-"""
-CONFIG = """\
-version: 1
-default_target: sandbox
-targets:
-  sandbox:
-    platform: sandbox
-    state_dir: st-sandbox
-    ports: auto
-  lab:
-    platform: sandbox
-    state_dir: st-lab
-    ports: auto
-  prod:
-{kube}  kept:
-{kube}safety:
-  destructive_targets: [lab, prod]
-  kubernetes_namespaces: [orders]
-maintenance:
-  comms_dir: comms
-"""
 # every command that can act destructively, by its entry point in the table
 DESTRUCTIVE: dict[str, tuple[tuple[str, ...], ...]] = {
     "deploy": (("deploy", "1.1.0"),),
@@ -75,8 +47,7 @@ class Outcome:
 @pytest.fixture
 def suite(tmp_path: Path) -> Path:
     """The four targets, and the repository's runbooks, experiments, game days and load tests."""
-    kube = KUBE.format(root=tmp_path)
-    (tmp_path / "opsready.yaml").write_text(CONFIG.format(kube=kube), encoding="utf-8")
+    (tmp_path / "opsready.yaml").write_text(four_targets(kube_target(str(tmp_path))), encoding="utf-8")
     for name in ("experiments", "runbooks", "gamedays", "loadtests"):
         (tmp_path / name).symlink_to(REPO / name)
     return tmp_path

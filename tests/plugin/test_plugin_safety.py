@@ -14,32 +14,9 @@ from pathlib import Path
 
 import pytest
 
-KUBE = """\
-    platform: kubernetes
-    kubeconfig: absent-kubeconfig
-    namespace: orders
-    deployment: orders
-    container: api
-    image: "opsready/orders:{version}"
-    service_url: http://127.0.0.1:9
-"""
-CONFIG = f"""\
-version: 1
-targets:
-  sandbox:
-    platform: sandbox
-    state_dir: st-sandbox
-    ports: auto
-  lab:
-    platform: sandbox
-    state_dir: st-lab
-    ports: auto
-  prod:
-{KUBE}  kept:
-{KUBE}safety:
-  destructive_targets: [lab, prod]
-  kubernetes_namespaces: [orders]
-"""
+from tests.suites import RUNBOOK, STEPS, four_targets, gate_feature, kube_target
+
+CONFIG = four_targets(kube_target("."))
 DANGER = "import pytest\n\n@pytest.mark.destructive\ndef test_kill_things():\n    pass\n"
 USES_TARGET = "def test_uses_the_target(target):\n    assert target.kind in ('disposable', 'real')\n"
 
@@ -114,57 +91,16 @@ def test_the_old_sandbox_option_still_works_and_says_it_is_deprecated(suite: pyt
     assert "--sandbox=" not in helped.stdout.str()
 
 
-GATE_RUNBOOK = """\
----
-id: rollback
-title: Roll back a release
-owner: platform-operations
-last_reviewed: 2026-11-27
-category: rollback
----
-# Roll back a release
-
-## Overview
-Put the previous release back into service.
-
-## Prerequisites
-- Access to the target
-
-## Steps
-1. Roll back.
-
-## Rollback
-- Roll forward with an emergency deployment.
-
-## Contacts
-- Primary (on-call engineer): [ON-CALL NAME]
-- Escalation (team lead): [TEAM LEAD NAME]
-"""
-GATE_FEATURE = """\
-@gate @destructive @runbook:rollback:1
-Feature: Drill
-  Scenario: A destructive drill that touches nothing
-    Given a drill ran
-"""
-GATE_STEPS = """\
-from pytest_bdd import given, scenarios
-
-scenarios("../features/drill.feature")
-
-
-@given("a drill ran")
-def ran(timeline):
-    timeline.mark("started")
-"""
+GATE_FEATURE = gate_feature(destructive=True)
 
 
 def test_the_gate_passes_allow_destructive_on_to_pytest(tmp_path: Path) -> None:
     """`opsready gate --target prod`: the destructive gate scenario is skipped; with --allow-destructive it runs."""
     (tmp_path / "opsready.yaml").write_text(CONFIG + "reports_dir: reports\n")
     for name, text in (
-        ("runbooks/rollback.md", GATE_RUNBOOK),
+        ("runbooks/rollback.md", RUNBOOK),
         ("features/drill.feature", GATE_FEATURE),
-        ("steps/test_drill.py", GATE_STEPS),
+        ("steps/test_drill.py", STEPS),
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
