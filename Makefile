@@ -43,7 +43,7 @@ system-tools:
 #   1. pure: the tests that need no running target (unit, CLI, plugin: CPU-bound, private temporary state), on both
 #      cores. Running them alongside the other passes, even at nice 19, made their timing tests flaky.
 #   2. parallel: the scenarios (steps/) and integration tests, which mostly wait on real processes, on three sandboxes
-#      at once: one pytest-xdist worker each, with its own state directory (.opsready-test/parallel/gw0, gw1, gw2) and free
+#      at once: one pytest-xdist worker each, with its own state directory (.opsready-test/parallel/gw0-gw2) and free
 #      ports; a test file stays on one worker, in order. The scenarios read opsready.tests.yaml: opsready.yaml with a
 #      4 s soak instead of the documented 10 s (the gate keeps 10 s).
 #   3. serial: what would measure or disturb the other sandbox (CPU hog, memory pressure, load and capacity

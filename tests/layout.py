@@ -2,7 +2,7 @@
 
 It also checks that the run leaves no PostgreSQL data behind in ``/var/tmp`` (see :func:`pytest_sessionfinish`).
 
-Two sandboxes run at once, one per pytest-xdist worker: each worker keeps its state under its own directory
+Several sandboxes run at once (make test uses three), one per pytest-xdist worker: each worker keeps its state under its own directory
 (``$OPSREADY_STATE_DIR/<worker>``) and its sandboxes take free ports (``OPSREADY_PORTS=auto``). A few tests would
 measure or disturb the other sandbox's work: they run afterwards, alone (``--layout-pass serial``), and the parallel
 pass leaves them out (``--layout-pass parallel``). Without the option every test runs, as with plain ``pytest``.
