@@ -2,10 +2,11 @@
 
 It also checks that the run leaves no PostgreSQL data behind in ``/var/tmp`` (see :func:`pytest_sessionfinish`).
 
-Several sandboxes run at once (make test uses three), one per pytest-xdist worker: each worker keeps its state under its own directory
-(``$OPSREADY_STATE_DIR/<worker>``) and its sandboxes take free ports (``OPSREADY_PORTS=auto``). A few tests would
-measure or disturb the other sandbox's work: they run afterwards, alone (``--layout-pass serial``), and the parallel
-pass leaves them out (``--layout-pass parallel``). Without the option every test runs, as with plain ``pytest``.
+Several sandboxes run at once (make test uses three), one per pytest-xdist worker: each worker keeps its state
+under its own directory (``$OPSREADY_STATE_DIR/<worker>``) and its sandboxes take free ports
+(``OPSREADY_PORTS=auto``). A few tests would measure or disturb the other sandboxes' work: they run afterwards, alone
+(``--layout-pass serial``), and the parallel pass leaves them out (``--layout-pass parallel``). Without the option
+every test runs, as with plain ``pytest``.
 """
 
 from __future__ import annotations
