@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
 from opsready.config import Config
@@ -111,11 +112,11 @@ def diagnose(
     loaded, problems = check_tree_at(path)
     if problems or loaded is None:
         for problem in problems:
-            err.print(f"[bold red]error:[/bold red] {problem.render()}", markup=True, highlight=False)
+            err.print(f"[bold red]error:[/bold red] {escape(problem.render())}", markup=True, highlight=False)
         sys.exit(2)
     if check:
         sizes = f"{len(loaded.questions)} questions, {len(loaded.diagnoses)} diagnoses"
-        out.print(f"{path}: ok ({sizes}, slowest path {loaded.longest():g} s)")
+        out.print(f"{path}: ok ({sizes}, slowest path {loaded.longest():g} s)", markup=False)
         return
     _diagnose(config, target_name, loaded, limit=limit, as_json=as_json, collect=collect)
 

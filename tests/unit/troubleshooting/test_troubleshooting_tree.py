@@ -189,3 +189,17 @@ def test_the_check_command_validates_without_a_target(tmp_path: Path, runbooks: 
     bad = CliRunner().invoke(cli, ["diagnose", "--check", "--config", config, "--tree", str(write(tmp_path, broken))])
     assert bad.exit_code == 2
     assert bad.output.count("error: ") == 2 and "Traceback" not in bad.output
+
+
+def test_a_problem_naming_brackets_is_printed_whole(tmp_path: Path, runbooks: dict[str, Path]) -> None:
+    """A tree problem whose text holds brackets (a runbook id like 'db[primary]') is printed as written, not eaten as
+    terminal markup."""
+    from click.testing import CliRunner
+
+    from opsready.cli.main import cli
+
+    config = str(ROOT / "opsready.yaml")
+    broken = TREE.replace("runbook: guide\n", "runbook: db[primary]\n", 1)
+    bad = CliRunner().invoke(cli, ["diagnose", "--check", "--config", config, "--tree", str(write(tmp_path, broken))])
+    assert bad.exit_code == 2
+    assert "db[primary]" in bad.output, bad.output
