@@ -29,6 +29,7 @@ SERIAL = (
     ("-resources]", "its fault set holds a CPU hog and memory pressure"),
     ("steps/test_capacity.py::", "it measures throughput and latency under load, which another sandbox would share"),
     ("::test_added_latency_", "the diagnosis apportions a user's wait by timing; a busy machine blurs the parts"),
+    ("test_proxy_reconcile.py::", "it restarts proxies and races their start against the reconcile's journal"),
 )
 
 # The longest files (a minute or more each, mostly waiting), started first so that at the end neither worker is left

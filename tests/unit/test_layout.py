@@ -24,7 +24,13 @@ def test_machine_wide_faults_load_and_timed_diagnoses_run_alone() -> None:
     assert {i for i in target if "[cpu-hog-" in i or "[memory-pressure-" in i} <= serial
     assert {i for i in IDS if "test_added_latency_" in i} <= serial
     assert all(i.startswith(("steps/", "tests/integration/")) for i in serial)
-    assert all(any(text in i for i in IDS) for text, _ in SERIAL), "a rule that matches no test"
+    unmatched = [text for text, _ in SERIAL if not any(text in i for i in IDS) and not _exists(text)]
+    assert not unmatched, f"rules that match no test: {unmatched}"
+
+
+def _exists(rule: str) -> bool:
+    """A rule naming a test file added after the list of IDs was taken (``name.py::``) names one that exists."""
+    return rule.endswith(".py::") and any(ROOT.glob(f"tests/**/{rule.removesuffix('::')}"))
 
 
 def test_everything_else_shares_the_machine() -> None:
