@@ -34,7 +34,7 @@ def _exists(rule: str) -> bool:
 
 
 def test_everything_else_shares_the_machine() -> None:
-    """The serial pass stays small: most scenarios and integration tests run on two sandboxes at once."""
+    """The serial pass stays small: most scenarios and integration tests run on several sandboxes at once."""
     target = [i for i in IDS if i.startswith(("steps/", "tests/integration/"))]
     serial = [i for i in target if serial_reason(i) is not None]
     assert 0 < len(serial) <= len(target) // 5
