@@ -12,6 +12,10 @@ destructively, what that needs, and what happens to a stopped target.
   did or hide what the operator came to see. ``diagnose`` and ``recover`` use a target as it is: a stopped target is
   what a diagnosis is there to find (``platform-down``), and reverting must work on a stopped target too. opsready
   never starts or stops a *real* target.
+* **Culprits** (``opsready remedy stop-culprit``, a drill's prescribed remedy): a process group is stopped only when
+  the target proves it its own (the holder of one of its faults), a fault journal of the target names it, or the user
+  named it on the command line with ``--allow-destructive``; the target's platform and components, opsready itself
+  and another target are never stopped as culprits (:func:`may_stop_group`).
 
 ``docs/design.md`` shows :func:`markdown_table`; a unit test keeps the two equal.
 """
@@ -24,6 +28,7 @@ from typing import Literal
 from opsready.config import Config, TargetConfig
 from opsready.config.suite import KINDS, TargetKind
 from opsready.errors import EnvironmentProblem, UsageError
+from opsready.targets.diagnostics import ProcessGroup
 from opsready.targets.protocol import Say, Target, quiet
 
 EntryPoint = Literal[
@@ -140,6 +145,35 @@ def check_destructive(
         raise UsageError(
             f"refused: {what} on {target.kind} {target.platform} target '{target.name}' needs {rule(entry).flag}"
         )
+
+
+def may_stop_group(group: ProcessGroup, *, journaled: str, named: bool, allow_destructive: bool) -> str:
+    """The one rule for stopping a process group as a culprit; returns on what grounds it may be stopped, or raises
+    a :class:`UsageError` (exit 2) naming the group and why not, before anything is signalled.
+
+    ``journaled`` says which fault journal of the target names the group ('' when none does); ``named``: the user
+    gave its number on the command line (a diagnosis that blames a group does not name it)."""
+    who = group.describe()
+    if group.owner == "protected":
+        raise UsageError(f"refused: {who} is {group.detail}: a culprit remedy never stops it")
+    if group.owner == "target":
+        return f"{who} is the target's: {group.detail}"
+    if journaled:
+        return f"{who} is journaled for the target: {journaled}"
+    if named and allow_destructive:
+        return f"{who} was named on the command line with {FLAG}"
+    stop = f"opsready remedy stop-culprit --pgid {group.pgid} {FLAG}"
+    if named:
+        raise UsageError(
+            f"refused: {who} is neither the target's nor journaled for it: "
+            f"stopping someone else's process needs {FLAG}",
+            hint=f"if it must stop, say so: {stop}",
+        )
+    raise UsageError(
+        f"refused: {who}, blamed by the diagnosis, is neither the target's nor journaled for it: only a person may "
+        "decide to stop someone else's process",
+        hint=f"look at it first; if it must stop: {stop}",
+    )
 
 
 def start_hint(target: Target) -> str:

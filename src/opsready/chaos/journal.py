@@ -202,6 +202,7 @@ class FaultEntry:
     processes: tuple[tuple[str, ProcessIdentity], ...] = ()  # identities journaled for the facts naming processes
     armed: bool = False  # its watchdog journaled that it can revert it
     reverted_at: float | None = None  # epoch seconds of the verified revert
+    intent_at: float | None = None  # epoch seconds of its intent record (nothing of it can have started earlier)
 
     @property
     def settled(self) -> bool:

@@ -14,8 +14,10 @@ from typing import Any
 
 from opsready.chaos.journal import INDEX, FaultEntry, JournalView, RunInfo, Unreadable
 from opsready.processes import ProcessIdentity
+from opsready.targets.diagnostics import ProcessGroup
 from opsready.targets.faults import FaultSpec
 
+CLOCK_SLACK = 1.0  # a process's start time (boot time + ticks) may read up to a second early against time.time()
 _STATUS = {
     "applied": "applied",
     "reverting": "reverting",
@@ -71,6 +73,7 @@ def _intent(record: dict[str, Any], line: int) -> FaultEntry:
         status="intent",
         problem=problem,
         processes=_identities(record),
+        intent_at=_epoch(record.get("t")),
     )
 
 
@@ -155,3 +158,19 @@ def journals(directory: Path) -> tuple[Path, ...]:
     if directory.is_dir():
         found.update(p for p in directory.glob("*.jsonl") if p.name != INDEX)
     return tuple(sorted(found))
+
+
+def journaled_group(directory: Path, group: ProcessGroup) -> str:
+    """Which fault of the journals in ``directory`` names this process group ('' when none does): one whose intent
+    journaled the identity of a member (its facts name that very process), or whose id the group's holder carries
+    on its command line and that was journaled before the group started (a fault id is unknown until its intent)."""
+    members = set(group.members)
+    for path in journals(directory):
+        for fault in read_journal(path).faults:
+            where = f"fault {fault.name} ({fault.fault_id}) journaled at {path}:{fault.line}"
+            if any(identity in members for _, identity in fault.processes):
+                return where
+            started_after = fault.intent_at is not None and fault.intent_at <= group.started + CLOCK_SLACK
+            if group.fault_id and fault.fault_id == group.fault_id and started_after:
+                return where
+    return ""

@@ -156,7 +156,8 @@ def _diagnose(
 @click.option(
     "--allow-destructive",
     is_flag=True,
-    help="Allow it on a real (not disposable) target; any target must be in safety.destructive_targets.",
+    help="Allow it on a real (not disposable) target (any target must be in safety.destructive_targets); "
+    "stop-culprit: also stop a --pgid that is neither the target's nor journaled for it.",
 )
 @config_option
 @handle_errors
@@ -171,9 +172,12 @@ def remedy(
     target_name: str | None,
 ) -> None:
     """Apply a remedy a troubleshooting guide prescribes (this changes the target; `opsready diagnose` names the
-    remedy for its diagnosis). Roll back a release with `opsready rollback`."""
+    remedy for its diagnosis). Roll back a release with `opsready rollback`.
+
+    stop-culprit stops a process group only when the target proves it its own (a fault holder), a fault journal
+    of the target names it, or you name it with --pgid and --allow-destructive; otherwise it refuses (exit 2)."""
+    from opsready.drills.troubleshooting import apply_named
     from opsready.troubleshooting.model import Remedy
-    from opsready.troubleshooting.remedy import apply_remedy
 
     needs = {
         "restart": ("--component", component),
@@ -188,5 +192,5 @@ def remedy(
     target = open_target(config, target_name)
     ensure_running("remedy", target)
     spec = Remedy(action, component=component or "", link=link or "")
-    result = apply_remedy(target, spec, pgid=pgid)
+    result = apply_named(target, spec, pgid=pgid, allow_destructive=allow_destructive)
     out.print(f"{result.action}: {result.done}", markup=False)

@@ -10,16 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from opsready.chaos.readback import journaled_group
 from opsready.config import Config
 from opsready.deploy.procedure import Procedures
 from opsready.errors import UsageError, ValidationError
 from opsready.report.redact import redact
 from opsready.runbooks.parse import find_runbook_files, read_runbook
+from opsready.targets.diagnostics import ProcessGroup
+from opsready.targets.faults import FaultInjectable
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.troubleshooting.evidence import collect, find_culprit
 from opsready.troubleshooting.load import check_tree
-from opsready.troubleshooting.model import Tree
+from opsready.troubleshooting.model import Remedy, Tree
 from opsready.troubleshooting.remedy import RemedyResult, apply_remedy
 from opsready.troubleshooting.render import to_json
 from opsready.troubleshooting.walk import Step, Walk, walk
@@ -58,8 +61,30 @@ def collect_evidence(target: Target, result: Walk, directory: Path) -> tuple[Pat
     return collect(target, result, directory, redact, redact(to_json(result)))
 
 
+def journal_lookup(target: Target) -> Callable[[ProcessGroup], str]:
+    """Which fault journal of ``target`` names a process group (the chaos package's journals; a target that injects
+    no faults journals none)."""
+    if not isinstance(target, FaultInjectable):
+        return lambda group: ""
+    directory = target.fault_journal_dir()
+    return lambda group: journaled_group(directory, group)
+
+
+def apply_named(target: Target, remedy: Remedy, *, pgid: int | None, allow_destructive: bool) -> RemedyResult:
+    """A remedy a person asked for on the command line (``opsready remedy``): a ``pgid`` there is one they named."""
+    return apply_remedy(
+        target,
+        remedy,
+        pgid=pgid,
+        named=pgid is not None,
+        allow_destructive=allow_destructive,
+        journaled=journal_lookup(target),
+    )
+
+
 def apply_prescribed(config: Config, target: Target, result: Walk, timeline: Timeline) -> RemedyResult:
-    """Apply the remedy the diagnosis prescribes (its runbook's), against the culprit it blamed; a rollback goes
+    """Apply the remedy the diagnosis prescribes (its runbook's), against the culprit it blamed (stopped only when
+    it is the target's or journaled for it: a drill never decides to stop someone else's process); a rollback goes
     through the deploy procedure, as an operator's would."""
     if result.diagnosis is None:
         raise UsageError("the walk reached no diagnosis, so there is no remedy to apply")
@@ -68,6 +93,7 @@ def apply_prescribed(config: Config, target: Target, result: Walk, timeline: Tim
         target,
         result.diagnosis.remedy,
         pgid=result.culprit.pgid if result.culprit else None,
+        journaled=journal_lookup(target),
         reason=f"troubleshooting drill: {result.diagnosis.id}",
         rollback=procedures.rollback,
     )

@@ -1,9 +1,13 @@
 """Remedies the troubleshooting guides prescribe for the sandbox beyond restarting a program or resetting a link
 (those are :mod:`opsready.sandbox.remediation`): continue a frozen program (a restart would kill it, and the
-platform would log a crash), end the database sessions that block others, and stop a runaway process group that is
-not part of the sandbox (a CPU hog, a memory hog, a client holding every connection).
+platform would log a crash), end the database sessions that block others, and stop a runaway process group (a CPU
+hog, a memory hog, a client holding every connection).
 
-Neither reads fault journals: they act on what the diagnosis observed, so they work whatever caused the problem.
+None reads fault journals: they act on what the diagnosis observed. Which process group may be stopped is decided by
+:func:`opsready.safety.may_stop_group` from :meth:`SandboxRemedies.process_group`, the sandbox's own proof: the holder
+of one of its faults is the sandbox's (module, state directory, identity, as its reverts find it); its supervisord
+session (the platform and its programs), opsready itself and other sandboxes are protected; anything else is
+someone else's.
 """
 
 from __future__ import annotations
@@ -16,26 +20,38 @@ import time
 import psutil
 
 from opsready.errors import TargetError, UsageError
+from opsready.processes import ProcessIdentity, ProcInfo, group_members, process_start
 from opsready.sandbox import database
 from opsready.sandbox.diagnostics import APP_NAME, SandboxDiagnostics, other_sandbox_groups
+from opsready.sandbox.faults.owned import HOLDER_MODULE
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.supervisor import recorded_session
+from opsready.targets.diagnostics import GroupOwner, ProcessGroup
 
 
-def _group(pgid: int) -> list[int]:
-    members = []
-    for proc in psutil.process_iter():
-        with contextlib.suppress(psutil.Error, OSError):
-            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
-                members.append(proc.pid)
-    return members
+def _after(argv: tuple[str, ...], flag: str) -> str:
+    i = argv.index(flag) if flag in argv else -1
+    return argv[i + 1] if 0 <= i < len(argv) - 1 else ""
 
 
-def _session_of(pid: int) -> int | None:
+def _started(pid: int) -> float:
     try:
-        return os.getsid(pid)
-    except OSError:
-        return None
+        return float(psutil.Process(pid).create_time())
+    except (psutil.Error, ValueError):
+        return 0.0
+
+
+def _live(group: ProcessGroup) -> list[ProcessIdentity]:
+    """Members still running as the very process found (pid and start time: a process may rewrite its command
+    line, e.g. setproctitle, and must still count as running)."""
+    return [m for m in group.members if process_start(m.pid) == m.started]
+
+
+def _signal(member: ProcessIdentity, sig: int) -> None:
+    with contextlib.suppress(psutil.Error, ValueError):
+        proc = psutil.Process(member.pid)
+        if process_start(member.pid) == member.started:
+            proc.send_signal(sig)  # psutil checks once more that the pid was not reused
 
 
 class SandboxRemedies:
@@ -73,23 +89,48 @@ class SandboxRemedies:
             ).fetchall()
         return tuple(int(r[0]) for r in rows if r[1])
 
-    def stop_group(self, pgid: int, timeout: float) -> tuple[int, ...]:
-        """SIGTERM a process group outside the sandbox (and outside any other sandbox on the host), SIGKILL what is
-        left after half the timeout."""
-        members = _group(pgid)
-        if pgid <= 1 or not members:
-            raise UsageError(f"no process group {pgid} is running")
+    def _owner(self, pgid: int, members: list[ProcInfo], leader: ProcInfo) -> tuple[GroupOwner, str, str]:
+        """(owner, why, fault id) of a live group, by the sandbox's own proof."""
         session = recorded_session(self.sandbox.layout)
-        if pgid == os.getpgid(0) or any(_session_of(pid) == session for pid in members):
-            raise UsageError(f"process group {pgid} is part of the sandbox or of opsready itself: refusing to stop it")
+        state = str(self.sandbox.layout.state)
+        if pgid == os.getpgid(0):
+            return "protected", "opsready itself (this command's own process group)", ""
+        if session is not None and any(m.session == session for m in members):
+            return "protected", "part of the sandbox (its platform or a program: restart or resume those)", ""
         if pgid in other_sandbox_groups(self.sandbox.layout.state):
-            raise UsageError(f"process group {pgid} belongs to another opsready sandbox: refusing to stop it")
+            return "protected", "part of another opsready sandbox", ""
+        if HOLDER_MODULE in leader.argv and _after(leader.argv, "--state") == state:
+            fault_id = _after(leader.argv, "--fault-id")
+            return "target", f"the holder of the sandbox's fault {fault_id}", fault_id
+        fault_id = _after(leader.argv, "--fault-id") if HOLDER_MODULE in leader.argv else ""
+        return "none", "", fault_id
+
+    def process_group(self, pgid: int) -> ProcessGroup:
+        """Who a live process group belongs to: the sandbox (one of its fault holders), protected, or nobody we
+        know; with the identity of every member as found."""
+        members = group_members(pgid) if pgid > 1 else []
+        if not members:
+            raise UsageError(f"no process group {pgid} is running")
+        leader = next((m for m in members if m.pid == pgid), members[0])
+        owner, detail, fault_id = self._owner(pgid, members, leader)
+        identities = tuple(i for m in members if (i := ProcessIdentity.of(m.pid)) is not None)
+        started = min((_started(m.pid) for m in members), default=0.0)
+        command = " ".join(leader.argv)[:160] or "?"
+        return ProcessGroup(pgid, identities, command, owner, detail, fault_id, started)
+
+    def stop_group(self, group: ProcessGroup, timeout: float) -> tuple[int, ...]:
+        """SIGTERM the members of the group that are still the processes found, SIGKILL what is left after half the
+        timeout; returns the pids that ran and were stopped (a protected group is refused here too, should a caller
+        skip the rule)."""
+        if group.owner == "protected":
+            raise UsageError(f"refused: {group.describe()} is {group.detail}")
+        running = _live(group)
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pgid, sig)
+            for member in _live(group):
+                _signal(member, sig)
             deadline = time.monotonic() + timeout / 2
-            while _group(pgid) and time.monotonic() < deadline:
+            while _live(group) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            if not _group(pgid):
-                return tuple(members)
-        raise TargetError(f"process group {pgid} did not stop within {timeout:g} s")
+            if not _live(group):
+                return tuple(m.pid for m in running)
+        raise TargetError(f"{group.describe()} did not stop within {timeout:g} s")

@@ -10,10 +10,12 @@ was measured.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from opsready.errors import UsageError
+from opsready.processes import ProcessIdentity
 
+GroupOwner = Literal["target", "protected", "none"]  # whose a process group is, by the target's own proof
 PATHS = ("service", "direct")  # the service's own way to its database (through the network between), or straight
 FAILURES = ("refused", "reset", "timeout", "exhausted", "error")
 
@@ -122,6 +124,25 @@ class DbActivity:
         return tuple(dict.fromkeys(pid for s in self.sessions for pid in s.blocked_by))
 
 
+@dataclass(frozen=True)
+class ProcessGroup:
+    """A process group a remedy might stop, as the target's own ownership proof sees it: ``target`` (the target
+    proves it its own, e.g. the holder of one of its faults), ``protected`` (never stopped as a culprit: the target's
+    platform and components, opsready itself, another target; ``detail`` says which) or ``none`` (someone else's)."""
+
+    pgid: int
+    members: tuple[ProcessIdentity, ...]  # each live member as found: only these very processes are ever signalled
+    command: str  # the leader's command line, shortened
+    owner: GroupOwner
+    detail: str = ""  # why it is the target's, or why it is protected
+    fault_id: str = ""  # the fault its command line says it holds (a fault holder's ``--fault-id``)
+    started: float = 0.0  # epoch seconds its oldest member started
+
+    def describe(self) -> str:
+        """'process group 123 (sleep 30)'."""
+        return f"process group {self.pgid} ({self.command or '?'})"
+
+
 class DiagnosticOps(Protocol):
     """Read-only observations a troubleshooter needs beyond the Target protocol."""
 
@@ -175,8 +196,14 @@ class RemedyOps(Protocol):
         """Terminate the database sessions that others wait for; returns their backend pids."""
         ...
 
-    def stop_group(self, pgid: int, timeout: float) -> tuple[int, ...]:
-        """Stop a process group that is not part of the target (SIGTERM, then SIGKILL); returns the pids stopped."""
+    def process_group(self, pgid: int) -> ProcessGroup:
+        """Who a live process group belongs to, by this target's own proof (read-only); a :class:`UsageError` when
+        no such group runs."""
+        ...
+
+    def stop_group(self, group: ProcessGroup, timeout: float) -> tuple[int, ...]:
+        """Stop the members of ``group`` that are still the processes found (SIGTERM, then SIGKILL); returns their
+        pids. Whether the group may be stopped at all is :func:`opsready.safety.may_stop_group`'s to say."""
         ...
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from opsready.cli.main import cli
+from opsready.drills.troubleshooting import journal_lookup
 from opsready.errors import UsageError
-from opsready.processes import session_members
+from opsready.processes import ProcessIdentity, session_members
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.diagnostics import SandboxDiagnostics
 from opsready.sandbox.faults.owned import holders
@@ -26,11 +28,14 @@ from opsready.sandbox.manager import Sandbox, SandboxOptions
 from opsready.sandbox.supervisor import recorded_session
 from opsready.targets.faults import FaultSpec
 from opsready.troubleshooting.evidence import find_culprit
+from opsready.troubleshooting.model import Remedy
+from opsready.troubleshooting.remedy import apply_remedy
 
 pytestmark = pytest.mark.sandbox
 ROOT = Path(__file__).resolve().parents[3]
 TREE = ROOT / "runbooks" / "troubleshooting-tree.yaml"
 SECRET = "hunter2-do-not-leak"
+STOP = Remedy("stop-culprit", culprit="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +176,42 @@ def test_stop_culprit_refuses_the_sandboxs_own_processes(sandbox: Sandbox, confi
     assert sandbox.supervisor().info("api")["pid"] == api and os.getpgid(api) == api
 
 
+@pytest.fixture
+def stranger() -> Iterator[subprocess.Popen[bytes]]:
+    """Someone else's process on the host: a sleep in a process group of its own; killed afterwards, by pid."""
+    proc = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        assert ProcessIdentity.of_started(proc.pid) is not None
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def test_stop_culprit_stops_someone_elses_process_only_when_named_with_allow_destructive(
+    sandbox: Sandbox, config: Path, stranger: subprocess.Popen[bytes]
+) -> None:
+    """A process that is neither the sandbox's nor journaled for it: blamed by a diagnosis it is refused even with
+    the flag, named without --allow-destructive it is refused (exit 2, its number and the command that would stop
+    it), and it runs on; named with the flag it is stopped."""
+    target = SandboxTarget("sandbox", sandbox)
+    pgid = stranger.pid
+    with pytest.raises(UsageError, match="blamed by the diagnosis"):
+        apply_remedy(target, STOP, pgid=pgid, allow_destructive=True, journaled=journal_lookup(target))
+    refused = run("remedy", "stop-culprit", "--pgid", str(pgid), "--config", str(config))
+    assert refused.exit_code == 2, refused.output
+    assert f"refused: process group {pgid} (sleep 30) is neither the target's nor journaled for it" in refused.output
+    assert f"opsready remedy stop-culprit --pgid {pgid} --allow-destructive" in refused.output
+    assert "Traceback" not in refused.output
+    time.sleep(0.2)
+    assert stranger.poll() is None, "a refused remedy signalled the process"
+    stopped = run("remedy", "stop-culprit", "--pgid", str(pgid), "--allow-destructive", "--config", str(config))
+    assert stopped.exit_code == 0, stopped.output
+    assert f"stop-culprit: stopped process group {pgid} (1 process(es))" in stopped.output
+    assert "named on the command line with --allow-destructive" in stopped.output
+    assert stranger.wait(5) == -15  # SIGTERM was enough
+
+
 def test_another_sandbox_on_the_host_is_never_blamed_nor_stopped(sandbox: Sandbox, tmp_path: Path) -> None:
     """Two sandboxes on one host (make test runs two at once): the memory a fault of the other one holds is the
     largest process group outside this sandbox, yet this sandbox's culprit search does not blame it, its host load
@@ -192,8 +233,9 @@ def test_another_sandbox_on_the_host_is_never_blamed_nor_stopped(sandbox: Sandbo
             theirs = {hog} | {os.getpgid(pid) for pid in session_members(session or 0)}
             listed = {g.pgid for g in SandboxDiagnostics(sandbox).host_load(0.0).groups}
             assert session and not theirs & listed, f"{theirs & listed} of the other sandbox listed here"
-            with pytest.raises(UsageError, match="another opsready sandbox"):
-                SandboxRemedies(sandbox).stop_group(hog, 2.0)
+            assert SandboxRemedies(sandbox).process_group(hog).owner == "protected"
+            with pytest.raises(UsageError, match="another opsready sandbox"):  # even named, with the flag
+                apply_remedy(here, STOP, pgid=hog, named=True, allow_destructive=True, journaled=journal_lookup(here))
             assert holders(other.layout.state), "the other sandbox's fault was stopped"
         finally:
             fault.revert(10.0)
