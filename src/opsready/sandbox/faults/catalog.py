@@ -92,7 +92,16 @@ def kinds(postgresql: bool) -> tuple[FaultKind, ...]:
             "memory-pressure",
             "resources",
             "hold a share of the host's memory (bounded, ends at the time limit)",
-            (FaultParam("share", PERCENT, 0.1, minimum=0.001, maximum=0.5, summary="of total memory"),),
+            (
+                FaultParam(
+                    "share",
+                    PERCENT,
+                    0.1,
+                    minimum=0.0,  # 0%: a holder that holds nothing, harmless: proves a detection probe can fail
+                    maximum=0.5,
+                    summary="of total memory (0%: none, a harmless control run)",
+                ),
+            ),
         ),
         FaultKind(
             "bad-release",

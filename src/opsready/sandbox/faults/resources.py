@@ -92,6 +92,8 @@ class MemoryPressure(HeldResourceFault):
         recorded = self.facts.get("megabytes")
         if recorded:
             return int(recorded)
+        if self.spec.number("share") == 0:
+            return 0  # the harmless control run: a holder that holds nothing
         memory = psutil.virtual_memory()  # total and available as /proc/meminfo's MemTotal and MemAvailable
         wanted = self.spec.number("share") * memory.total / 2**20
         bound = min(MAX_MEGABYTES, MAX_SHARE_OF_AVAILABLE * memory.available / 2**20)
@@ -107,6 +109,10 @@ class MemoryPressure(HeldResourceFault):
 
     def describe(self) -> str:
         """What would happen."""
+        if self.megabytes() == 0:
+            return (
+                f"run a holder that holds no memory on the host of the {self.where} (0%: harmless) until the time limit"
+            )
         return (
             f"hold {self.megabytes()} MB resident ({self.spec.number('share'):.0%} of memory, at most "
             f"{MAX_SHARE_OF_AVAILABLE:.0%} of what is available and {MAX_MEGABYTES} MB) on the host of the "
