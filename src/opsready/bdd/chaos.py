@@ -57,6 +57,7 @@ def experiment_runs(run_chaos_experiment: Callable[[str], ExperimentResult], nam
 def completed(experiment_result: ExperimentResult) -> None:
     """chaostoolkit's verdict: the steady state held before and after the method."""
     result = experiment_result
+    assert not result.refused, result.refused  # a detection probe showed the fault before it was injected
     assert result.status == "completed" and not result.deviated, f"{result.status}, deviated={result.deviated}"
 
 

@@ -30,7 +30,8 @@ def inject(
     configuration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Inject a fault of ``kind`` (the target's fault kinds) with ``params``; it is reverted at ``time_limit``
-    at the latest, even if this process dies."""
+    at the latest, even if this process dies. The detection probes that follow it in the method are observed first
+    (the baseline, :mod:`opsready.chaos.baseline`): one that already shows the fault refuses the injection."""
     session = current(configuration)
     session.check_allowed()
     args = _given(kind=kind, name=name, params=params, time_limit=time_limit)
@@ -38,6 +39,7 @@ def inject(
         ACTIONS_MODULE, "inject", args, Loc("inject"), Loc("inject"), kinds=session.faults.fault_kinds()
     )
     assert checked.fault is not None
+    session.take_baselines(checked.fault_name)
     fault_id = session.guard.inject(checked.fault_name, checked.fault)
     return {"fault": fault_id, "name": checked.fault_name, "spec": checked.fault.to_json()}
 

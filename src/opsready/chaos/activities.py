@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from opsready.chaos.baseline import Change, parse_change
 from opsready.errors import Loc, ValidationError
 from opsready.probes.registry import PROBES, ProbeCall, parse_probe_call
 from opsready.spelling import did_you_mean
@@ -36,6 +37,7 @@ class Checked:
     interval: float = 0.0
     streak: int = 0
     count: int = 0
+    change: Change | None = None  # detect: relative to the baseline measured before the fault
 
 
 def probe_functions() -> tuple[str, ...]:
@@ -85,7 +87,13 @@ def _probe(func: str, r: MapReader, args_loc: Loc) -> Checked:
         name = r.string("probe")
         arguments = r.raw("arguments", None)
         probe = parse_probe_call(name, arguments, r.loc_of("probe"), r.value_loc("arguments"))
-        return Checked(probe=probe, within=r.duration("within", 30.0), interval=r.duration("interval", 0.1))
+        return Checked(
+            probe=probe,
+            within=r.duration("within", 30.0),
+            interval=r.duration("interval", 0.1),
+            change=parse_change(r, name),
+            streak=r.integer("streak", 1, minimum=1),
+        )
     if func == "await_steady_state":
         return Checked(
             probes=_probe_list(r, "probes"),

@@ -43,6 +43,7 @@ def configure_control(
         session.say(f"refusing to inject any fault: {exc}")
         return
     session.hypothesis = validated.hypothesis
+    session.detections = validated.detections
     if validated.faults:
         session.guard.shield.arm()
 
@@ -54,6 +55,16 @@ def before_experiment_control(context: Any = None, **_: Any) -> None:
         from chaoslib.exceptions import InterruptExecution
 
         raise InterruptExecution(f"opsready refused the experiment: {session.refused}")
+
+
+def after_activity_control(context: Any = None, state: Any = None, **_: Any) -> None:
+    """Stop the run when an activity refused to go on (a fault whose detection probe already showed it before the
+    injection): chaostoolkit would carry on with the method and "detect" a fault that was never injected."""
+    session = existing()
+    if session is not None and session.halted:
+        from chaoslib.exceptions import InterruptExecution
+
+        raise InterruptExecution(f"opsready stopped the experiment: {session.halted}")
 
 
 def after_experiment_control(context: Any = None, state: Any = None, **_: Any) -> None:
@@ -76,6 +87,8 @@ def after_experiment_control(context: Any = None, state: Any = None, **_: Any) -
             ],
             "timeline": [{"kind": e.kind, "at": round(e.at, 3), "detail": e.detail} for e in session.timeline.events],
             "error": error,
+            "undetected": list(session.undetected),
+            "refused": session.halted,
         }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opsready.chaos.activities import ACTIONS_MODULE, CONTROL_MODULE, PROBES_MODULE, check_arguments
+from opsready.chaos.baseline import Detection
 from opsready.errors import Loc, ValidationError
 from opsready.probes.registry import ProbeCall
 from opsready.spelling import did_you_mean
@@ -75,6 +76,7 @@ class Experiment:
     faults: tuple[PlannedFault, ...]
     hypothesis: tuple[ProbeCall, ...]
     data: dict[str, Any]
+    detections: tuple[Detection, ...] = ()  # each method `detect` with the fault injected before it
 
     @property
     def name(self) -> str:
@@ -109,6 +111,7 @@ class _Validator:
         self.faults: list[PlannedFault] = []
         self.hypothesis: list[ProbeCall] = []
         self.reverts: list[tuple[str, Loc]] = []
+        self.detections: list[Detection] = []
 
     def activities(self, reader: MapReader, key: str, phase: Phase, required: bool = False) -> None:
         if not reader.has(key) and not required:
@@ -184,6 +187,16 @@ class _Validator:
             self.reverts.append((checked.revert_name, call.args_loc))
         if checked.probe is not None and phase == "hypothesis":
             self.hypothesis.append(checked.probe)
+        if call.func == "detect" and checked.probe is not None and phase == "method":
+            injected = [f.name for f in self.faults if f.phase == "method"]
+            if checked.change is not None and not injected:
+                raise ValidationError(
+                    f"'{name}': a detection relative to the baseline ({checked.change.describe()}) needs a fault "
+                    "injected before it in the method: the baseline is measured just before that fault",
+                    call.args_loc,
+                )
+            fault = injected[-1] if injected else ""
+            self.detections.append(Detection(fault, checked.probe, checked.change, call.args_loc))
 
     def foreign(self, call: _Call) -> None:
         try:
@@ -256,7 +269,9 @@ def validate_experiment(data: object, path: Path, kinds: tuple[FaultKind, ...]) 
             r.loc,
         )
     r.names()
-    return Experiment(path, title, tuple(v.steps), tuple(v.faults), tuple(v.hypothesis), plain(data))
+    return Experiment(
+        path, title, tuple(v.steps), tuple(v.faults), tuple(v.hypothesis), plain(data), tuple(v.detections)
+    )
 
 
 def load_experiment(path: Path, kinds: tuple[FaultKind, ...]) -> Experiment:

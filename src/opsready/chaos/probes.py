@@ -4,7 +4,8 @@ Every probe of :data:`opsready.probes.registry.PROBES` is exposed under its own 
 ``backlog``, ...) with the registry's parameters, and returns whether it passed (use ``tolerance: true``); the
 probes are the very ones checklists and rollback triggers use. Two more drive the timeline of a drill:
 
-- :func:`detect`: poll a probe until it fails (the fault was noticed): marks ``detected``;
+- :func:`detect`: poll a probe until it shows the fault (it fails, or its value moved ``rises_by``/``falls_by``
+  from the baseline measured just before the fault, :mod:`opsready.chaos.baseline`): marks ``detected``;
 - :func:`await_steady_state`: poll the steady state until it holds again: marks ``recovered``.
 """
 
@@ -16,8 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 from opsready.chaos.activities import PROBES_MODULE, check_arguments
+from opsready.chaos.baseline import Detection, baseline_note, detected
 from opsready.chaos.session import Session, current
 from opsready.errors import Loc
+from opsready.observation import Observation
 from opsready.probes.registry import PROBES, REQUIRED, ProbeCall, parse_probe_call
 
 DEFAULT_STEADY = ("readiness", "processes")
@@ -60,29 +63,47 @@ for _name in PROBES:
     globals()[_name] = _wrapper(_name)
 
 
-def detect(
+def detect(  # noqa: PLR0917  # chaostoolkit passes arguments by keyword; the signature is the YAML's
     probe: str,
     within: str | float = "30 seconds",
     interval: str | float = "100ms",
     arguments: dict[str, Any] | None = None,
+    rises_by: str | float | None = None,
+    falls_by: str | float | None = None,
+    streak: int = 1,
     configuration: dict[str, Any] | None = None,
 ) -> bool:
-    """Poll ``probe`` until it fails, for at most ``within``; True (and ``detected`` on the timeline) when it did."""
+    """Poll ``probe`` until it shows the fault ``streak`` observations in a row, for at most ``within``: it fails,
+    or (``rises_by``/``falls_by``) its value moved that far from the baseline measured before the fault. True (and
+    ``detected`` on the timeline, at the first observation of the streak) when it did; False, recorded as not
+    detected (the experiment fails), when it did not."""
     session = current(configuration)
-    args: dict[str, Any] = {"probe": probe, "within": within, "interval": interval}
-    if arguments is not None:
-        args["arguments"] = arguments
+    args: dict[str, Any] = {"probe": probe, "within": within, "interval": interval, "streak": streak}
+    for key, value in (("arguments", arguments), ("rises_by", rises_by), ("falls_by", falls_by)):
+        if value is not None:
+            args[key] = value
     checked = check_arguments(PROBES_MODULE, "detect", args, Loc("detect"), Loc("detect"), kinds=())
     assert checked.probe is not None
+    detection, baseline = session.detection_of(checked.probe, checked.change)
+    if detection is None:
+        detection = Detection("", checked.probe, checked.change, Loc("detect"))
+    note = baseline_note(detection, baseline)
     deadline = time.monotonic() + checked.within
+    shown: list[Observation] = []  # the current streak of observations that show the fault
     while True:
         observation = checked.probe.run(session.target)
-        if not observation.ok:
-            session.timeline.mark("detected", f"{probe}: {observation.describe()}", at=observation.at)
-            session.say(f"detected: {observation.describe()}")
+        shown = [*shown, observation] if detected(detection, baseline, observation) else []
+        if len(shown) >= checked.streak:
+            first = shown[0]
+            session.timeline.mark("detected", f"{probe}: {first.describe()}{note}", at=first.at)
+            session.say(f"detected: {observation.describe()}{note}")
             return True
         if time.monotonic() >= deadline:
-            session.say(f"not detected within {checked.within:g} s: {observation.describe()}")
+            if detection.change is not None and baseline is None:
+                note = " (no baseline was measured before the fault to compare with)"
+            missed = f"{detection.describe()}: not detected within {checked.within:g} s: {observation.describe()}{note}"
+            session.undetected.append(missed)
+            session.say(missed)
             return False
         time.sleep(checked.interval)
 

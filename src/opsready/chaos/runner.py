@@ -59,11 +59,25 @@ class ExperimentResult:
     detected: bool
     recovered: bool
     seconds: float
+    undetected: tuple[str, ...] = ()  # detect probes that did not see their fault within their time
+    refused: str = ""  # why a fault was not injected (its detection probe showed it before the fault)
 
     @property
     def all_reverted(self) -> bool:
         """Every injected fault was reverted and verified."""
         return all(f.reverted_by and not f.error for f in self.faults)
+
+    @property
+    def passed(self) -> bool:
+        """chaostoolkit completed without deviating, every detection probe saw its fault, no injection was refused
+        and every fault was reverted."""
+        return (
+            self.status == "completed"
+            and not self.deviated
+            and not self.undetected
+            and not self.refused
+            and self.all_reverted
+        )
 
 
 def _status(value: object) -> RunStatus:
@@ -139,7 +153,14 @@ def run_experiment(
     shield = Shield()
     shield.arm()  # from here on a signal is recorded and handled, never lost between two statements
     session = Session(
-        config, target, timeline, experiment=str(path), hypothesis=experiment.hypothesis, say=say, shield=shield
+        config,
+        target,
+        timeline,
+        experiment=str(path),
+        hypothesis=experiment.hypothesis,
+        say=say,
+        shield=shield,
+        detections=experiment.detections,
     )
     started = time.monotonic()
     journal: dict[str, Any] = {}
@@ -174,6 +195,8 @@ def run_experiment(
         detected=timeline.has("detected"),
         recovered=timeline.has("recovered"),
         seconds=time.monotonic() - started,
+        undetected=tuple(session.undetected),
+        refused=session.halted,
     )
     signum = guard.shield.interrupted_by or escaped
     if signum is not None:

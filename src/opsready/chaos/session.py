@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opsready.chaos.baseline import BaselineFailed, Change, Detection, check_baseline
 from opsready.chaos.guard import FaultGuard
 from opsready.chaos.journal import FaultJournal
 from opsready.chaos.shield import Shield
 from opsready.config import Config
 from opsready.errors import UsageError
+from opsready.observation import Observation
 from opsready.probes.registry import ProbeCall
 from opsready.safety import check_destructive, ensure_running
 from opsready.targets.faults import FaultInjectable, faults_of
@@ -48,6 +50,10 @@ class Session:
     say: Say = stderr_say
     owned: bool = False  # opened by an activity (plain `chaos run`): the control closes it
     shield: Shield | None = None  # one armed before the guard exists (the runner's), or the guard makes its own
+    detections: tuple[Detection, ...] = ()  # the experiment's detect probes, each with its fault
+    baselines: dict[int, Observation] = field(default_factory=dict)  # detection index -> its baseline, in order
+    undetected: list[str] = field(default_factory=list)  # detect probes that did not see their fault
+    halted: str = ""  # why the run must stop now (a baseline refused an injection): the control interrupts it
     _guard: FaultGuard | None = field(default=None, repr=False)
 
     @property
@@ -82,6 +88,33 @@ class Session:
         """Refuse faults when the experiment failed validation."""
         if self.refused:
             raise UsageError(f"refused: the experiment did not validate, so no fault is injected: {self.refused}")
+
+    def take_baselines(self, fault: str) -> None:
+        """Observe each detection probe of ``fault`` once, just before it is injected; a :class:`BaselineFailed`
+        when one already shows the fault or cannot measure (then nothing is injected, and the run stops)."""
+        for index, detection in enumerate(self.detections):
+            if detection.fault != fault:
+                continue
+            observation = detection.probe.run(self.target)
+            problem = check_baseline(detection, observation)
+            if problem:
+                self.halted = (
+                    f"refused to inject '{fault}': {problem}; detecting it after the fault would prove nothing, so "
+                    "nothing was injected"
+                )
+                self.say(self.halted)
+                raise BaselineFailed(self.halted)
+            self.baselines.pop(index, None)
+            self.baselines[index] = observation  # the latest last: a detect matches the newest baseline
+            self.say(f"baseline of {detection.describe()}: {observation.describe()}")
+
+    def detection_of(self, probe: ProbeCall, change: Change | None) -> tuple[Detection | None, Observation | None]:
+        """The experiment's detection a ``detect`` call at run time is, with the newest baseline taken for it."""
+        for index in reversed(self.baselines):
+            if self.detections[index].same(probe, change):
+                return self.detections[index], self.baselines[index]
+        found = next((d for d in self.detections if d.same(probe, change)), None)
+        return found, None
 
     def close(self) -> None:
         """Revert whatever is left and close the journal."""

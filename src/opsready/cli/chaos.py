@@ -32,8 +32,10 @@ def run(
     """Validate EXPERIMENT, run it, and revert every fault whatever happens (SIGINT and SIGTERM included).
 
     \b
-    Exit code 0: steady state held and every fault was reverted; 1: the experiment failed or deviated, or a revert
-    failed; 2: bad input or refused; 130/143: interrupted by SIGINT/SIGTERM (after reverting every fault).
+    Exit code 0: steady state held, every detection probe saw its fault and every fault was reverted; 1: the
+    experiment failed or deviated, a fault was not detected, a fault was not injected because its detection probe
+    already showed it (the baseline), or a revert failed; 2: bad input or refused; 130/143: interrupted by
+    SIGINT/SIGTERM (after reverting every fault).
     """
     from opsready.chaos.experiment import load_experiment
     from opsready.chaos.runner import Interrupted, run_experiment
@@ -61,16 +63,23 @@ def run(
         err.print(f"interrupted by {name}: every fault was reverted")
         sys.exit(128 + exc.signum)
     _summary(result)
-    ok = result.status == "completed" and not result.deviated and result.all_reverted
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if result.passed else 1)
 
 
 def _summary(result: object) -> None:
     from opsready.chaos.runner import ExperimentResult
 
     assert isinstance(result, ExperimentResult)
-    verdict = "deviated" if result.deviated else result.status
-    out.print(f"experiment {result.name}: {verdict} in {result.seconds:.1f} s")
+    verdict: str = "deviated" if result.deviated else result.status
+    if result.refused:
+        verdict = "refused"
+    elif result.undetected:
+        verdict = "not detected"
+    out.print(f"experiment {result.name}: {verdict} in {result.seconds:.1f} s", markup=False)
+    if result.refused:
+        out.print(f"  {result.refused}", markup=False)
+    for missed in result.undetected:
+        out.print(f"  {missed}", markup=False)
     for fault in result.faults:
         state = (
             f"reverted by {fault.reverted_by}: {fault.verified}"

@@ -8,6 +8,9 @@
 - Every fault is attempted: a revert that fails (an OSError from a fault, a journal that cannot be written) does not
   keep the other faults on the target, and the journal stays open for ``opsready recover``.
 - A fault the dead-man already reverted at its time limit is reported as reverted by the dead-man.
+- A detection probe proves nothing unless it can fail: a real registered fault kind made harmless (memory pressure
+  of 0 %) runs through ``opsready experiment run`` with a detection relative to its baseline, and the experiment
+  reports "not detected" and fails, its fault injected and reverted.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from opsready.errors import EnvironmentProblem, Loc, OpsreadyError
 from opsready.observation import Observation
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec, faults_of, parse_fault_spec
-from tests.integration.chaos.chaos_harness import Env, watchdogs
+from tests.integration.chaos.chaos_harness import Env, experiment, opsready, watchdogs
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.chaos]
 
@@ -288,3 +291,37 @@ def test_a_fault_the_dead_man_reverted_is_reported_as_reverted_by_it(chaos_env: 
     assert [r["by"] for r in run.records("reverting")] == ["dead-man"], "the harness reverted it again"
     run.guard.close()
     assert read_journal(run.journal).closed
+
+
+@pytest.mark.parametrize("kind", ["memory-pressure-0-percent"])  # the ID puts it in the serial pass (tests/layout.py)
+def test_a_harmless_fault_is_not_detected_and_the_experiment_fails(chaos_env: Env, tmp_path: Path, kind: str) -> None:
+    """memory-pressure of 0 % is injected for real (a holder that holds nothing); available memory must fall 2
+    points below its baseline within 3 s: it does not, so the run says "not detected" and exits 1, though
+    chaostoolkit completed; the baseline was measured before the fault, and the fault was reverted and verified."""
+    fault = {"name": "hog", "kind": "memory-pressure", "params": {"share": "0%"}, "time_limit": "60s"}
+    detect = {
+        "type": "probe",
+        "name": "memory-pressure-detected",
+        "provider": {
+            "type": "python",
+            "module": "opsready.chaos.probes",
+            "func": "detect",
+            "arguments": {"probe": "memory_available", "within": "3 seconds", "falls_by": "2 points"},
+        },
+    }
+    path = experiment(tmp_path / f"{kind}.yaml", [fault], hold=0.0, then=[detect])
+    result = opsready(chaos_env, "experiment", "run", str(path), "--reports", str(tmp_path / "reports"))
+    shown = result.stdout + result.stderr
+    assert result.returncode == 1, shown
+    assert f"experiment {kind}: not detected in " in result.stdout, shown
+    assert "memory_available falls by 2 points: not detected within 3 s" in result.stdout, shown
+    assert "(baseline " in result.stdout and "detected when it falls by 2 points)" in result.stdout, shown
+    assert "fault hog (memory-pressure): reverted by harness" in result.stdout, shown
+    baseline, injecting = shown.find("baseline of memory_available"), shown.find("injecting hog: run a holder")
+    assert 0 <= baseline < injecting, shown  # measured before the fault, and the fault held nothing
+    (entry,) = read_journal(_newest(chaos_env.journals)).faults
+    assert entry.spec is not None and entry.spec.kind == "memory-pressure" and entry.status == "reverted"
+
+
+def _newest(directory: Path) -> Path:
+    return max((p for p in directory.glob("*.jsonl") if p.name != "index.jsonl"), key=lambda p: p.stat().st_mtime)
