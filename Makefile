@@ -66,7 +66,7 @@ fuzz: venv
 
 # The soak (opt-in, hours): the interruption matrix (every fault kind x SIGINT, SIGTERM, SIGINT twice, SIGKILL then
 # recover, SIGKILL then the dead-man; SOAK_TRIALS each, default 50: 3,500 trials, about 3 h on a quiet machine,
-# bounded at SOAK_MATRIX_BOUND=18000 s) and SOAK_CYCLES deploy/rollback cycles (default 1,000, about 15 min, bounded
+# bounded at SOAK_MATRIX_BOUND=18000 s) and SOAK_CYCLES deploy/rollback cycles (default 1,000, 15-25 min, bounded
 # at SOAK_CYCLES_BOUND=3600 s) with the orders' count and checksum before and after. Each part has a sandbox of its
 # own (temporary state, free ports), purged at the end whatever happens; a part that reaches its bound stops cleanly
 # and reports what it did. Results: reports/soak/soak.{json,md}; exit 1 when a goal is missed. See soak/__init__.py.
