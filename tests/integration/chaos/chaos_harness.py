@@ -73,7 +73,7 @@ def stop_env(env: Env) -> list[int]:
     return leftovers
 
 
-def _cmdlines() -> Iterator[tuple[int, list[str], str]]:
+def cmdlines() -> Iterator[tuple[int, list[str], str]]:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -91,7 +91,7 @@ def watchdogs(journals: Path) -> list[int]:
     """Live watchdog processes of this sandbox's journals."""
     return [
         pid
-        for pid, argv, state in _cmdlines()
+        for pid, argv, state in cmdlines()
         if state != "Z" and "opsready.chaos.watchdog" in argv and any(a.startswith(str(journals)) for a in argv)
     ]
 
@@ -202,7 +202,7 @@ def health_problems(env: Env, release: str = "1.0.0") -> list[str]:
     programs = {p.name: p.state for p in sbx.status().programs}
     problems += [f"{name} is {state}" for name, state in programs.items() if state != "RUNNING"]
     session = recorded_session(sbx.layout)
-    for pid, argv, state in _cmdlines():
+    for pid, argv, state in cmdlines():
         if state == "T":
             with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
                 if int(fh.read().rsplit(")", 1)[1].split()[3]) == session:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,26 +37,16 @@ from tests.integration.chaos.chaos_harness import (
     wait_healthy,
     watchdogs,
 )
+from tests.integration.chaos.chaos_trials import (
+    FAULTS,
+    PHASES,
+    SIGNALS,
+    interrupt,
+    interrupted_problems,
+    killed_with_faults,
+)
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.chaos]
-
-# one small instance of every fault kind the sandbox offers
-FAULTS: dict[str, dict[str, object]] = {
-    "process-kill": {"service": "api"},
-    "process-stop": {"service": "worker"},
-    "process-pause": {"service": "api"},
-    "db-stop": {},
-    "db-lock": {},
-    "db-connections": {},
-    "network-latency": {"proxy": "edge", "latency": "100ms"},
-    "network-bandwidth": {"proxy": "edge", "rate_kbps": 100},
-    "network-reset": {"proxy": "edge"},
-    "network-timeout": {"proxy": "db"},
-    "network-down": {"proxy": "edge"},
-    "cpu-hog": {"workers": 1},
-    "memory-pressure": {"share": "0.5%"},
-    "bad-release": {"release": "1.3.0-errors"},
-}
 
 
 def test_the_matrix_covers_every_fault_kind_the_sandbox_offers() -> None:
@@ -67,8 +56,6 @@ def test_the_matrix_covers_every_fault_kind_the_sandbox_offers() -> None:
     assert set(FAULTS) == {kind.name for kind in kinds(postgresql=True)}
 
 
-SIGNALS = ("SIGINT", "SIGTERM", "SIGINT twice")
-PHASES = ("before inject", "during the fault", "during the revert")
 SEED = int(os.environ.get("OPSREADY_CHAOS_SEED", "20261127"))
 TRIALS = int(os.environ.get("OPSREADY_CHAOS_TRIALS", "0"))
 
@@ -97,42 +84,16 @@ def _trials() -> list[Trial]:
     return trials
 
 
-def _exit_codes(sig: str) -> set[int]:
-    return {130} if sig.startswith("SIGINT") else {143}
-
-
 @pytest.mark.parametrize("trial", _trials(), ids=str)
 def test_interrupted_experiment_leaves_no_fault(chaos_env: Env, tmp_path: Path, trial: Trial) -> None:
     """Whatever the signal and the moment, every fault is reverted (and verified) and the sandbox is healthy."""
     kind, sig, phase, n = trial.kind, trial.sig, trial.phase, trial.n
     where = f"seed {SEED}, {kind}, {sig} {phase}, trial {n}"
     fault = {"name": "f", "kind": kind, "params": FAULTS[kind], "time_limit": "60s"}
-    path = experiment(tmp_path / f"{kind}.yaml", [fault])
-    harness = Harness(chaos_env, path)
-    record = {"before inject": "run", "during the fault": "applied", "during the revert": "reverting"}[phase]
-    reached = harness.wait_for(record)
-    if phase == "during the fault":
-        time.sleep(random.Random(f"{SEED}-{kind}-{n}").uniform(0.0, 0.5))
-    sent = reached and harness.proc.poll() is None
-    if sent:
-        number = signal.SIGINT if sig.startswith("SIGINT") else signal.SIGTERM
-        harness.proc.send_signal(number)
-        if sig == "SIGINT twice":
-            time.sleep(random.Random(f"{SEED}-{kind}-{n}-2").uniform(0.0, 0.3))
-            if harness.proc.poll() is None:
-                harness.proc.send_signal(signal.SIGINT)
-    code = harness.finish()
-    # 0 or death by the signal itself: it landed as the run was already over (every fault reverted by then)
-    allowed = _exit_codes(sig) | {0, -signal.SIGINT, -signal.SIGTERM} if sent else {0}
-    assert code in allowed, f"{where}: exit code {code}\n{harness.output}"
-    journal = harness.journal()
-    assert journal is not None, f"{where}: no journal\n{harness.output}"
-    view = read_journal(journal)
-    assert not view.unreadable, f"{where}: {view.unreadable}"
-    assert not view.open_faults, f"{where}: not reverted: {view.open_faults}\n{harness.output}"
-    for fault in view.faults:
-        assert ": ok" in fault.detail, f"{where}: revert of {fault.name} not verified: {fault.detail}"
-    assert view.closed, f"{where}: the run did not close its journal\n{harness.output}"
+    harness = Harness(chaos_env, experiment(tmp_path / f"{kind}.yaml", [fault]))
+    run = interrupt(harness, sig, phase, f"{SEED}-{kind}-{n}")
+    problems = interrupted_problems(run)
+    assert not problems, f"{where}: {problems}\n{harness.output}"
     problems = wait_healthy(chaos_env, 30.0)
     assert not problems, f"{where}: {problems}\n{harness.output}"
     assert not watchdogs(chaos_env.journals), f"{where}: watchdogs left"
@@ -177,15 +138,6 @@ GROUPS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def _killed_with_faults(env: Env, path: Path, count: int) -> Harness:
-    harness = Harness(env, path)
-    assert harness.wait_for("applied", count), f"the harness ended early:\n{harness.finish()} {harness.output}"
-    harness.proc.send_signal(signal.SIGKILL)
-    harness.finish()
-    assert harness.proc.returncode == -signal.SIGKILL
-    return harness
-
-
 def test_every_fault_type_is_covered() -> None:
     """The groups hold every kind the sandbox offers, once."""
     from opsready.sandbox.faults.catalog import kinds
@@ -198,7 +150,7 @@ def test_every_fault_type_is_covered() -> None:
 def test_sigkill_then_recover_restores_everything(chaos_env: Env, tmp_path: Path, group: str) -> None:
     """After SIGKILL with every fault applied, recover reverts them all (exit 0); a second run finds nothing."""
     faults = [dict(f, time_limit="120s") for f in GROUPS[group]]
-    harness = _killed_with_faults(chaos_env, experiment(tmp_path / f"{group}.yaml", faults, hold=60), len(faults))
+    harness, _ = killed_with_faults(chaos_env, experiment(tmp_path / f"{group}.yaml", faults, hold=60), len(faults))
     assert health_problems(chaos_env), "the faults should still be in place after SIGKILL"
     first = opsready(chaos_env, "recover")
     assert first.returncode == 0, first.stdout + first.stderr
@@ -222,7 +174,7 @@ def test_sigkill_without_recover_expires_by_the_dead_man(chaos_env: Env, tmp_pat
     # watchdog to arm (up to ~4 s on a loaded machine); a fault whose older sibling expired first is not injected
     limit = 4.0 * len(GROUPS[group])
     faults = [dict(f, time_limit=f"{limit}s") for f in GROUPS[group]]
-    harness = _killed_with_faults(chaos_env, experiment(tmp_path / f"{group}.yaml", faults, hold=60), len(faults))
+    harness, _ = killed_with_faults(chaos_env, experiment(tmp_path / f"{group}.yaml", faults, hold=60), len(faults))
     assert not wait_healthy(chaos_env, limit + 30.0)
     journal = harness.journal() or tmp_path / "missing"
     deadline = time.monotonic() + 30.0
@@ -247,7 +199,7 @@ def test_sigkill_without_recover_expires_by_the_dead_man(chaos_env: Env, tmp_pat
 def test_corrupt_journal_reverts_what_it_can_and_lists_the_rest(chaos_env: Env, tmp_path: Path) -> None:
     """A torn line and garbage: recover reverts the readable fault, names the unreadable line, exits 3, no trace."""
     fault = {"name": "worker-paused", "kind": "process-pause", "params": {"service": "worker"}, "time_limit": "120s"}
-    harness = _killed_with_faults(chaos_env, experiment(tmp_path / "corrupt.yaml", [fault], hold=60), 1)
+    harness, _ = killed_with_faults(chaos_env, experiment(tmp_path / "corrupt.yaml", [fault], hold=60), 1)
     journal = harness.journal()
     assert journal is not None
     lines = journal.read_text().splitlines()
