@@ -1,8 +1,8 @@
-"""The interruption matrix: every fault kind x every interruption, N trials each, on one sandbox, within a bound.
+"""The interruption matrix: N trials of every interruption, the fault kinds in turn, on one sandbox, within a bound.
 
 The trials reuse the chaos proofs' own driver and checks (``tests/integration/chaos/chaos_trials.py``) and their
 independent health check; this module adds the measurements (revert latency, processes left) and the order: trial
-``n`` of every cell before trial ``n + 1`` of any, so a run stopped by its wall-time bound is still even.
+``n`` of every interruption before trial ``n + 1`` of any, so a run stopped by its wall-time bound is still even.
 """
 
 from __future__ import annotations
@@ -42,8 +42,14 @@ class Cell:
 
 
 def cells(kinds: tuple[str, ...], trials: int) -> list[Cell]:
-    """Every trial, round by round: each round is every kind under every interruption once."""
-    return [Cell(kind, i, n) for n in range(trials) for kind in kinds for i in INTERRUPTIONS]
+    """``trials`` trials of every interruption, round by round (each round is every interruption once); the fault
+    kinds take turns, each interruption starting at another kind, so that every kind meets every interruption once
+    ``trials`` reaches the number of kinds (14 kinds, 50 trials: each kind 3 or 4 times under each interruption)."""
+    return [
+        Cell(kinds[(n + i) % len(kinds)], interruption, n)
+        for n in range(trials)
+        for i, interruption in enumerate(INTERRUPTIONS)
+    ]
 
 
 def run_trial(env: Env, work: Path, cell: Cell, seed: int) -> Trial:

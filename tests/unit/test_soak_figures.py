@@ -109,3 +109,19 @@ def test_the_slowest_kind_and_the_trials_with_a_clock_step_are_shown() -> None:
     assert (row.worst_latency, row.slowest, row.clock_steps) == (1.5, "bad-release", 1)
     table = markdown([row], PARTS)
     assert "| 1.50 s (bad-release) |" in table and "not counted in 1 trial(s)" in table
+
+
+def test_every_interruption_gets_its_trials_and_the_kinds_take_turns() -> None:
+    """50 trials of each interruption; over 14 kinds each kind meets each interruption 3 or 4 times."""
+    from collections import Counter
+
+    from soak.figures import INTERRUPTIONS
+    from soak.matrix import cells
+
+    kinds = tuple(f"kind-{n}" for n in range(14))
+    todo = cells(kinds, 50)
+    assert len(todo) == 50 * len(INTERRUPTIONS)
+    assert Counter(c.interruption for c in todo) == dict.fromkeys(INTERRUPTIONS, 50)
+    pairs = Counter((c.kind, c.interruption) for c in todo)
+    assert set(pairs.values()) <= {3, 4} and len(pairs) == 14 * len(INTERRUPTIONS)
+    assert [c.interruption for c in todo[: len(INTERRUPTIONS)]] == list(INTERRUPTIONS)  # a round first
