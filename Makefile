@@ -6,6 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# Compiled bytecode is kept (under .venv/pycache, out of the source tree) even where the environment says not to
+# write it (PYTHONDONTWRITEBYTECODE, set in many CI images): every sandbox program, watchdog, opsready command and
+# pytest process would otherwise compile opsready and rewrite the tests anew, about half of a pytest start's CPU.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX ?= $(CURDIR)/$(VENV)/pycache
+
 .PHONY: venv gate test fuzz soak lint typecheck fmt bench clean sandbox-down system-tools
 
 venv: $(STAMP)
