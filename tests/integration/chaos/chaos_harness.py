@@ -96,6 +96,15 @@ def watchdogs(journals: Path) -> list[int]:
     ]
 
 
+def watchdogs_after(journals: Path, seconds: float = 5.0) -> list[int]:
+    """The watchdogs of these journals still alive after ``seconds`` (bounded): each one that sees its fault settled in
+    the journal exits by itself, a moment after the revert was journaled."""
+    deadline = time.monotonic() + seconds
+    while (alive := watchdogs(journals)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive
+
+
 def experiment(
     path: Path,
     faults: list[dict[str, Any]],

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -27,7 +26,7 @@ from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.proxy import control
 from opsready.targets.capacity import Link
 from opsready.targets.faults import faults_of, parse_fault_spec
-from tests.integration.chaos.chaos_harness import Env, opsready, watchdogs
+from tests.integration.chaos.chaos_harness import Env, opsready, watchdogs_after
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.chaos, pytest.mark.capacity]
 
@@ -47,9 +46,7 @@ def watched(chaos_env: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     yield chaos_env
     done = opsready(chaos_env, "recover", "--force")
     assert done.returncode == 0, done.stdout + done.stderr
-    deadline = time.monotonic() + 5.0
-    while watchdogs(chaos_env.journals) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    watchdogs_after(chaos_env.journals)  # each watchdog sees its fault settled in the journal and exits
     assert _kinds(chaos_env, "edge") == ([], []) and _kinds(chaos_env, "db") == ([], [])
 
 

@@ -36,7 +36,7 @@ from opsready.errors import EnvironmentProblem, Loc, OpsreadyError
 from opsready.observation import Observation
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec, faults_of, parse_fault_spec
-from tests.integration.chaos.chaos_harness import Env, experiment, opsready, watchdogs
+from tests.integration.chaos.chaos_harness import Env, experiment, opsready, watchdogs, watchdogs_after
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.chaos]
 
@@ -103,9 +103,7 @@ def start(chaos_env: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Start]:
         with contextlib.suppress(OpsreadyError):  # what it cannot revert, recover does below
             run.guard.close()
     recover(_sandbox(chaos_env), force=True)
-    deadline = time.monotonic() + 5.0
-    while watchdogs(chaos_env.journals) and time.monotonic() < deadline:
-        time.sleep(0.1)  # each watchdog sees its fault settled in the journal and exits
+    watchdogs_after(chaos_env.journals)  # each watchdog sees its fault settled in the journal and exits
     assert toxics(chaos_env, "edge") == [] and toxics(chaos_env, "db") == []
 
 
