@@ -225,7 +225,7 @@ def user_impact(drill: Drill, incident_state: IncidentState, timeline: Timeline,
     begin, end = timeline.t0 + started.at, timeline.t0 + recovered.at
     slow = result.impact.slow_after if result.impact else 0.3
     seen = measure_impact(report, slow, begin, end)
-    assert seen.kind == impact, f"users saw {seen.kind}: {seen.describe(timeline.t0)}"
+    assert seen.kind == impact, f"users saw {seen.kind}: {seen.describe(timeline.t0)} ({report.describe()})"
     late = [s for s in report.samples if s.failed and s.at > end]
     assert not late, f"{len(late)} request(s) failed after the recovery, e.g. at +{late[0].at - timeline.t0:.2f} s"
     if seen.began is None or seen.ended is None:
