@@ -23,9 +23,8 @@ from opsready.hosts.options import HostEntry, HostsOptions
 from opsready.hosts.releases import HostReleases
 from opsready.hosts.soak import Watch
 from opsready.targets.protocol import Say
-from opsready.targets.rolling import RolloutKind, RolloutReport, RolloutResult, RolloutStep, StepKind
+from opsready.targets.rolling import RolloutKind, RolloutReport, RolloutResult, RolloutStep, StepKind, TriggerHit
 from opsready.timeline import Timeline
-from opsready.triggers import TriggerHit
 
 StepFailure = (HostError, BalancerError, DrainTimeout)
 

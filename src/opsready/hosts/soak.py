@@ -19,7 +19,7 @@ from opsready.hosts.gate import SERVING, BalancerGate
 from opsready.hosts.haproxy import BackendStats
 from opsready.hosts.instances import probe
 from opsready.hosts.options import HostEntry, HostsOptions
-from opsready.triggers import TriggerHit
+from opsready.targets.rolling import TriggerHit
 
 
 def error_rate(before: BackendStats, after: BackendStats) -> tuple[int, int]:

@@ -13,12 +13,22 @@ from typing import Literal, Protocol, runtime_checkable
 
 from opsready.targets.protocol import Say, quiet
 from opsready.timeline import Timeline
-from opsready.triggers import TriggerHit
 
 RolloutKind = Literal["deploy", "rollback"]
 RolloutResult = Literal["succeeded", "rolled_back"]
 # what happens to a host in a batch, in order; "restored" is a host switched back after a trigger or a failed step
 StepKind = Literal["draining", "drained", "switched", "checked", "ready", "soaked", "restored"]
+# what users saw through the balancer; what an instance said when asked directly
+RolloutTrigger = Literal["error_rate", "readiness"]
+
+
+@dataclass(frozen=True)
+class TriggerHit:
+    """The rollout's trigger that fired, the evidence, and when it was observed (monotonic clock)."""
+
+    trigger: RolloutTrigger
+    evidence: str
+    at: float
 
 
 @dataclass(frozen=True)
