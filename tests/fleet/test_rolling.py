@@ -17,33 +17,15 @@ import pytest
 from opsready.errors import BalancerError, ConfigError, DeployError
 from opsready.hosts.adapter import HostsTarget
 from opsready.hosts.haproxy import HaproxyRuntime
-from opsready.targets.rolling import RolloutReport
 from opsready.timeline import Timeline
-from opsready.traffic import Traffic, TrafficReport
+from opsready.traffic import Traffic
 
 from .fleet import Fleet
-from .machine import DEGRADING_RELEASE, INITIAL_RELEASE, SERVICE
+from .machine import DEGRADING_RELEASE, INITIAL_RELEASE
+from .rolling_load import in_flight, reset, under_load
 from .target import open_fleet_target, rolling_yaml
 
 pytestmark = pytest.mark.hosts
-
-RATE = 64.0  # requests/s through the balancer, each in flight 150 ms: about ten at any moment
-SLOW = "/work?ms=150"
-
-
-def reset(fleet: Fleet, target: HostsTarget) -> None:
-    """Every server back in rotation, every app host on the first release with no history, serving."""
-    for name in ("app1", "app2"):
-        fleet.balancer.set_state(name, "ready")
-        conn = target.connection(name)
-        conn.check(
-            f"ln -sfn /srv/app/releases/{INITIAL_RELEASE} /srv/app/current && rm -f /srv/app/.opsready-history.jsonl"
-        )
-        url = f"{target.options.instance_url(target.entry(name))}/version"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            serving = response.read().decode().strip()
-        if serving != INITIAL_RELEASE:
-            conn.check(f"{target.options.supervisorctl} -c {target.options.supervisor_config} restart {SERVICE}")
 
 
 def open_rolling(fleet: Fleet, directory: Path, **kw: object) -> Iterator[HostsTarget]:
@@ -70,28 +52,8 @@ def no_drain(fleet: Fleet, tmp_path: Path) -> Iterator[HostsTarget]:
     yield from open_rolling(fleet, tmp_path, drain=False)
 
 
-def under_load(fleet: Fleet, target: HostsTarget, version: str) -> tuple[RolloutReport, TrafficReport, float, float]:
-    """Roll ``version`` out while 16 clients send RATE requests/s through the balancer; (report, what users saw
-    while it ran, its start and end)."""
-    traffic = Traffic(fleet.balancer_url, clients=16, rate=RATE, max_seconds=60, paths=(SLOW,)).start()
-    try:
-        time.sleep(1.0)  # every client sending
-        start = time.monotonic()
-        report = target.roll_out(version, Timeline(f"deploy {version}"))
-        end = time.monotonic()
-        time.sleep(0.5)
-    finally:
-        seen = traffic.stop()
-    return report, seen, start, end
-
-
-def in_flight(seen: TrafficReport, at: float) -> int:
-    """Requests the users had sent and not yet seen answered at ``at``."""
-    return sum(1 for s in seen.samples if s.at <= at < s.at + s.latency)
-
-
 def test_a_drained_rolling_deploy_fails_no_request_under_load(fleet: Fleet, rolling: HostsTarget) -> None:
-    """Two hosts, one at a time, each drained while about ten requests were in flight: not one request failed."""
+    """Two hosts, one at a time, each drained while about twenty requests were in flight: not one request failed."""
     report, seen, start, end = under_load(fleet, rolling, "2")
     assert report.result == "succeeded" and report.switched == ("app1", "app2"), report
     during = seen.between(start, end)
