@@ -130,9 +130,13 @@ def _item(data: Any, loc: Loc) -> PlannedItem:
     if kind not in ITEM_KINDS:
         raise ValidationError(f"adherence: unknown item kind {kind!r} (known: {', '.join(ITEM_KINDS)})", loc)
     return PlannedItem(
-        kind, _text(data, "source", loc), _text(data, "path", loc), _int(data, "line", loc),
-        _int(data, "number", loc), _text(data, "text", loc),
-    )  # fmt: skip
+        kind,
+        _text(data, "source", loc),
+        _text(data, "path", loc),
+        _int(data, "line", loc),
+        _int(data, "number", loc),
+        _text(data, "text", loc),
+    )
 
 
 def adherence_from_json(data: Any, loc: Loc) -> Adherence:
@@ -150,9 +154,13 @@ def adherence_from_json(data: Any, loc: Loc) -> Adherence:
             raise ValidationError(f"adherence: unknown status {status!r} (known: {', '.join(STATUSES)})", loc)
         found.append(
             Confirmation(
-                item, status, _text(entry, "note", loc), _text(entry, "role", loc),
-                _text(entry, "person", loc), _text(entry, "at", loc),
-            )  # fmt: skip
+                item,
+                status,
+                _text(entry, "note", loc),
+                _text(entry, "role", loc),
+                _text(entry, "person", loc),
+                _text(entry, "at", loc),
+            )
         )
     return Adherence(tuple(_item(i, loc) for i in data["planned"]), tuple(found))
 

@@ -153,7 +153,7 @@ def _lessons(r: DrillResult, adherence: Adherence, today: datetime) -> list[str]
         note = f": {c.note}" if c.note else ""
         lines.append(
             f"- [ ] Update {c.item.describe()} at `{c.item.where()}` ({c.status} by {c.person}, {c.role}, {c.at}"
-            f"{note}): \"{c.item.text}\" (owner: {r.plan.owner}, due: {due})"
+            f'{note}): "{c.item.text}" (owner: {r.plan.owner}, due: {due})'
         )
     if not adherence.lessons:
         lines.append("- No step was skipped or deviated from.")
