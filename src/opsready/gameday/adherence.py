@@ -112,11 +112,12 @@ class KeyboardConfirmer:
                 "".join(KEYS),
             )
             status = KEYS[key]
-            note = ""
+            note, question = "", f"{item.describe()} {status}: why? (Enter records)"
             while status != "done":
-                note = self.board.ask(f"{item.describe()} {status}: why? (Enter records)")
+                note = self.board.ask(question)
                 if note or status == "skipped":
                     break
+                question = f"{item.describe()} deviated: a deviation needs a note, how was it done instead?"
             found.append(Confirmation(item, status, note, role, person, _now()))
             self.board.note(f"{item.describe()}: {status}" + (f" ({note})" if note else ""))
         return tuple(found)
