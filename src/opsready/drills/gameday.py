@@ -105,10 +105,10 @@ def planned_items(inputs: GameDayInputs, scenario: Scenario) -> tuple[PlannedIte
 
 def _shown(path: Path, root: Path) -> str:
     """``path`` relative to the suite when it lies inside it (as people find it in their checkout)."""
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
+    for inside, suite in ((path.absolute(), root.absolute()), (path.resolve(), root.resolve())):
+        if inside.is_relative_to(suite):
+            return str(inside.relative_to(suite))
+    return str(path)
 
 
 class GameDay:
