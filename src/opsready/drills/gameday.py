@@ -100,7 +100,7 @@ def planned_items(inputs: GameDayInputs, scenario: Scenario) -> tuple[PlannedIte
         for step in parse_runbook(runbook).steps
     )
     plan = inputs.plan.path
-    return steps + checkpoints(plan.name, _shown(plan, root), scenario.loc.line, scenario.checkpoints)
+    return steps + checkpoints(plan.name, _shown(plan, root), scenario)
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -8,14 +8,13 @@ checkpoints: ``d`` done, ``s`` skipped, ``v`` deviated, then a note (required fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from opsready.adherence import AUTOMATIC_ROLE, Confirmation, PlannedItem, Status
 from opsready.gameday.console import Board
-from opsready.gameday.plan import Roles
+from opsready.gameday.plan import Roles, Scenario
 
 # The roles the console asks for, in this order (observers confirm nothing).
 CAST_ROLES = ("incident commander", "scribe", "responder")
@@ -140,6 +139,10 @@ class AutomaticConfirmer:
         return tuple(found)
 
 
-def checkpoints(plan_name: str, plan_path: str, line: int, texts: Iterable[str]) -> tuple[PlannedItem, ...]:
-    """A scenario's checkpoints as planned items (written at the scenario's line of the plan)."""
-    return tuple(PlannedItem("checkpoint", plan_name, plan_path, line, i, t) for i, t in enumerate(texts, 1))
+def checkpoints(plan_name: str, plan_path: str, scenario: Scenario) -> tuple[PlannedItem, ...]:
+    """A scenario's checkpoints as planned items, each at its line of the plan (the scenario's when unknown)."""
+    lines = scenario.checkpoint_lines
+    return tuple(
+        PlannedItem("checkpoint", plan_name, plan_path, lines[i - 1] if i <= len(lines) else scenario.loc.line, i, text)
+        for i, text in enumerate(scenario.checkpoints, 1)
+    )

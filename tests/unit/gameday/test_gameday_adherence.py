@@ -16,16 +16,26 @@ from opsready.cli.common import handle_errors
 from opsready.errors import ValidationError
 from opsready.gameday.adherence import AutomaticConfirmer, KeyboardConfirmer, ask_cast, automatic_stage, checkpoints
 from opsready.gameday.console import Board
-from opsready.gameday.plan import Roles
+from opsready.gameday.plan import Roles, load_plan
 from opsready.report.adherence import procedure_adherence, read_adherence
 from opsready.report.history import from_json, read_history, summarize, to_json
 from opsready.results import RunResult, ScenarioResult
 from opsready.runbooks.parse import parse_runbook
+from tests.unit.gameday.test_gameday_plan import KNOWN
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = Path(__file__).parent / "data"
 RUNBOOK = REPO / "runbooks" / "incidents" / "service-down.md"
+PLAN = REPO / "gamedays" / "q4-2026.yaml"
 ROLES = Roles("Alex Morgan", "Blake Chen", ("Casey Diaz", "Dana Evans"))
+
+
+def _checkpoint_lines() -> list[int]:
+    """Where the plan's first scenario writes its checkpoints (found by their text, as a person would)."""
+    rows = PLAN.read_text().splitlines()
+    return [
+        i for i, row in enumerate(rows, 1) if "- the incident commander confirms" in row or "- the scribe notes" in row
+    ]
 
 
 def _planned() -> tuple[PlannedItem, ...]:
@@ -33,12 +43,7 @@ def _planned() -> tuple[PlannedItem, ...]:
         PlannedItem("step", "incident-service-down", "runbooks/incidents/service-down.md", s.line, s.number, s.text)
         for s in parse_runbook(RUNBOOK).steps
     )
-    return steps + checkpoints(
-        "q4-2026.yaml",
-        "gamedays/q4-2026.yaml",
-        21,
-        ["the incident commander confirms who was paged, and when", "the scribe notes when users first saw errors"],
-    )
+    return steps + checkpoints("q4-2026.yaml", "gamedays/q4-2026.yaml", load_plan(PLAN, KNOWN).scenarios[0])
 
 
 def _steps() -> dict[str, dict[int, str]]:
@@ -109,6 +114,7 @@ def test_people_name_the_roles_then_confirm_each_step_with_a_note() -> None:
     deviated = confirmed[4]
     assert (deviated.note, deviated.role, deviated.person) == ("restarted by hand", "responder", "Casey Diaz")
     assert deviated.item.where() == f"runbooks/incidents/service-down.md:{parse_runbook(RUNBOOK).steps[4].line}"
+    assert [c.item.line for c in confirmed[-2:]] == _checkpoint_lines()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", deviated.at)
     assert confirmed[2].note == ""  # a skip may go without a note
     scribe = confirmed[-1]
