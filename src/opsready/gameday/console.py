@@ -2,7 +2,8 @@
 
 Keys: ``a`` acknowledges the page, ``m`` declares the mitigation (the runbook's automated one then runs), ``o``
 starts an observation line for the scribe (Enter records it on the timeline, Escape drops it). The terminal is put
-in cbreak mode, which keeps Ctrl-C a SIGINT: stopping the game day stays the chaos guard's business.
+in cbreak mode, which keeps Ctrl-C a SIGINT: stopping the game day stays the chaos guard's business. While the board
+asks a question (:meth:`Board.ask`: who plays a role, whether a runbook step was done) keys answer it instead.
 """
 
 from __future__ import annotations
