@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from opsready.adherence import AUTOMATIC_ROLE, Adherence, Confirmation, PlannedItem, adherence_to_json
@@ -19,6 +20,7 @@ from opsready.gameday.console import Board
 from opsready.gameday.plan import Roles, load_plan
 from opsready.report.adherence import procedure_adherence, read_adherence
 from opsready.report.history import from_json, read_history, summarize, to_json
+from opsready.report.jsonreport import load_schema, readiness_dict
 from opsready.results import RunResult, ScenarioResult
 from opsready.runbooks.parse import parse_runbook
 from tests.unit.gameday.test_gameday_plan import KNOWN
@@ -177,3 +179,17 @@ def test_a_record_naming_an_unknown_step_is_refused_at_its_line(
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert f"{history}:2: " in err and "Traceback" not in err
+
+
+def test_readiness_json_carries_the_adherence_its_schema_describes() -> None:
+    """The scenario's adherence is in readiness.json and valid against the shipped schema; a status outside
+    done/skipped/deviated is not."""
+    planned = _planned()
+    adherence = Adherence(planned, (Confirmation(planned[0], "done", "", "responder", "Casey", "t"),))
+    scenario = ScenarioResult(nodeid="n", name="n", feature="f", outcome="passed", duration=1.0, adherence=adherence)
+    report = readiness_dict(RunResult("a", "b", 1.0, None, (scenario,), kind="gameday"))
+    jsonschema.validate(report, load_schema())
+    assert report["scenarios"][0]["adherence"] == adherence_to_json(adherence)
+    report["scenarios"][0]["adherence"]["confirmed"][0]["status"] = "forgot"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(report, load_schema())
