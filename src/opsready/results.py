@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from opsready.adherence import Adherence
 from opsready.targets.protocol import TargetDescription
 from opsready.timeline import TimelineRecord
 
@@ -87,6 +88,7 @@ class ScenarioResult:
     traffic: tuple[TrafficPoint, ...] = ()
     runbook_steps: tuple[StepRef, ...] = ()
     expected_skip: str = ""  # skipped, and the configuration expects it: the reason it gives (gate.expected_skips)
+    adherence: Adherence | None = None  # game days: the runbook steps and checkpoints, and what was done of each
 
     @property
     def ok(self) -> bool:

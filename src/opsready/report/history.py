@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opsready.errors import Loc
+from opsready.adherence import Adherence, adherence_from_json, adherence_to_json
+from opsready.errors import Loc, ValidationError
 from opsready.report.analysis import subject
 from opsready.report.kpi import deployment_count, traffic_totals
 from opsready.report.redact import redact_result
 from opsready.results import OUTCOMES, RUN_KINDS, VERDICTS, Outcome, RunKind, RunResult, StepRef, Verdict
 
-HISTORY_SCHEMA = "opsready.history/1"
+HISTORY_SCHEMA = "opsready.history/2"  # 2: a game-day scenario may carry its adherence record
+READABLE_SCHEMAS = ("opsready.history/1", HISTORY_SCHEMA)
 HISTORY_FILE = "history.jsonl"
 
 
@@ -47,6 +49,7 @@ class PastScenario:
     steps: tuple[StepRef, ...]
     subject: str
     measurements: tuple[PastMeasurement, ...]
+    adherence: Adherence | None = None  # game days: the runbook steps and checkpoints and what was done of each
 
     def measured(self, name: str) -> PastMeasurement | None:
         """The measurement of that name, or None."""
@@ -101,6 +104,7 @@ def summarize(result: RunResult) -> PastRun:
                 PastMeasurement(m.name, round(m.seconds, 3), m.target, m.ok)
                 for m in (s.timeline.measurements if s.timeline is not None else ())
             ),
+            adherence=s.adherence,
         )
         for s in clean.scenarios
     )
@@ -144,6 +148,7 @@ def to_json(run: PastRun) -> dict[str, Any]:
                 "measurements": [
                     {"name": m.name, "seconds": m.seconds, "target": m.target, "ok": m.ok} for m in s.measurements
                 ],
+                **({"adherence": adherence_to_json(s.adherence)} if s.adherence is not None else {}),
             }
             for s in run.scenarios
         ],
@@ -174,6 +179,10 @@ def _scenario(data: Mapping[str, Any]) -> PastScenario:
         PastMeasurement(_get(m, "name", str), float(_number(m, "seconds") or 0.0), _number(m, "target"), bool(m["ok"]))
         for m in _get(data, "measurements", list)
     )
+    try:
+        adherence = adherence_from_json(data["adherence"], Loc("")) if data.get("adherence") is not None else None
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from exc
     return PastScenario(
         name=_get(data, "name", str),
         feature=_get(data, "feature", str),
@@ -182,12 +191,13 @@ def _scenario(data: Mapping[str, Any]) -> PastScenario:
         steps=steps,
         subject=_get(data, "subject", str),
         measurements=measurements,
+        adherence=adherence,
     )
 
 
 def from_json(data: Mapping[str, Any]) -> PastRun:
     """A history line back as data; anything malformed raises KeyError, TypeError or ValueError."""
-    if data.get("schema") != HISTORY_SCHEMA:
+    if data.get("schema") not in READABLE_SCHEMAS:
         raise ValueError(f"not a {HISTORY_SCHEMA} line")
     if data.get("kind") not in RUN_KINDS:
         raise ValueError(f"unknown run kind {data.get('kind')!r}")
