@@ -20,7 +20,17 @@ from opsready.errors import Loc
 from opsready.report.analysis import subject
 from opsready.report.kpi import deployment_count, traffic_totals
 from opsready.report.redact import redact_result
-from opsready.results import OUTCOMES, RUN_KINDS, VERDICTS, Outcome, RunKind, RunResult, StepRef, Verdict
+from opsready.results import (
+    OUTCOMES,
+    RESPONDER_NOTE,
+    RUN_KINDS,
+    VERDICTS,
+    Outcome,
+    RunKind,
+    RunResult,
+    StepRef,
+    Verdict,
+)
 
 HISTORY_SCHEMA = "opsready.history/1"
 HISTORY_FILE = "history.jsonl"
@@ -36,6 +46,18 @@ class PastMeasurement:
     ok: bool
 
 
+ADHERENCE_STATUSES = ("done", "skipped", "deviated")
+
+
+@dataclass(frozen=True)
+class AdherenceMark:
+    """A runbook step as a game day recorded it: done, skipped or deviated (read when a record carries it)."""
+
+    runbook: str
+    step: int
+    status: str
+
+
 @dataclass(frozen=True)
 class PastScenario:
     """A scenario of an earlier run: what it verified and what it measured."""
@@ -47,6 +69,7 @@ class PastScenario:
     steps: tuple[StepRef, ...]
     subject: str
     measurements: tuple[PastMeasurement, ...]
+    adherence: tuple[AdherenceMark, ...] = ()
 
     def measured(self, name: str) -> PastMeasurement | None:
         """The measurement of that name, or None."""
@@ -69,6 +92,7 @@ class PastRun:
     deployments_succeeded: int = 0
     requests: int = 0
     failed_requests: int = 0
+    responder: str = ""  # who responded in a game day ("" when not recorded)
 
     @property
     def deployment_rate(self) -> float | None:
@@ -117,12 +141,13 @@ def summarize(result: RunResult) -> PastRun:
         deployments_succeeded=deployed.succeeded,
         requests=total,
         failed_requests=failed,
+        responder=next((n[len(RESPONDER_NOTE) :] for n in clean.notes if n.startswith(RESPONDER_NOTE)), ""),
     )
 
 
 def to_json(run: PastRun) -> dict[str, Any]:
     """The run as one JSON object (the history line)."""
-    return {
+    data: dict[str, Any] = {
         "schema": HISTORY_SCHEMA,
         "run_id": run.run_id,
         "kind": run.kind,
@@ -148,6 +173,9 @@ def to_json(run: PastRun) -> dict[str, Any]:
             for s in run.scenarios
         ],
     }
+    if run.responder:
+        data["responder"] = run.responder
+    return data
 
 
 def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -182,7 +210,28 @@ def _scenario(data: Mapping[str, Any]) -> PastScenario:
         steps=steps,
         subject=_get(data, "subject", str),
         measurements=measurements,
+        adherence=_adherence(data.get("adherence")),
     )
+
+
+def _adherence(value: object) -> tuple[AdherenceMark, ...]:
+    """Adherence marks of a scenario, read defensively: older lines have none, and a mark that is not
+    ``{"runbook": id, "step": n, "status": done|skipped|deviated}`` is left out rather than failing the line."""
+    if not isinstance(value, list):
+        return ()
+    marks = []
+    for item in value:
+        if not isinstance(item, dict):
+            continue
+        rid, step, status = item.get("runbook"), item.get("step"), item.get("status")
+        if (
+            isinstance(rid, str)
+            and isinstance(step, int)
+            and not isinstance(step, bool)
+            and status in ADHERENCE_STATUSES
+        ):
+            marks.append(AdherenceMark(rid, step, str(status)))
+    return tuple(marks)
 
 
 def from_json(data: Mapping[str, Any]) -> PastRun:
@@ -208,6 +257,7 @@ def from_json(data: Mapping[str, Any]) -> PastRun:
         deployments_succeeded=_get(deployments, "succeeded", int),
         requests=_get(traffic, "requests", int),
         failed_requests=_get(traffic, "failed", int),
+        responder=data["responder"] if isinstance(data.get("responder"), str) else "",
     )
 
 
