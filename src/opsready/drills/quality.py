@@ -14,7 +14,7 @@ from pathlib import Path
 
 from opsready.errors import UserError, ValidationError
 from opsready.incident.actions import read_reviews
-from opsready.report.history import HISTORY_FILE, read_history
+from opsready.report.history import HISTORY_FILE, PastRun, read_history
 from opsready.report.quality_model import (
     DEFAULT_ACCURACY_DAYS,
     ActionItemFacts,
@@ -130,8 +130,10 @@ def coverage_items(runbooks_dir: Path, known: frozenset[str], strict: bool) -> t
     return tuple(CoverageItem(i.id, i.kind, i.title, i.runbooks, str(i.loc)) for i in catalogue.items)
 
 
-def gather(sources: QualitySources, today: date, *, strict: bool = False) -> QualityInputs:
-    """Read every input of the metrics as of ``today``."""
+def gather(
+    sources: QualitySources, today: date, *, strict: bool = False, runs: tuple[PastRun, ...] | None = None
+) -> QualityInputs:
+    """Read every input of the metrics as of ``today`` (``runs``: the history when already read)."""
     root = sources.root
     books = runbook_facts(root / "runbooks")
     coverage = coverage_items(root / "runbooks", frozenset(r.id for r in books), strict)
@@ -142,7 +144,7 @@ def gather(sources: QualitySources, today: date, *, strict: bool = False) -> Qua
         runbooks=books,
         coverage=coverage,
         drilled=drilled_runbooks(root / "features"),
-        runs=read_history(root / sources.history).runs,
+        runs=runs if runs is not None else read_history(root / sources.history).runs,
         accuracy_days=sources.accuracy_days,
         changes=changes,
         changes_reason=changes_reason,
