@@ -85,12 +85,10 @@ def report(
     """The story's runbook quality metrics: completeness, accuracy, usability, currency, mean time to recovery,
     procedure adherence, training effectiveness, continuous improvement (formulas: docs/reports.md). A metric
     without data says so. Exit code 2 on a bad runbooks/coverage.yaml."""
-    from opsready.drills.quality import QualitySources, gather
-    from opsready.report.quality import quality_dict, quality_lines, quality_report
+    from opsready.drills.quality import QualitySources, measure, quality_dict, quality_lines
 
     day = today.date() if today is not None else datetime.now(tz=UTC).date()
-    inputs = gather(QualitySources(root, history, reviews, days), day, strict=True)
-    result = quality_report(inputs)
+    result = measure(QualitySources(root, history, reviews, days), day, strict=True)
     if as_json:
         out.print_json(json.dumps(quality_dict(result)))
         return

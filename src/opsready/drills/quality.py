@@ -15,12 +15,14 @@ from pathlib import Path
 from opsready.errors import UserError, ValidationError
 from opsready.incident.actions import read_reviews
 from opsready.report.history import HISTORY_FILE, PastRun, read_history
+from opsready.report.quality import quality_dict, quality_lines, quality_report
 from opsready.report.quality_model import (
     DEFAULT_ACCURACY_DAYS,
     ActionItemFacts,
     Change,
     CoverageItem,
     QualityInputs,
+    QualityReport,
     RunbookFacts,
     StepText,
 )
@@ -30,6 +32,7 @@ from opsready.runbooks.parse import find_runbook_files, read_runbook
 from opsready.runbooks.scenarios import find_feature_files, read_feature
 
 GIT_TIMEOUT = 10.0
+__all__ = ["QualitySources", "gather", "measure", "quality_dict", "quality_lines"]
 
 
 @dataclass(frozen=True)
@@ -151,3 +154,8 @@ def gather(
         actions=actions,
         actions_reason=actions_reason,
     )
+
+
+def measure(sources: QualitySources, today: date, *, strict: bool = False) -> QualityReport:
+    """The eight quality metrics of the suite at ``sources.root`` as of ``today``."""
+    return quality_report(gather(sources, today, strict=strict))

@@ -74,7 +74,7 @@ def _series(values: list[float]) -> str:
 def training(inputs: QualityInputs) -> Metric:
     """Each responder's times to acknowledge and mitigate, game day after game day."""
     key, name = "training", "Training effectiveness"
-    formula = "per responder, in game-day order: time to acknowledge and time to mitigate (first → latest)"
+    formula = "per responder, game day after game day: mean time to acknowledge and to mitigate (first → latest)"
     games = [run for run in inputs.runs if run.kind == "gameday"]
     if not games:
         return no_data(key, name, formula, "no game day in the history")
@@ -84,8 +84,10 @@ def training(inputs: QualityInputs) -> Metric:
     people: dict[str, tuple[list[float], list[float]]] = {}
     for run in named:
         acks, mits = people.setdefault(run.responder, ([], []))
-        acks += [v for _, v in _measured([run], ACKNOWLEDGE)]
-        mits += [v for _, v in _measured([run], MITIGATE)]
+        for series, name in ((acks, ACKNOWLEDGE), (mits, MITIGATE)):
+            values = [v for _, v in _measured([run], name)]
+            if values:  # one figure per game day: the mean of its scenarios
+                series.append(_mean(values))
     details = tuple(
         f"{who}: acknowledge {_series(acks)}; mitigate {_series(mits)}" for who, (acks, mits) in sorted(people.items())
     )
