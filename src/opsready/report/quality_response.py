@@ -84,8 +84,8 @@ def training(inputs: QualityInputs) -> Metric:
     people: dict[str, tuple[list[float], list[float]]] = {}
     for run in named:
         acks, mits = people.setdefault(run.responder, ([], []))
-        for series, name in ((acks, ACKNOWLEDGE), (mits, MITIGATE)):
-            values = [v for _, v in _measured([run], name)]
+        for series, measurement in ((acks, ACKNOWLEDGE), (mits, MITIGATE)):
+            values = [v for _, v in _measured([run], measurement)]
             if values:  # one figure per game day: the mean of its scenarios
                 series.append(_mean(values))
     details = tuple(

@@ -157,6 +157,7 @@ def test_training_follows_each_responder_across_game_days() -> None:
         run("2026-11-01T00:00:00Z", scenario(measured=(("time to mitigate", 90.0),)), kind="gameday", responder="bo"),
     )
     metric = training(inputs(runs=runs))
+    assert metric.name == "Training effectiveness"
     assert metric.value == "2 responder(s); 1 acknowledge faster than at their first game day"
     assert metric.details == (
         "al: acknowledge 2 min 0 s → 1 min 0 s (2 game day(s)); mitigate not measured",
