@@ -40,3 +40,14 @@ def test_mistakes_are_reported_at_their_line(tmp_path: Path, text: str, line: in
         read_catalogue(path, {"rollback"})
     assert raised.value.loc is not None and raised.value.loc.line == line
     assert message in raised.value.message
+
+
+def test_lint_reports_a_bad_coverage_list(tmp_path: Path) -> None:
+    """`opsready runbooks lint` (and so the gate) checks the list too: a runbook id it names must exist."""
+    from opsready.runbooks import lint
+
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "features").mkdir()
+    (tmp_path / "runbooks" / "coverage.yaml").write_text(GOOD)
+    report = lint(tmp_path / "runbooks", tmp_path / "features")
+    assert [(p.loc.line, "names runbook 'rollback'" in p.message) for p in report.errors] == [(5, True)]
