@@ -169,6 +169,7 @@ def to_json(run: PastRun) -> dict[str, Any]:
                 "measurements": [
                     {"name": m.name, "seconds": m.seconds, "target": m.target, "ok": m.ok} for m in s.measurements
                 ],
+                **_adherence_json(s.adherence),
             }
             for s in run.scenarios
         ],
@@ -176,6 +177,13 @@ def to_json(run: PastRun) -> dict[str, Any]:
     if run.responder:
         data["responder"] = run.responder
     return data
+
+
+def _adherence_json(marks: tuple[AdherenceMark, ...]) -> dict[str, Any]:
+    """The ``adherence`` key of a scenario line, only when marks were recorded (older readers ignore it)."""
+    if not marks:
+        return {}
+    return {"adherence": [{"runbook": m.runbook, "step": m.step, "status": m.status} for m in marks]}
 
 
 def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:

@@ -213,5 +213,7 @@ def test_history_keeps_the_responder_and_reads_adherence_defensively() -> None:
     back = from_json(line)
     assert back.responder == "al"
     assert back.scenarios[0].adherence == (AdherenceMark("rollback", 1, "done"),)
+    assert from_json(to_json(back)) == back  # marks survive a round trip
+    assert "adherence" not in to_json(run("2026-11-01T00:00:00Z", scenario()))["scenarios"][0]
     del line["responder"]
     assert from_json(line).responder == ""
