@@ -63,4 +63,3 @@ def test_gather_reads_the_shipped_suite() -> None:
     day = parse_runbook(ROOT / "runbooks" / "rollback.md").last_reviewed
     inputs = gather(QualitySources(ROOT, Path("no-such-history.jsonl")), day, strict=True)
     assert len(inputs.coverage) >= 20 and "rollback" in inputs.drilled and inputs.runs == ()
-
