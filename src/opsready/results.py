@@ -19,6 +19,8 @@ OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 # Files drills leave beside the reports.
 ArtifactKind = Literal["journal", "comms", "review"]
 ARTIFACT_KINDS: tuple[ArtifactKind, ...] = get_args(ArtifactKind)
+# The game-day note that names who responded; the history keeps it so training can be followed per person.
+RESPONDER_NOTE = "responder on the keyboard: "
 # the areas a runbook belongs to; readiness is scored per area
 Category = Literal["deployment", "rollback", "incident", "troubleshooting", "capacity", "maintenance"]
 CATEGORIES: tuple[Category, ...] = get_args(Category)

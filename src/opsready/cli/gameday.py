@@ -72,7 +72,7 @@ def gameday(  # noqa: PLR0917  # click passes every option
         raise UserError("the interactive game day needs a terminal; use --auto for an unattended run")
     game = GameDay(inputs, target, prepared, auto=auto, say=None if interactive else progress)
     played = game.play(_view(game.board) if interactive else None)
-    published = publish_run(played.run, (reports or config.resolve(config.reports_dir)).resolve())
+    published = publish_run(played.run, (reports or config.resolve(config.reports_dir)).resolve(), root=config.root)
     for scenario in played.run.scenarios:
         colour = "green" if scenario.ok else "red"
         out.print(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from opsready.adherence import Adherence
 from opsready.gameday.plan import GameDayPlan, Scenario
-from opsready.results import Artifact, ArtifactKind, Outcome, ScenarioResult
+from opsready.results import RESPONDER_NOTE, Artifact, ArtifactKind, Outcome, ScenarioResult
 from opsready.timeline import Measurement, Timeline
 from opsready.traffic import TrafficReport
 
@@ -77,7 +77,7 @@ def notes(plan: GameDayPlan, responder: str, cast: tuple[str, str] | None = None
         f"game day: {plan.title} ({plan.date}, plan {plan.path.name})",
         f"incident commander: {commander}; scribe: {scribe}; "
         f"responders: {', '.join(roles.responders)}; observers: {', '.join(roles.observers) or 'none'}",
-        f"responder on the keyboard: {responder}",
+        f"{RESPONDER_NOTE}{responder}",
     ]
     for scenario in plan.scenarios:
         found += [f"checkpoint of '{scenario.name}': {c}" for c in scenario.checkpoints]

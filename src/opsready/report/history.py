@@ -21,7 +21,17 @@ from opsready.errors import Loc, ValidationError
 from opsready.report.analysis import subject
 from opsready.report.kpi import deployment_count, traffic_totals
 from opsready.report.redact import redact_result
-from opsready.results import OUTCOMES, RUN_KINDS, VERDICTS, Outcome, RunKind, RunResult, StepRef, Verdict
+from opsready.results import (
+    OUTCOMES,
+    RESPONDER_NOTE,
+    RUN_KINDS,
+    VERDICTS,
+    Outcome,
+    RunKind,
+    RunResult,
+    StepRef,
+    Verdict,
+)
 
 HISTORY_SCHEMA = "opsready.history/2"  # 2: a game-day scenario may carry its adherence record
 READABLE_SCHEMAS = ("opsready.history/1", HISTORY_SCHEMA)
@@ -72,6 +82,7 @@ class PastRun:
     deployments_succeeded: int = 0
     requests: int = 0
     failed_requests: int = 0
+    responder: str = ""  # who responded in a game day ("" when not recorded)
 
     @property
     def deployment_rate(self) -> float | None:
@@ -121,12 +132,13 @@ def summarize(result: RunResult) -> PastRun:
         deployments_succeeded=deployed.succeeded,
         requests=total,
         failed_requests=failed,
+        responder=next((n[len(RESPONDER_NOTE) :] for n in clean.notes if n.startswith(RESPONDER_NOTE)), ""),
     )
 
 
 def to_json(run: PastRun) -> dict[str, Any]:
     """The run as one JSON object (the history line)."""
-    return {
+    data: dict[str, Any] = {
         "schema": HISTORY_SCHEMA,
         "run_id": run.run_id,
         "kind": run.kind,
@@ -153,6 +165,9 @@ def to_json(run: PastRun) -> dict[str, Any]:
             for s in run.scenarios
         ],
     }
+    if run.responder:
+        data["responder"] = run.responder
+    return data
 
 
 def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -218,6 +233,7 @@ def from_json(data: Mapping[str, Any]) -> PastRun:
         deployments_succeeded=_get(deployments, "succeeded", int),
         requests=_get(traffic, "requests", int),
         failed_requests=_get(traffic, "failed", int),
+        responder=data["responder"] if isinstance(data.get("responder"), str) else "",
     )
 
 
