@@ -10,7 +10,6 @@ Links with a scheme (``https:``, ``mailto:``) are left as they are: they need a 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -130,7 +129,7 @@ class Renderer:
                 text.append(token.content)
             if token.type != "inline":
                 continue
-            text.append(token.content)
+            text.extend(c.content for c in token.children or () if c.type in ("text", "code_inline"))
             for child in token.children or ():
                 if child.type != "link_open":
                     continue
@@ -160,7 +159,3 @@ class Renderer:
             return f"no file {target.name} there"
         return f"no section '#{unquote(fragment)}' in {target.name}"
 
-
-def page_map(sources: tuple[Source, ...]) -> Mapping[str, str]:
-    """Page id by resolved path, as text (for messages and tests)."""
-    return {str(s.path.resolve()): s.page for s in sources}
