@@ -171,7 +171,11 @@ def schedule(escalation: Escalation, rotation: Rotation, start: datetime, end: d
         contact, replaces = (who.contact, who.replaces) if who else ("", "")
         start_at, end_at = begin.astimezone(rotation.zone), finish.astimezone(rotation.zone)
         last = found[-1] if found else None
-        if last and last.end == start_at and (last.shift, last.contact, last.replaces) == (shift.name, contact, replaces):
+        if (
+            last
+            and last.end == start_at
+            and (last.shift, last.contact, last.replaces) == (shift.name, contact, replaces)
+        ):
             found[-1] = Turn(rotation.id, shift.name, last.start, end_at, contact, replaces)
         else:
             found.append(Turn(rotation.id, shift.name, start_at, end_at, contact, replaces))

@@ -29,7 +29,10 @@ from opsready.drills.export.pdf import FLAGS, OFFLINE, find_chromium
 from opsready.runbooks import load_runbooks
 
 ROOT = Path(__file__).resolve().parents[3]
-GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+GIF = (  # a 1x1 image
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
+    b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
 pytestmark = pytest.mark.skipif(
     find_chromium() is None, reason="chromium is not installed (make test installs Debian's chromium when run as root)"
 )
@@ -106,7 +109,7 @@ def test_the_offline_flags_keep_even_a_local_server_out_of_reach(tmp_path: Path,
     page = tmp_path / "probe.html"
     page.write_text(
         '<!DOCTYPE html><link rel="icon" href="data:,"><p id="net">waiting</p>'
-        f'<img src="{local_server}" onerror="document.getElementById(\'net\').textContent=\'blocked\'" '
+        f"<img src=\"{local_server}\" onerror=\"document.getElementById('net').textContent='blocked'\" "
         "onload=\"document.getElementById('net').textContent='reached'\">"
     )
     dom, _ = dump_dom(page.as_uri(), tmp_path / "profile")

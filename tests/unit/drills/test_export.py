@@ -4,6 +4,7 @@ every node, nothing asks for the network; a broken link or a used directory is r
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -215,4 +216,4 @@ def test_the_rota_covers_a_day_off_with_the_next_member() -> None:
     assert covered
     assert {t.contact for t in covered} == {"erin"}
     assert all(t.start.date().isoformat() >= "2026-12-24" and t.end.date().isoformat() <= "2026-12-28" for t in covered)
-    assert all(a.end == b.start for a, b in zip(turns, turns[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(turns))

@@ -137,15 +137,15 @@ class Renderer:
                 if _SCHEME.match(href) or href.startswith("//"):
                     child.attrSet("rel", "noreferrer")
                     continue
-                anchor = self._target(href, source)
-                if anchor is None:
+                landing = self._target(href, source)
+                if landing is None:
                     line = _line_of(href, block, source)
                     raise ValidationError(
                         f"broken internal link '{href}': {self._why(href, source)}",
                         Loc(str(source.path), line),
                         hint="link to a runbook file (relative path) and, optionally, one of its section anchors",
                     )
-                child.attrSet("href", f"#{anchor}")
+                child.attrSet("href", f"#{landing}")
         html = self._md.renderer.render(tokens, self._md.options, {})
         return Rendered(html, " ".join(" ".join(text).split()), self._anchors[source.path.resolve()])
 
@@ -158,4 +158,3 @@ class Renderer:
                 return f"{target.name} is not a runbook in the export"
             return f"no file {target.name} there"
         return f"no section '#{unquote(fragment)}' in {target.name}"
-
