@@ -17,7 +17,6 @@ from opsready.drills.export.model import (
     Rotation,
     SeverityRow,
 )
-from opsready.drills.troubleshooting import known_runbooks
 from opsready.durations import format_duration
 from opsready.errors import ValidationError
 from opsready.incident.classification import Classification, load_classification
@@ -160,8 +159,9 @@ def gather(root: Path, now: datetime, weeks: int = 4) -> Bundle:
     pages = _pages(root, sources, renderer)
     diagram, tree_path = "", ""
     if (runbooks_dir / TREE).is_file():
-        tree = load_tree(runbooks_dir / TREE, known_runbooks(runbooks_dir))
-        diagram = _diagram(tree, renderer, {r.id: Path(r.path) for r in runbooks})
+        files = {r.id: Path(r.path) for r in runbooks}
+        tree = load_tree(runbooks_dir / TREE, files)
+        diagram = _diagram(tree, renderer, files)
         tree_path = f"runbooks/{TREE}"
     severities: tuple[SeverityRow, ...] = ()
     if (runbooks_dir / CLASSIFICATION).is_file():
