@@ -17,6 +17,7 @@ import pytest
 
 from opsready.drills.export import HTML, export
 from opsready.drills.export.diagram import Edge, Node, draw, layers
+from opsready.drills.export.gather import human
 from opsready.errors import UsageError, ValidationError
 from opsready.incident.escalation import load_escalation
 from opsready.incident.oncall import schedule
@@ -139,7 +140,12 @@ def test_the_page_needs_no_network_and_fits_a_phone(page: tuple[Path, str, _Page
 def test_the_severity_table_and_rota_are_there(page: tuple[Path, str, _Page]) -> None:
     """The four severities with their response times, every contact with a phone link, the rotations' turns."""
     _, text, _ = page
-    for severity, response in (("critical", "15 min"), ("high", "1 h"), ("medium", "4 h"), ("low", "24 h")):
+    for severity, response in (
+        ("critical", "15 minutes"),
+        ("high", "1 hour"),
+        ("medium", "4 hours"),
+        ("low", "24 hours"),
+    ):
         assert re.search(rf"<strong>{severity}</strong></td><td>[^<]+</td><td>{response}", text), severity
     assert 'href="tel:+15550100"' in text
     assert 'id="rotation-primary"' in text
@@ -204,6 +210,22 @@ def test_layers_point_every_arrow_down() -> None:
         if rect is not None:
             ys[group.get("id")] = float(rect.get("y", "0"))
     assert ys["tree-a"] < ys["tree-b"] < ys["tree-c"] < ys["tree-d"]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (0, "immediately"),
+        (90, "1 minute 30 seconds"),
+        (900, "15 minutes"),
+        (3600, "1 hour"),
+        (172800, "48 hours"),
+        (4 * 86400 + 6 * 3600, "4 days 6 hours"),
+    ],
+)
+def test_durations_read_as_people_say_them(seconds: float, said: str) -> None:
+    """The severity table and escalation steps say '15 minutes', not '15 min 0 s'."""
+    assert human(seconds) == said
 
 
 def test_the_rota_covers_a_day_off_with_the_next_member() -> None:

@@ -17,7 +17,6 @@ from opsready.drills.export.model import (
     Rotation,
     SeverityRow,
 )
-from opsready.durations import format_duration
 from opsready.errors import ValidationError
 from opsready.incident.classification import Classification, load_classification
 from opsready.incident.escalation import Escalation, load_escalation
@@ -102,13 +101,27 @@ def _diagram(tree: Tree, renderer: Renderer, pages: dict[str, Path]) -> str:
     return draw(tree.root, tuple(nodes), tuple(edges))
 
 
+def human(seconds: float) -> str:
+    """A duration as a person says it: '15 minutes', '2 hours', '48 hours', '4 days 6 hours', '1 minute 30 seconds'."""
+    whole = round(seconds)
+    if whole == 0:
+        return "immediately"
+    parts = []
+    units = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+    for name, size in units if whole >= 3 * 86400 else units[1:]:
+        count, whole = divmod(whole, size)
+        if count:
+            parts.append(f"{count} {name}{'s' if count != 1 else ''}")
+    return " ".join(parts[:2])
+
+
 def _severities(classification: Classification) -> tuple[SeverityRow, ...]:
     return tuple(
         SeverityRow(
             s.name,
             s.description,
-            format_duration(s.response_time),
-            s.describe_escalation(),
+            human(s.response_time),
+            human(s.escalation),
             tuple(f"{c.name}: {c.means or c.condition()}" for c in s.criteria),
         )
         for s in classification.severities
@@ -143,7 +156,7 @@ def _rotations(escalation: Escalation, now: datetime, weeks: int) -> tuple[Rotat
 def _steps(escalation: Escalation) -> tuple[EscalationStep, ...]:
     return tuple(
         EscalationStep(
-            policy.severity, format_duration(step.after) if step.after else "at once", ", ".join(step.notify), step.via
+            policy.severity, human(step.after) if step.after else "at once", ", ".join(step.notify), step.via
         )
         for policy in escalation.policies
         for step in policy.steps
