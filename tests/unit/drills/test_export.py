@@ -180,6 +180,21 @@ def test_a_broken_link_is_refused_at_its_line(tmp_path: Path, old: str, new: str
     assert not (tmp_path / "out").exists()
 
 
+def test_an_image_beside_the_runbook_is_inlined_and_one_from_the_network_refused(tmp_path: Path) -> None:
+    """A local PNG becomes a data: URI in the page; an https: image is an error at its line."""
+    suite = _suite(tmp_path)
+    runbook = suite / "runbooks" / "rollback.md"
+    (suite / "runbooks" / "flow.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    original = runbook.read_text()
+    runbook.write_text(original + "\n![the flow](flow.png)\n")
+    done = export(suite, tmp_path / "out", NOW, pdf=False)
+    assert '<img src="data:image/png;base64,iVBORw0KGgpmYWtl" alt="the flow"' in done.html.read_text()
+    runbook.write_text(original + "\n![the flow](https://example.com/flow.png)\n")
+    with pytest.raises(ValidationError, match="is on the network") as caught:
+        export(suite, tmp_path / "out2", NOW, pdf=False)
+    assert str(caught.value.loc) == f"{runbook}:{len(original.splitlines()) + 2}"
+
+
 def test_a_used_directory_is_refused_and_left_alone(tmp_path: Path) -> None:
     """A directory with anything in it is refused before anything is read; its files are untouched."""
     directory = tmp_path / "out"

@@ -4,11 +4,13 @@ link rewritten to an anchor of the one page, and a link that resolves to nothing
 Links between runbooks (``../rollback.md#steps``) become ``#rb-rollback--steps``; a section anchor is made as GitHub
 makes it ('## Rollback triggers' -> ``rollback-triggers``), so links that work on the forge work in the bundle.
 Links to the classification, escalation and troubleshooting-tree files point at the bundle's sections for them.
-Links with a scheme (``https:``, ``mailto:``) are left as they are: they need a network anyway.
+Links with a scheme (``https:``, ``mailto:``) are left as they are: they need a network anyway. Images beside the
+runbooks are inlined as ``data:`` URIs; an image from the network is refused, as the page could not show it.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,14 @@ from markdown_it.token import Token
 from opsready.errors import Loc, ValidationError
 
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+}
+MAX_IMAGE = 512 * 1024  # the whole page stays well under 2 MiB
 # the data files the bundle shows as sections of its own
 DATA_SECTIONS = {
     "incident-classification.yaml": "severities",
@@ -131,6 +141,8 @@ class Renderer:
                 continue
             text.extend(c.content for c in token.children or () if c.type in ("text", "code_inline"))
             for child in token.children or ():
+                if child.type == "image":
+                    child.attrSet("src", self._image(str(child.attrGet("src") or ""), block, source))
                 if child.type != "link_open":
                     continue
                 href = str(child.attrGet("href") or "")
@@ -148,6 +160,27 @@ class Renderer:
                 child.attrSet("href", f"#{landing}")
         html = self._md.renderer.render(tokens, self._md.options, {})
         return Rendered(html, " ".join(" ".join(text).split()), self._anchors[source.path.resolve()])
+
+    def _image(self, src: str, block: Token | None, source: Source) -> str:
+        """An image beside the runbooks, inlined as a data: URI; one from the network or missing is refused."""
+        if src.startswith("data:"):
+            return src
+        loc = Loc(str(source.path), _line_of(src, block, source))
+        if _SCHEME.match(src) or src.startswith("//"):
+            raise ValidationError(
+                f"image '{src}' is on the network: the export must show it without one",
+                loc,
+                hint="keep the image beside the runbook and link it by a relative path",
+            )
+        path = (source.path.resolve().parent / unquote(src.partition("#")[0])).resolve()
+        mime = IMAGE_TYPES.get(path.suffix.lower())
+        if not path.is_file():
+            raise ValidationError(f"broken image '{src}': no file {path.name} there", loc)
+        if mime is None or path.stat().st_size > MAX_IMAGE:
+            raise ValidationError(
+                f"image '{src}' cannot be inlined: {', '.join(IMAGE_TYPES)} files up to {MAX_IMAGE // 1024} KiB", loc
+            )
+        return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
     def _why(self, href: str, source: Source) -> str:
         file_part, _, fragment = href.partition("#")
