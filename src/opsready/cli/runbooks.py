@@ -1,4 +1,5 @@
-"""``opsready runbooks``: lint runbooks and their links to the scenarios that verify them."""
+"""``opsready runbooks``: lint runbooks and their links to the scenarios that verify them; export them for reading
+without a network."""
 
 from __future__ import annotations
 
@@ -94,3 +95,40 @@ def report(
         return
     for line in quality_lines(result, details):
         out.print(line, markup=False)
+
+
+# exit code of an export whose page was written but whose PDF was not, because no Chromium is installed
+PDF_SKIPPED = 3
+
+
+@runbooks.command("export")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=Path(),
+    show_default=True,
+    help="Suite directory holding runbooks/.",
+)
+@click.option("--weeks", type=click.IntRange(1, 52), default=4, show_default=True, help="How far ahead the rota goes.")
+@click.option("--no-pdf", is_flag=True, help="Write the page only (exit 0 without Chromium).")
+@handle_errors
+def export_cmd(directory: Path, root: Path, weeks: int, no_pdf: bool) -> None:
+    """Write DIRECTORY/runbooks.html (every runbook, the severity table, escalation contacts and rota, the
+    troubleshooting tree as a diagram, an offline search; no network needed) and runbooks.pdf printed by headless
+    Chromium. DIRECTORY must be new or empty. Exit 2 on a broken internal link or any input mistake (nothing
+    written), 3 when the page was written but the PDF skipped because Chromium is not installed."""
+    from datetime import UTC, datetime
+
+    from opsready.drills.export import export
+
+    done = export(root, directory, datetime.now(tz=UTC), weeks=weeks, pdf=not no_pdf)
+    size = done.html.stat().st_size / 1024
+    out.print(f"{done.html}: {done.pages} pages, {size:.0f} KiB in {done.html_seconds:.2f} s", markup=False)
+    if done.pdf is not None:
+        pdf_size = done.pdf.stat().st_size / 1024
+        out.print(f"{done.pdf}: {pdf_size:.0f} KiB in {done.pdf_seconds:.1f} s", markup=False)
+        return
+    out.print(f"PDF skipped: {done.skipped}", markup=False)
+    if not no_pdf:
+        sys.exit(PDF_SKIPPED)

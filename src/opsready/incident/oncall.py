@@ -144,3 +144,39 @@ def gaps(escalation: Escalation, rotation: Rotation, start: datetime, end: datet
         else:
             found.append(Gap(rotation.id, start_at, end_at, reason))
     return tuple(found)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A stretch of time in which one contact covers a rotation's shift (``contact`` empty: nobody does)."""
+
+    rotation: str
+    shift: str
+    start: datetime
+    end: datetime
+    contact: str
+    replaces: str = ""
+
+
+def schedule(escalation: Escalation, rotation: Rotation, start: datetime, end: datetime) -> tuple[Turn, ...]:
+    """Who covers the rotation from ``start`` to ``end``, as merged turns on the rotation's clocks (a printed rota);
+    time no shift covers is left out, a shift whose members are all away is a turn with no contact."""
+    found: list[Turn] = []
+    for begin, finish in itertools.pairwise(_boundaries(escalation, rotation, start, end)):
+        middle = begin + (finish - begin) / 2
+        shift = covering_shift(rotation, middle) if finish > begin else None
+        if shift is None:
+            continue
+        who = on_call(escalation, rotation, middle)
+        contact, replaces = (who.contact, who.replaces) if who else ("", "")
+        start_at, end_at = begin.astimezone(rotation.zone), finish.astimezone(rotation.zone)
+        last = found[-1] if found else None
+        if (
+            last
+            and last.end == start_at
+            and (last.shift, last.contact, last.replaces) == (shift.name, contact, replaces)
+        ):
+            found[-1] = Turn(rotation.id, shift.name, last.start, end_at, contact, replaces)
+        else:
+            found.append(Turn(rotation.id, shift.name, start_at, end_at, contact, replaces))
+    return tuple(found)
