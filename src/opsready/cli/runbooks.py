@@ -9,12 +9,18 @@ import click
 
 from opsready.cli.common import err, handle_errors, out
 
+# Commands that exist for one platform only (a runbook must mark them, e.g. `opsready sandbox releases` (sandbox only)):
+# `opsready sandbox` manages disposable targets, which only the sandbox platform provides.
+PLATFORM_ONLY = {"sandbox": "sandbox"}
+
 
 def run_lint(root: Path) -> bool:
     """Lint runbooks/ against features/ under ``root``; print problems; True when there is no error."""
     from opsready.runbooks import lint
 
-    report = lint(root / "runbooks", root / "features")
+    context = click.get_current_context(silent=True)
+    tree = context.find_root().command if context is not None else None
+    report = lint(root / "runbooks", root / "features", cli=tree, platform_only=PLATFORM_ONLY)
     for problem in report.problems:
         colour = "red" if problem.severity == "error" else "yellow"
         err.print(f"[{colour}]{problem.severity}[/{colour}]: {problem.loc}: {problem.message}")
@@ -38,7 +44,8 @@ def runbooks() -> None:
 )
 @handle_errors
 def lint(root: Path) -> None:
-    """Check structure, front matter and review dates, and that every runbook is verified by a scenario
-    (@runbook:<id> tags) and every tag names a runbook. Exit code 2 on any error."""
+    """Check structure, front matter and review dates, that every runbook is verified by a scenario
+    (@runbook:<id> tags) and every tag names a runbook, and that every `opsready` command a runbook names exists
+    (subcommands, options, arguments) and is marked when it exists for one platform only. Exit code 2 on any error."""
     if not run_lint(root):
         sys.exit(2)
