@@ -132,7 +132,7 @@ def _block_info(path: str, line: int, info: str) -> tuple[RunMode | None, float,
             problems.append(
                 ValidationError(f"unknown runnable-block option '{word}' (known: timeout=10s, platform=NAME)", where)
             )
-    return (mode if mode in RUN_MODES else None), limit, platform, problems  # type: ignore[return-value]
+    return (mode if mode in RUN_MODES else None), limit, platform, problems
 
 
 def _fenced(path: str, body: list[tuple[int, str]], platform: str | None) -> list[CommandRef]:
@@ -191,9 +191,9 @@ def extract_commands(path: Path) -> RunbookCommands:
         index += 1
         while index < len(lines):
             closing = _FENCE.match(lines[index])
-            if closing and closing.group(2)[0] == marker[0] and len(closing.group(2)) >= len(marker):
-                if not closing.group(3).strip():
-                    break
+            fits = closing is not None and closing.group(2)[0] == marker[0] and len(closing.group(2)) >= len(marker)
+            if fits and closing is not None and not closing.group(3).strip():
+                break
             body.append((index + 1, lines[index]))
             index += 1
         index += 1

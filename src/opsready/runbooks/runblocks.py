@@ -6,6 +6,7 @@ time runs out; the outcome names the block's ``path:line`` and the command that 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -49,10 +50,8 @@ def _argv(ref: CommandRef, opsready: Sequence[str]) -> list[str]:
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # the command's session: whatever it started goes too
-    except ProcessLookupError:
-        pass
     process.wait()
 
 
