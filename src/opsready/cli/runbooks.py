@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from opsready.cli.common import err, handle_errors, out
+from opsready.cli.common import config_option, err, handle_errors, load, out
 
 # Commands that exist for one platform only (a runbook must mark them, e.g. `opsready sandbox releases` (sandbox only)):
 # `opsready sandbox` manages disposable targets, which only the sandbox platform provides.
@@ -48,4 +48,40 @@ def lint(root: Path) -> None:
     (@runbook:<id> tags) and every tag names a runbook, and that every `opsready` command a runbook names exists
     (subcommands, options, arguments) and is marked when it exists for one platform only. Exit code 2 on any error."""
     if not run_lint(root):
+        sys.exit(2)
+
+
+@runbooks.command("run")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@config_option
+@handle_errors
+def run_read_only(files: tuple[Path, ...], config_path: Path | None, target_name: str | None) -> None:
+    """Run the runbooks' read-only blocks (```sh opsready-run read-only```) against the target, each within its
+    time limit; blocks for another platform are skipped. Changing blocks are never run here: drills rehearse them.
+    FILES: only these runbooks (default: every one under runbooks/). Exit code 2 when a block fails or hangs."""
+    import os
+
+    from opsready.runbooks.cmdlint import all_blocks
+    from opsready.runbooks.commands import extract_commands
+    from opsready.runbooks.runblocks import run_block
+
+    config = load(config_path)
+    target = config.target(target_name)
+    if files:
+        blocks = tuple(b for path in files for b in extract_commands(path).blocks)
+    else:
+        blocks = all_blocks(config.root / "runbooks")
+    env = {**os.environ, "OPSREADY_CONFIG": str(config.path)}
+    failed = 0
+    for block in blocks:
+        if block.mode != "read-only":
+            continue
+        if block.platform not in (None, target.platform):
+            out.print(f"{block.loc()}: skipped ({block.platform} only; target '{target.name}' is {target.platform})")
+            continue
+        result = run_block(block, config.root, env)
+        failed += not result.ok
+        (out if result.ok else err).print(str(result), markup=False)
+    if failed:
+        err.print(f"[red]error[/red]: {failed} read-only block(s) failed")
         sys.exit(2)
