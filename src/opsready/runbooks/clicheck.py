@@ -75,6 +75,8 @@ def check_argv(root: click.Command, argv: tuple[str, ...], complete: bool = Fals
         if word == "--":
             positional.extend(words)
             break
+        if word == "...":  # "and so on": nothing after it can be checked
+            return Checked(tuple(path), None)
         if word.startswith("-") and word != "-":
             name, has_value, value = word.partition("=")
             if name in ("-h", "--help"):

@@ -198,3 +198,29 @@ def test_a_failing_command_fails_its_block(write_runbook: Writer, tmp_path: Path
     run = run_block(block, tmp_path, opsready=fail)
     assert run.outcome == "failed"
     assert str(run) == f"{block.path}:25: `opsready gate` (line 26) exited 3: it broke"
+
+
+def test_the_shipped_runbooks_name_only_commands_that_exist() -> None:
+    """What `opsready runbooks lint` checks on every run of the gate: no runbook here names a broken command."""
+    root = Path(__file__).resolve().parents[3]
+    report = lint(root / "runbooks", root / "features", cli=cli, platform_only=PLATFORM_ONLY)
+    assert [str(p) for p in report.errors] == []
+
+
+def test_runbooks_run_skips_other_platforms_and_reports_a_slow_block(write_runbook: Writer, tmp_path: Path) -> None:
+    """`opsready runbooks run FILE`: a block for another platform is skipped, one passes, one over its limit is
+    killed and reported at its path:line; exit code 2."""
+    blocks = (
+        "```sh opsready-run read-only platform=kubernetes\nopsready --version\n```\n\n"
+        "```sh opsready-run read-only\nopsready --version\n```\n\n"
+        "```sh opsready-run read-only timeout=0.01s\nopsready --version\n```\n"
+    )
+    path = write_runbook("notes.md", blocks)
+    config = tmp_path / "opsready.yaml"
+    config.write_text(f"version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: {tmp_path / 'state'}\n")
+    result = CliRunner().invoke(cli, ["runbooks", "run", str(path), "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}:1: skipped (kubernetes only; target 'sandbox' is sandbox)" in result.output
+    assert f"{path}:5: read-only block passed in" in result.output
+    assert f"{path}:9: read-only block timed out after 0.01 s and was killed" in result.output
+    assert not (tmp_path / "state").exists()  # nothing started the target
