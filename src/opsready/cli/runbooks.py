@@ -72,16 +72,18 @@ def run_read_only(files: tuple[Path, ...], config_path: Path | None, target_name
     else:
         blocks = all_blocks(config.root / "runbooks")
     env = {**os.environ, "OPSREADY_CONFIG": str(config.path)}
-    failed = 0
+    ran = failed = skipped = 0
     for block in blocks:
         if block.mode != "read-only":
             continue
         if block.platform not in (None, target.platform):
             out.print(f"{block.loc()}: skipped ({block.platform} only; target '{target.name}' is {target.platform})")
+            skipped += 1
             continue
         result = run_block(block, config.root, env)
-        failed += not result.ok
+        ran, failed = ran + 1, failed + (not result.ok)
         (out if result.ok else err).print(str(result), markup=False)
+    out.print(f"{ran - failed} of {ran} read-only block(s) passed, {skipped} skipped")
     if failed:
         err.print(f"[red]error[/red]: {failed} read-only block(s) failed")
         sys.exit(2)

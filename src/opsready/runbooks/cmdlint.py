@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from opsready.errors import Loc, ValidationError
+from opsready.errors import Loc, UserError, ValidationError
 from opsready.runbooks.clicheck import check_argv, platform_of
 from opsready.runbooks.commands import CommandRef, RunBlock, extract_commands
 
@@ -63,6 +63,9 @@ def lint_commands(
             found = extract_commands(path)
         except ValidationError as exc:
             findings.append(CommandFinding(exc.loc or Loc(str(path)), exc.message))
+            continue
+        except UserError as exc:  # unreadable: not a file of text
+            findings.append(CommandFinding(Loc(str(path)), exc.message))
             continue
         findings.extend(CommandFinding(exc.loc or Loc(str(path)), exc.message) for exc in found.problems)
         for ref in found.commands:

@@ -223,4 +223,5 @@ def test_runbooks_run_skips_other_platforms_and_reports_a_slow_block(write_runbo
     assert f"{path}:1: skipped (kubernetes only; target 'sandbox' is sandbox)" in result.output
     assert f"{path}:5: read-only block passed in" in result.output
     assert f"{path}:9: read-only block timed out after 0.01 s and was killed" in result.output
+    assert "1 of 2 read-only block(s) passed, 1 skipped" in result.output
     assert not (tmp_path / "state").exists()  # nothing started the target
