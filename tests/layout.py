@@ -20,7 +20,7 @@ from opsready.sandbox import pgroot
 from opsready.sandbox.layout import OUTSIDE_PG_PARENT, OUTSIDE_PG_PREFIX
 
 PASSES = ("all", "parallel", "serial")
-TARGET_TESTS = ("steps/", "tests/integration/")  # the tests that drive real sandboxes
+TARGET_TESTS = ("steps/", "tests/integration/", "tests/fleet/")  # the tests that drive real sandboxes or the fleet
 
 # (text in the test ID, why the test runs alone)
 SERIAL = (
@@ -30,6 +30,7 @@ SERIAL = (
     ("steps/test_capacity.py::", "it measures throughput and latency under load, which another sandbox would share"),
     ("::test_added_latency_", "the diagnosis apportions a user's wait by timing; a busy machine blurs the parts"),
     ("test_proxy_reconcile.py::", "it restarts proxies and races their start against the reconcile's journal"),
+    ("fleet/test_rolling.py::", "it holds 64 requests/s through the fleet's balancer and times a release's decay"),
 )
 
 # The longest files (a minute or more each, mostly waiting), started first so that at the end neither worker is left

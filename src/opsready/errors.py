@@ -13,7 +13,8 @@
         ├── DeployError                a deployment could not be completed
         ├── RollbackError              a rollback could not be completed
         ├── ProbeError                 an observation could not be made
-        └── HostError                  a host could not be reached or a command on it failed or timed out
+        ├── HostError                  a host could not be reached or a command on it failed or timed out
+        └── BalancerError              the load balancer's admin interface was unreachable or refused a command
 
 User-facing errors never show a traceback: the CLI and the pytest plugin print :meth:`OpsreadyError.render`.
 """
@@ -130,3 +131,7 @@ class HostError(TargetError):
     def __init__(self, message: str, host: str, hint: str | None = None) -> None:
         super().__init__(f"host {host}: {message}", hint=hint)
         self.host = host
+
+
+class BalancerError(TargetError):
+    """The load balancer in front of a target could not be reached, or refused a command."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from opsready.adherence import Adherence
 from opsready.targets.protocol import TargetDescription
 from opsready.timeline import TimelineRecord
 
@@ -18,6 +19,8 @@ OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 # Files drills leave beside the reports.
 ArtifactKind = Literal["journal", "comms", "review"]
 ARTIFACT_KINDS: tuple[ArtifactKind, ...] = get_args(ArtifactKind)
+# The game-day note that names who responded; the history keeps it so training can be followed per person.
+RESPONDER_NOTE = "responder on the keyboard: "
 # the areas a runbook belongs to; readiness is scored per area
 Category = Literal["deployment", "rollback", "incident", "troubleshooting", "capacity", "maintenance"]
 CATEGORIES: tuple[Category, ...] = get_args(Category)
@@ -87,6 +90,7 @@ class ScenarioResult:
     traffic: tuple[TrafficPoint, ...] = ()
     runbook_steps: tuple[StepRef, ...] = ()
     expected_skip: str = ""  # skipped, and the configuration expects it: the reason it gives (gate.expected_skips)
+    adherence: Adherence | None = None  # game days: the runbook steps and checkpoints, and what was done of each
 
     @property
     def ok(self) -> bool:

@@ -90,8 +90,10 @@ class Traffic:
         max_seconds: float = 300.0,
         max_requests: int = 50_000,
         timeline: Timeline | None = None,
+        paths: tuple[str, ...] = (),
     ) -> None:
         self.base_url = base_url
+        self.paths = paths  # GET these in turn instead of the orders journey (a service of the user's own)
         self.clients = clients
         self.interval = clients / rate
         self.max_seconds = max_seconds
@@ -136,7 +138,10 @@ class Traffic:
             while not self._stop.is_set() and time.monotonic() < deadline and next(self._sent) < self.max_requests:
                 started = time.monotonic()
                 step += 1
-                if step % 3 == 0:
+                if self.paths:
+                    path = self.paths[(n + step) % len(self.paths)]
+                    self._request(client, "GET", path, path.partition("?")[0])
+                elif step % 3 == 0:
                     self._request(client, "GET", "/products", "/products")
                 else:
                     created = self._request(

@@ -29,6 +29,10 @@ WEB_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.ex
 SUPERVISOR_BIN = Path(sys.executable).parent
 RELEASES = ("1", "2")  # the releases every app host has; ``current`` points at the first
 FLAWED_RELEASE = "3"  # installed too, but never ready (its /readyz answers 503)
+# installed too: healthy and ready, but its users get 500 once it has run DEGRADE_AFTER seconds (the rolling
+# deploy's triggers must find it through the balancer's counters, after more than one host was switched)
+DEGRADING_RELEASE = "5"
+DEGRADE_AFTER = 3.5
 INITIAL_RELEASE = RELEASES[0]
 SERVICE = "web"  # the supervisor program serving the app
 SUPERVISOR_CONF = "/srv/app/supervisord.conf"
@@ -214,12 +218,13 @@ def app_host_script(workdir: Path, address: str) -> list[str]:
     conf = workdir / f"supervisord-{address}.conf"
     conf.write_text(supervisord_conf(address), encoding="utf-8")
     lines = [f"cp {shlex.quote(str(conf))} {SUPERVISOR_CONF}"]
-    for release in (*RELEASES, FLAWED_RELEASE):
+    for release in (*RELEASES, FLAWED_RELEASE, DEGRADING_RELEASE):
         lines += [
             f"mkdir -p /srv/app/releases/{release}",
             f"cp {shlex.quote(str(source))} /srv/app/releases/{release}/app.py",
         ]
     lines.append(f"touch /srv/app/releases/{FLAWED_RELEASE}/unready")
+    lines.append(f"echo {DEGRADE_AFTER} > /srv/app/releases/{DEGRADING_RELEASE}/degrade_after")
     lines += [
         f"ln -s /srv/app/releases/{INITIAL_RELEASE} /srv/app/current",
         f"{shlex.quote(str(SUPERVISOR_BIN / 'supervisord'))} -c {SUPERVISOR_CONF} >/dev/null 2>&1 &",

@@ -7,8 +7,9 @@ from pathlib import Path
 from opsready.config import load_config
 from opsready.hosts.adapter import HostsTarget, open_target
 
+from .balancer import BACKEND
 from .fleet import Fleet
-from .machine import FLAWED_RELEASE, RELEASES, SERVICE, SUPERVISOR_BIN, SUPERVISOR_CONF, WEB_PORT
+from .machine import DEGRADING_RELEASE, FLAWED_RELEASE, RELEASES, SERVICE, SUPERVISOR_BIN, SUPERVISOR_CONF, WEB_PORT
 
 
 def fleet_yaml(fleet: Fleet, extra_app_host: str | None = None) -> str:
@@ -79,3 +80,31 @@ def open_fleet_target(fleet: Fleet, directory: Path, text: str | None = None) ->
     path.write_text(text or fleet_yaml(fleet), encoding="utf-8")
     config = load_config(path)
     return open_target(config, config.target("fleet"))
+
+
+def rolling_yaml(
+    fleet: Fleet,
+    *,
+    drain: bool = True,
+    soak: str = "1s",
+    drain_timeout: str = "5s",
+    servers: str = "{app1: app1, app2: app2}",
+    admin_socket: str | None = None,
+) -> str:
+    """The fleet with its balancer drained through HAProxy's runtime API: rolling deploys, a batch of one host."""
+    text = fleet_yaml(fleet).replace('names: ["1", "2", "3"]', f'names: ["1", "2", "3", "{DEGRADING_RELEASE}"]')
+    balancer = f"""\
+      kind: haproxy
+      admin_socket: {admin_socket or fleet.balancer.path}
+      backend: {BACKEND}
+      servers: {servers}
+    rollout:
+      batch: 1
+      drain: {"true" if drain else "false"}
+      drain_timeout: {drain_timeout}
+      soak: {soak}
+      check_every: 200ms
+      max_error_rate: 2%
+      min_requests: 10
+"""
+    return text + balancer

@@ -10,7 +10,9 @@ import click
 from opsready.checks import CheckRun
 from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
 from opsready.deploy.procedure import Procedures
+from opsready.errors import UsageError
 from opsready.safety import check_destructive, ensure_running
+from opsready.targets.rolling import RolloutReport, rolling_of
 from opsready.timeline import Timeline
 
 ALLOW_HELP = "Allow it on a real (not disposable) target; any target must be in safety.destructive_targets."
@@ -27,6 +29,23 @@ def _show_timeline(timeline: Timeline) -> None:
     for m in timeline.measurements:
         colour = "green" if m.ok else "red"
         out.print(f"  [{colour}]{m.describe()}[/{colour}]")
+
+
+def _show_rollout(report: RolloutReport) -> None:
+    t0 = report.steps[0].at if report.steps else 0.0
+    for step in report.steps:
+        out.print(f"  {step.at - t0:6.2f} s  {step.host}: {step.step}" + (f" ({step.detail})" if step.detail else ""))
+
+
+def _finish_rollout(report: RolloutReport, timeline: Timeline) -> None:
+    """Print a rolling deploy or rollback; exit 1 when a trigger rolled it back."""
+    _show_rollout(report)
+    _show_timeline(timeline)
+    if report.result == "succeeded":
+        out.print(f"[green]{report.describe()}[/green]")
+        return
+    out.print(f"[red]{report.describe()}[/red]")
+    sys.exit(1)
 
 
 @click.command()
@@ -46,13 +65,21 @@ def deploy(  # noqa: PLR0917  # click passes every option
 ) -> None:
     """Deploy VERSION by the runbook: pre-checks, switch, soak with rollback triggers, post-checks.
 
-    Exit code 0 when the release is serving and validated, 1 when it was rolled back.
+    A target with a load balancer to roll through (a hosts target with balancer.kind) is deployed batch by batch
+    instead: drain, switch, check directly, put back, soak. Exit code 0 when the release is serving and validated,
+    1 when it was rolled back.
     """
     config = load(config_path)
     check_destructive(config, config.target(target_name), allow_destructive, "a deployment", entry="deploy")
     target = open_target(config, target_name)
     ensure_running("deploy", target)
     timeline = Timeline(f"deploy {version}")
+    rolling = rolling_of(target)
+    if rolling is not None:
+        if emergency:
+            raise UsageError("--emergency is not offered for a rolling deploy through a balancer yet")
+        _finish_rollout(rolling.roll_out(version, timeline, progress), timeline)
+        return
     outcome = Procedures(config, target, timeline, progress).deploy(version, emergency, justification)
     _show_checklist(outcome.pre)
     if outcome.post:
@@ -80,6 +107,10 @@ def rollback(reason: str, allow_destructive: bool, config_path: Path | None, tar
     target = open_target(config, target_name)
     ensure_running("rollback", target)
     timeline = Timeline("manual rollback")
+    rolling = rolling_of(target)
+    if rolling is not None:
+        _finish_rollout(rolling.roll_back(reason, timeline, progress), timeline)
+        return
     outcome = Procedures(config, target, timeline, progress).rollback(reason)
     _show_checklist(outcome.post)
     _show_timeline(timeline)

@@ -51,6 +51,8 @@ def gameday(  # noqa: PLR0917  # click passes every option
 
     \b
     Keys: a acknowledge the page, m declare the mitigation, o add an observation (Enter records it);
+    at the start, name who plays each role (Enter keeps the plan's); after each scenario, d done / s skipped /
+    v deviated (then a note) for each runbook step and checkpoint;
     Ctrl-C stops the game day after reverting every fault. Exit code 0: every scenario met the plan;
     1: a scenario did not; 2: bad plan or input (nothing was touched); 130: stopped with Ctrl-C.
     """
@@ -70,7 +72,7 @@ def gameday(  # noqa: PLR0917  # click passes every option
         raise UserError("the interactive game day needs a terminal; use --auto for an unattended run")
     game = GameDay(inputs, target, prepared, auto=auto, say=None if interactive else progress)
     played = game.play(_view(game.board) if interactive else None)
-    published = publish_run(played.run, (reports or config.resolve(config.reports_dir)).resolve())
+    published = publish_run(played.run, (reports or config.resolve(config.reports_dir)).resolve(), root=config.root)
     for scenario in played.run.scenarios:
         colour = "green" if scenario.ok else "red"
         out.print(

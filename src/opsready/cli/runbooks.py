@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -87,3 +89,53 @@ def run_read_only(files: tuple[Path, ...], config_path: Path | None, target_name
     if failed:
         err.print(f"[red]error[/red]: {failed} read-only block(s) failed")
         sys.exit(2)
+
+
+@runbooks.command()
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=Path(),
+    show_default=True,
+    help="Suite directory holding runbooks/, features/ and reports/.",
+)
+@click.option(
+    "--history",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("reports/history.jsonl"),
+    show_default=True,
+    help="Run history (relative to --root).",
+)
+@click.option(
+    "--reviews",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports/reviews"),
+    show_default=True,
+    help="Post-incident review drafts (relative to --root).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    help="Accuracy window: a step counts as verified by a passing scenario this many days back.",
+)
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Report as of this day.")
+@click.option("--details/--no-details", default=True, show_default=True, help="List the evidence line by line.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@handle_errors
+def report(
+    *, root: Path, history: Path, reviews: Path, days: int, today: datetime | None, details: bool, as_json: bool
+) -> None:
+    """The story's runbook quality metrics: completeness, accuracy, usability, currency, mean time to recovery,
+    procedure adherence, training effectiveness, continuous improvement (formulas: docs/reports.md). A metric
+    without data says so. Exit code 2 on a bad runbooks/coverage.yaml."""
+    from opsready.drills.quality import QualitySources, measure, quality_dict, quality_lines
+
+    day = today.date() if today is not None else datetime.now(tz=UTC).date()
+    result = measure(QualitySources(root, history, reviews, days), day, strict=True)
+    if as_json:
+        out.print_json(json.dumps(quality_dict(result)))
+        return
+    for line in quality_lines(result, details):
+        out.print(line, markup=False)

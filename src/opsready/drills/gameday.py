@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from opsready.adherence import PlannedItem
 from opsready.config import Config
 from opsready.drills.plan import incident_runbooks, plan_drill
 from opsready.drills.reporting import with_runbooks
 from opsready.drills.scenario import PreparedScenario, Stage, play_scenario
 from opsready.errors import UsageError
+from opsready.gameday.adherence import AutomaticConfirmer, Cast, Confirmer, KeyboardConfirmer, ask_cast, checkpoints
 from opsready.gameday.console import Board, KeyboardResponder, recent_load
-from opsready.gameday.plan import Catalogue, GameDayPlan, load_plan
+from opsready.gameday.plan import Catalogue, GameDayPlan, Scenario, load_plan
 from opsready.gameday.results import notes
 from opsready.incident.files import Checked, IncidentFiles, check_all
 from opsready.incident.responder import AutomaticResponder, Responder
@@ -83,9 +85,30 @@ def prepare_gameday(inputs: GameDayInputs, target: Target) -> tuple[PreparedScen
                 experiment=scenario.experiment,
                 severity=scenario.severity,
             ),
+            planned_items(inputs, scenario),
         )
         for scenario in inputs.plan.scenarios
     )
+
+
+def planned_items(inputs: GameDayInputs, scenario: Scenario) -> tuple[PlannedItem, ...]:
+    """The steps of the scenario's runbook, then its checkpoints, each with the file and line it is written at."""
+    root = inputs.config.root
+    runbook = inputs.runbooks[scenario.runbook]
+    steps = tuple(
+        PlannedItem("step", scenario.runbook, _shown(runbook, root), step.line, step.number, step.text)
+        for step in parse_runbook(runbook).steps
+    )
+    plan = inputs.plan.path
+    return steps + checkpoints(plan.name, _shown(plan, root), scenario)
+
+
+def _shown(path: Path, root: Path) -> str:
+    """``path`` relative to the suite when it lies inside it (as people find it in their checkout)."""
+    for inside, suite in ((path.absolute(), root.absolute()), (path.resolve(), root.resolve())):
+        if inside.is_relative_to(suite):
+            return str(inside.relative_to(suite))
+    return str(path)
 
 
 class GameDay:
@@ -106,25 +129,36 @@ class GameDay:
             target.base_url, clients=plan.load.clients, rate=plan.load.rate, max_seconds=plan.load.max_duration
         )
         self.board = Board(plan.title, len(prepared), lambda: recent_load(self.traffic.snapshot(), time.monotonic()))
+        self.auto = auto
         self.responder: Responder = (
             AutomaticResponder() if auto else KeyboardResponder(self.board, plan.roles.responders[0])
         )
+        self.cast = Cast.of(plan.roles)
         self.say = say if say is not None else self.board.note
+
+    def _people(self) -> Confirmer:
+        """Ask who plays which role (people only); the confirmer of each scenario's steps."""
+        if self.auto:
+            return AutomaticConfirmer(self.responder.name)
+        self.cast = ask_cast(self.board, self.inputs.plan.roles)
+        self.responder = KeyboardResponder(self.board, self.cast.responder)
+        return KeyboardConfirmer(self.board, self.cast)
 
     def play(self, view: AbstractContextManager[object] | None = None) -> GameDayResult:
         """Play every scenario inside ``view`` (the live board, for people); an error or Ctrl-C stops the day, with
         every fault reverted."""
         inputs = self.inputs
         started_wall, started = datetime.now(tz=UTC), time.monotonic()
-        stage = Stage(
-            inputs.config, self.target, inputs.plan, inputs.files, inputs.checked,
-            self.traffic.start(), self.board, self.responder, self.say,
-        )  # fmt: skip
         results: list[ScenarioResult] = []
         artifacts: list[Artifact] = []
         stopped = False
         try:
             with view if view is not None else nullcontext():
+                confirmer = self._people()
+                stage = Stage(
+                    inputs.config, self.target, inputs.plan, inputs.files, inputs.checked,
+                    self.traffic.start(), self.board, self.responder, self.say, confirmer,
+                )  # fmt: skip
                 for index, item in enumerate(self.prepared, 1):
                     results.append(play_scenario(stage, index, item, artifacts))
                     if results[-1].outcome == "error":
@@ -142,7 +176,7 @@ class GameDay:
             target=self.target.describe(),
             scenarios=tuple(results),
             selection=f"gameday {inputs.plan.path.name}" + (" (stopped)" if stopped else ""),
-            notes=notes(inputs.plan, self.responder.name),
+            notes=notes(inputs.plan, self.responder.name, (self.cast.incident_commander, self.cast.scribe)),
             kind="gameday",
             run_id=f"{finished:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}",
             artifacts=tuple(artifacts),

@@ -6,16 +6,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from opsready.adherence import Adherence, PlannedItem
 from opsready.config import Config
 from opsready.drills.faults import DrillFaults
-from opsready.drills.incident import rehearse
+from opsready.drills.incident import Rehearsed, rehearse
 from opsready.drills.plan import PlannedDrill
 from opsready.errors import OpsreadyError
+from opsready.gameday.adherence import Confirmer
 from opsready.gameday.console import Board
 from opsready.gameday.plan import GameDayPlan, Scenario
 from opsready.gameday.results import Played, artifact, judge, scenario_result
 from opsready.incident.files import Checked, IncidentFiles
 from opsready.incident.responder import Responder
+from opsready.incident.review import write_review
 from opsready.results import Artifact, ScenarioResult
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
@@ -28,6 +31,7 @@ class PreparedScenario:
 
     scenario: Scenario
     planned: PlannedDrill
+    items: tuple[PlannedItem, ...] = ()  # the runbook's steps and the scenario's checkpoints, confirmed afterwards
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Stage:
     board: Board
     responder: Responder
     say: Callable[[str], None]
+    confirmer: Confirmer
 
 
 def play_scenario(stage: Stage, index: int, item: PreparedScenario, artifacts: list[Artifact]) -> ScenarioResult:
@@ -91,11 +96,29 @@ def play_scenario(stage: Stage, index: int, item: PreparedScenario, artifacts: l
         board.on_observation = None
         closing = faults.close_quietly()
     problems += closing
+    seconds = time.monotonic() - started  # confirming the steps afterwards is not part of the scenario's time
+    adherence = None
+    if not aborted:
+        try:
+            adherence = _confirm(stage, item, timeline, done)
+        except KeyboardInterrupt:
+            aborted, problems = True, (*problems, "stopped by Ctrl-C while the runbook steps were confirmed")
     if faults.journal is not None:
         artifacts.append(artifact("journal", faults.journal))
         if done is not None and not problems:
             problems = judge(scenario, done.result.severity.name, done.result.measurements, faults.unreverted())
-    played = Played(scenario, problems, aborted, time.monotonic() - started)
+    played = Played(scenario, problems, aborted, seconds, adherence)
     outcome = scenario_result(stage.plan, played, timeline, stage.traffic.snapshot(), index)
     stage.say(f"scenario {index} '{scenario.name}': {outcome.outcome} {outcome.message}".rstrip())
     return outcome
+
+
+def _confirm(stage: Stage, item: PreparedScenario, timeline: Timeline, done: Rehearsed | None) -> Adherence:
+    """What was done of each planned item; the review draft is written again with the skipped and deviated ones."""
+    performed = {e.kind for e in timeline.events}
+    if done is not None:
+        performed |= {f"notice {n.kind}" for n in done.result.notices}
+    adherence = Adherence(item.items, stage.confirmer.confirm(item.items, frozenset(performed)))
+    if done is not None:
+        write_review(done.result, stage.files.reviews, adherence=adherence, path=done.review)
+    return adherence

@@ -2,13 +2,15 @@
 
 Keys: ``a`` acknowledges the page, ``m`` declares the mitigation (the runbook's automated one then runs), ``o``
 starts an observation line for the scribe (Enter records it on the timeline, Escape drops it). The terminal is put
-in cbreak mode, which keeps Ctrl-C a SIGINT: stopping the game day stays the chaos guard's business.
+in cbreak mode, which keeps Ctrl-C a SIGINT: stopping the game day stays the chaos guard's business. While the board
+asks a question (:meth:`Board.ask`: who plays a role, whether a runbook step was done) keys answer it instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import select
 import sys
 import termios
@@ -72,6 +74,9 @@ class Board:
         self.log: deque[str] = deque(maxlen=8)
         self._keys: dict[str, threading.Event] = {"a": threading.Event(), "m": threading.Event()}
         self.on_observation: Callable[[str], object] | None = None
+        self.asking: str | None = None  # a question people answer from the keyboard (roles, runbook steps)
+        self._choices = ""  # the keys that answer it; empty: a line of text ended with Enter
+        self._answers: queue.Queue[str] = queue.Queue()
 
     def begin(self, index: int, name: str, time_box: float) -> None:
         """A new scenario starts: clear the keys a person pressed for the previous one."""
@@ -94,7 +99,9 @@ class Board:
 
     def press(self, key: str) -> None:
         """A key from the person at the keyboard."""
-        if self.typing is not None:
+        if self.asking is not None:
+            self._answer(key)
+        elif self.typing is not None:
             self._type(key)
         elif key == "o":
             with self._lock:
@@ -112,13 +119,39 @@ class Board:
                 self.note(f"observation: {text}")
         elif key == ESCAPE:
             with self._lock:
-                self.typing = None
+                self.typing = "" if self.asking is not None else None
         elif key in BACKSPACES:
             with self._lock:
                 self.typing = (self.typing or "")[:-1]
         elif key.isprintable():
             with self._lock:
                 self.typing = (self.typing or "") + key
+
+    def _answer(self, key: str) -> None:
+        if self._choices:
+            if key in self._choices:
+                self._answers.put(key)
+        elif key in ENTER:
+            with self._lock:
+                text, self.typing = (self.typing or "").strip(), ""
+            self._answers.put(text)
+        else:
+            self._type(key)
+
+    def ask(self, question: str, choices: str = "") -> str:
+        """Show ``question`` and block until it is answered: one of the keys in ``choices``, or (no choices) a line
+        of text ended with Enter (Escape clears it). Ctrl-C still interrupts the wait."""
+        with self._lock:
+            self.asking, self._choices, self.typing = question, choices, None if choices else ""
+            while not self._answers.empty():
+                self._answers.get_nowait()
+        try:
+            while True:
+                with contextlib.suppress(queue.Empty):
+                    return self._answers.get(timeout=0.2)
+        finally:
+            with self._lock:
+                self.asking, self._choices, self.typing = None, "", None
 
     def wait_for(self, key: str, what: str, deadline: float) -> bool:
         """Block until ``key`` was pressed (True) or ``deadline`` (monotonic) passed (False)."""
@@ -154,7 +187,10 @@ class Board:
                 grid.add_row("latency p95", p95)
             if self.waiting:
                 grid.add_row("WAITING", Text(self.waiting, style="bold yellow"))
-            if self.typing is not None:
+            if self.asking is not None:
+                typed = f"  > {self.typing}_" if self.typing is not None else ""
+                grid.add_row("CONFIRM", Text(f"{self.asking}{typed}", style="bold yellow"))
+            elif self.typing is not None:
                 grid.add_row("observation", Text(f"{self.typing}_  (Enter records, Esc drops)", style="cyan"))
             help_line = Text("a acknowledge · m mitigation · o observation · Ctrl-C stop and revert", style="dim")
             log = Text("\n".join(self.log), style="dim")

@@ -58,6 +58,7 @@ class Scenario:
     time_box: float
     checkpoints: tuple[str, ...]
     loc: Loc
+    checkpoint_lines: tuple[int, ...] = ()  # the line of each checkpoint in the plan
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def _scenario(r: MapReader, known: Catalogue) -> Scenario:
         time_box=time_box,
         checkpoints=r.str_list("checkpoints", ()),
         loc=r.loc,
+        checkpoint_lines=tuple(getattr(r.raw("checkpoints", None), "item_lines", ())),
     )
     r.done()
     return scenario

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from opsready.adherence import Adherence
 from opsready.gameday.plan import GameDayPlan, Scenario
-from opsready.results import Artifact, ArtifactKind, Outcome, ScenarioResult
+from opsready.results import RESPONDER_NOTE, Artifact, ArtifactKind, Outcome, ScenarioResult
 from opsready.timeline import Measurement, Timeline
 from opsready.traffic import TrafficReport
 
@@ -21,6 +22,7 @@ class Played:
     problems: tuple[str, ...]
     aborted: bool
     seconds: float
+    adherence: Adherence | None = None
 
 
 def judge(
@@ -56,6 +58,7 @@ def scenario_result(
         message="; ".join(problems),
         timeline=timeline.record(),
         traffic=traffic.between(timeline.t0, end).series(timeline.t0),
+        adherence=played.adherence,
     )
 
 
@@ -65,14 +68,16 @@ def artifact(kind: ArtifactKind, path: Path) -> Artifact:
     return Artifact(kind, str(path.resolve()), modified.isoformat(timespec="seconds").replace("+00:00", "Z"))
 
 
-def notes(plan: GameDayPlan, responder: str) -> tuple[str, ...]:
-    """Who played which role, and the checkpoints of each scenario, for the report."""
+def notes(plan: GameDayPlan, responder: str, cast: tuple[str, str] | None = None) -> tuple[str, ...]:
+    """Who played which role (``cast``: incident commander and scribe as confirmed at the start, when they were),
+    and the checkpoints of each scenario, for the report."""
     roles = plan.roles
+    commander, scribe = cast if cast is not None else (roles.incident_commander, roles.scribe)
     found = [
         f"game day: {plan.title} ({plan.date}, plan {plan.path.name})",
-        f"incident commander: {roles.incident_commander}; scribe: {roles.scribe}; "
+        f"incident commander: {commander}; scribe: {scribe}; "
         f"responders: {', '.join(roles.responders)}; observers: {', '.join(roles.observers) or 'none'}",
-        f"responder on the keyboard: {responder}",
+        f"{RESPONDER_NOTE}{responder}",
     ]
     for scenario in plan.scenarios:
         found += [f"checkpoint of '{scenario.name}': {c}" for c in scenario.checkpoints]

@@ -4,7 +4,8 @@ Everything goes over SSH (:mod:`opsready.hosts.connection`): one connection per 
 by :meth:`HostsTarget.close`. A host that is not in the target's configuration is refused before any connection.
 A deploy checks every app host first (same current release, the release installed), then switches them one at a
 time and checks each instance directly over HTTP; a step that fails switches back the hosts already switched,
-newest first, and says which host and step failed. Rolling through the balancer (drain, soak) is not done here.
+newest first, and says which host and step failed. With ``balancer.kind: haproxy`` deploys and rollbacks roll
+through the balancer instead (:mod:`opsready.hosts.rolling`: drain, switch, check, put back, soak).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from opsready.hosts.connection import HostConnection, connect
 from opsready.hosts.instances import InstanceState, probe, wait_serving
 from opsready.hosts.options import HostEntry, HostsOptions, LinkReleases, Role, check_release_name, parse_options
 from opsready.hosts.releases import HostReleases
+from opsready.hosts.rolling import RollingDeploy
 from opsready.targets.protocol import (
     HostExpectations,
     Instance,
@@ -28,6 +30,8 @@ from opsready.targets.protocol import (
     TargetHost,
     quiet,
 )
+from opsready.targets.rolling import RollingTarget, RolloutKind, RolloutReport
+from opsready.timeline import Timeline
 
 
 class HostsTarget:
@@ -136,23 +140,77 @@ class HostsTarget:
             check_release_name(version, self.options.releases)
         except ValidationError as exc:
             raise UsageError(exc.message) from None
+        if self.rolls:
+            report, record = self._roll("deploy", version, note, Timeline(f"deploy {version}"), quiet)
+            if record is None:
+                raise DeployError(report.describe())
+            return record
         return self._switch(version, kind, note, self._app(), DeployError)
 
     def rollback(self, note: str = "") -> ReleaseRecord:
         """Back to the release before the current one, newest (last switched) host first."""
+        if self.rolls:
+            record = self._roll("rollback", "", note, Timeline("rollback"), quiet)[1]
+            assert record is not None  # a rollback has no triggers: it succeeds or raises
+            return record
+        return self._switch(self._previous(), "rollback", note, tuple(reversed(self._app())), RollbackError)
+
+    def _previous(self) -> str:
         history = self.history()
         current = self.current_release()
         if not history or history[-1].version != current or history[-1].previous is None:
             raise RollbackError(f"no earlier release to go back to from {current} in the hosts' release history")
-        return self._switch(history[-1].previous, "rollback", note, tuple(reversed(self._app())), RollbackError)
+        return history[-1].previous
 
-    def _switch(
-        self, version: str, kind: str, note: str, order: tuple[HostEntry, ...], error: type[TargetError]
-    ) -> ReleaseRecord:
+    # -- rolling through the balancer ---------------------------------------------------------------------------------
+    @property
+    def rolls(self) -> bool:
+        """Whether deploys roll through the balancer (``balancer.kind`` is configured)."""
+        return self.options.haproxy is not None
+
+    def roll_out(self, version: str, timeline: Timeline, say: Say = quiet) -> RolloutReport:
+        """Deploy batch by batch through the balancer; a trigger rolls back every switched host, newest first."""
+        try:
+            check_release_name(version, self.options.releases)
+        except ValidationError as exc:
+            raise UsageError(exc.message) from None
+        return self._roll("deploy", version, "", timeline, say)[0]
+
+    def roll_back(self, reason: str, timeline: Timeline, say: Say = quiet) -> RolloutReport:
+        """Back to the previous release batch by batch through the balancer, the last deployed host first."""
+        return self._roll("rollback", "", reason, timeline, say)[0]
+
+    def _roll(
+        self, kind: RolloutKind, version: str, note: str, timeline: Timeline, say: Say
+    ) -> tuple[RolloutReport, ReleaseRecord | None]:
+        if not self.rolls:
+            raise UsageError(f"target '{self.name}' has no balancer to roll through (balancer.kind)")
+        error: type[TargetError] = DeployError if kind == "deploy" else RollbackError
+        order = self._app() if kind == "deploy" else tuple(reversed(self._app()))
+        version = version or self._previous()
+        previous = self._prepare(version, order, error)
+        report = RollingDeploy(self.options, self._releases, timeline, say).run(kind, version, previous, order)
+        if report.result != "succeeded":
+            return report, None
+        return report, self._record(ReleaseRecord(version, previous, kind, _now(), note), order)
+
+    def _record(self, record: ReleaseRecord, order: tuple[HostEntry, ...]) -> ReleaseRecord:
+        for entry in order:
+            self._releases(entry).record(record)
+        return record
+
+    def _prepare(self, version: str, order: tuple[HostEntry, ...], error: type[TargetError]) -> str:
+        """The release every app host runs, once each has ``version`` installed; nothing changes before."""
         previous = self.current_release()  # refuses hosts on different releases before anything changes
         missing = [e.name for e in order if version not in self._releases(e).installed()]
         if missing:
             raise error(f"release {version} is not installed on {', '.join(missing)}; nothing was changed")
+        return previous
+
+    def _switch(
+        self, version: str, kind: str, note: str, order: tuple[HostEntry, ...], error: type[TargetError]
+    ) -> ReleaseRecord:
+        previous = self._prepare(version, order, error)
         done: list[HostEntry] = []
         try:
             for entry in order:
@@ -162,10 +220,7 @@ class HostsTarget:
         except HostError as exc:
             restored = self._undo(done, previous)
             raise error(f"{kind} to {version} stopped: {exc.message}; {restored}", hint=exc.hint) from None
-        record = ReleaseRecord(version, previous, kind, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), note)
-        for entry in order:
-            self._releases(entry).record(record)
-        return record
+        return self._record(ReleaseRecord(version, previous, kind, _now(), note), order)
 
     def _undo(self, switched: list[HostEntry], previous: str) -> str:
         """Switch ``switched`` back to ``previous``, newest first; what happened, as a sentence."""
@@ -239,11 +294,15 @@ class HostsTarget:
         )
 
 
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
 def open_target(config: Config, target: TargetConfig) -> HostsTarget:
     """Adapter entry point (see :mod:`opsready.targets.registry`)."""
     return HostsTarget(target.name, parse_options(config, target), target.kind)
 
 
-def _implements(target: HostsTarget) -> Target:
-    """Never called: mypy checks here that the adapter implements the Target protocol."""
-    return target
+def _implements(target: HostsTarget) -> tuple[Target, RollingTarget]:
+    """Never called: mypy checks here that the adapter implements the Target and RollingTarget protocols."""
+    return target, target

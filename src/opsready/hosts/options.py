@@ -12,7 +12,8 @@
         service: {name: web, supervisorctl: supervisorctl -c /etc/supervisor/supervisord.conf}
         releases: {names: ["1", "2"], dir: /srv/app/releases, current: /srv/app/current}
         instances: {port: 8080}
-        balancer: {url: http://lb.example.com/}
+        balancer: {url: http://lb.example.com/, kind: haproxy, admin_socket: /run/haproxy/admin.sock, backend: app}
+        rollout: {batch: 1, drain_timeout: 30s, soak: 30s}
 
 The full reference is docs/hosts.md.
 """
@@ -27,6 +28,7 @@ from typing import Literal
 from opsready.config import Config, TargetConfig
 from opsready.errors import ConfigError, Loc, ValidationError
 from opsready.hosts.connection import SshSettings
+from opsready.hosts.rollout_options import HaproxyBalancer, Rollout, parse_haproxy, parse_rollout
 from opsready.hosts.spec import HostSpec, parse_host_spec
 from opsready.yamlsrc import MapReader
 
@@ -108,6 +110,8 @@ class HostsOptions:
     http_timeout: float
     ready_within: float
     balancer_url: str
+    haproxy: HaproxyBalancer | None  # None: deploys switch host by host without the balancer
+    rollout: Rollout
     loc: Loc
 
     def role(self, role: Role) -> tuple[HostEntry, ...]:
@@ -243,7 +247,10 @@ def parse_options(config: Config, target: TargetConfig) -> HostsOptions:
                 raise ValidationError(f"'{key}' must be a path starting with '/'", inst.loc_of(key))
         b = r.map("balancer", "'balancer'")
         balancer_url = _url(b, "url")
+        app_names = tuple(h.name for h in hosts if h.role == "app")
+        haproxy = parse_haproxy(b, app_names)
         b.done()
+        rollout = parse_rollout(r.optional_map("rollout", "'rollout'"), len(app_names))
         options = HostsOptions(
             ssh=ssh,
             sudo=sudo,
@@ -261,6 +268,8 @@ def parse_options(config: Config, target: TargetConfig) -> HostsOptions:
             http_timeout=float(inst.duration("timeout", 5.0)),
             ready_within=float(inst.duration("ready_within", 30.0)),
             balancer_url=balancer_url,
+            haproxy=haproxy,
+            rollout=rollout,
             loc=target.loc,
         )
         inst.done()

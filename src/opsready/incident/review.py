@@ -1,7 +1,8 @@
 """Post-incident review drafts: the standard postmortem shape, filled with everything a drill measured.
 
 Sections: summary, impact (with durations), timeline, detection and classification, escalation, communications,
-root cause, what went well, what went wrong, action items with owners. What a person must add is marked with
+root cause, what went well, what went wrong, runbook steps skipped or deviated from in a game day (proposed updates,
+each at its file and line), action items with owners. What a person must add is marked with
 :data:`TO_COMPLETE`; everything else comes from the :class:`~opsready.incident.drill.DrillResult`. Action items are
 Markdown task items (``- [ ] ... (owner: X, due: YYYY-MM-DD)``) that ``opsready incident actions`` lists.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from opsready.adherence import Adherence
 from opsready.durations import format_duration
 from opsready.incident.actions import TO_COMPLETE
 from opsready.incident.drill import DrillResult
@@ -139,8 +141,27 @@ def _actions(r: DrillResult, today: datetime) -> list[str]:
     return [*items, "", _human("team", "add your own action items above, one task line each with owner and due.")]
 
 
-def render_review(r: DrillResult, now: datetime | None = None) -> str:
-    """The review draft as Markdown."""
+def _lessons(r: DrillResult, adherence: Adherence, today: datetime) -> list[str]:
+    """Each skipped or deviated step as a proposed update of the file and line it is written at (an action item)."""
+    due = (today + timedelta(days=FOLLOW_UP_DAYS)).date().isoformat()
+    lines = [
+        f"{adherence.followed} of {len(adherence.planned)} planned steps and checkpoints were confirmed done; "
+        f"{len(adherence.planned) - len(adherence.confirmed)} were not confirmed.",
+        "",
+    ]
+    for c in adherence.lessons:
+        note = f": {c.note}" if c.note else ""
+        lines.append(
+            f"- [ ] Update {c.item.describe()} at `{c.item.where()}` ({c.status} by {c.person}, {c.role}, {c.at}"
+            f'{note}): "{c.item.text}" (owner: {r.plan.owner}, due: {due})'
+        )
+    if not adherence.lessons:
+        lines.append("- No step was skipped or deviated from.")
+    return lines
+
+
+def render_review(r: DrillResult, now: datetime | None = None, adherence: Adherence | None = None) -> str:
+    """The review draft as Markdown (with the proposed runbook updates when ``adherence`` was recorded)."""
     today = now or datetime.now(tz=UTC)
     sections: list[tuple[str, list[str]]] = [
         ("Summary", _summary(r)),
@@ -160,8 +181,10 @@ def render_review(r: DrillResult, now: datetime | None = None) -> str:
         ),
         ("What went well", _went_well(r)),
         ("What went wrong", _went_wrong(r)),
-        ("Action items", _actions(r, today)),
     ]
+    if adherence is not None:
+        sections.append(("Runbook steps skipped or deviated from (proposed updates)", _lessons(r, adherence, today)))
+    sections.append(("Action items", _actions(r, today)))
     head = [
         f"# Post-incident review (draft): {r.plan.title}",
         "",
@@ -179,10 +202,18 @@ def render_review(r: DrillResult, now: datetime | None = None) -> str:
     return "\n".join(head + body) + "\n"
 
 
-def write_review(r: DrillResult, directory: Path, now: datetime | None = None) -> Path:
-    """Write the draft to ``directory`` as ``review-<incident id>-<UTC stamp>.md``; returns its path."""
+def write_review(
+    r: DrillResult,
+    directory: Path,
+    now: datetime | None = None,
+    *,
+    adherence: Adherence | None = None,
+    path: Path | None = None,
+) -> Path:
+    """Write the draft to ``directory`` as ``review-<incident id>-<UTC stamp>.md`` (or over ``path``, the draft of
+    the same drill written before its steps were confirmed); returns its path."""
     today = now or datetime.now(tz=UTC)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"review-{r.plan.incident}-{today.strftime('%Y%m%dT%H%M%S%fZ')}.md"
-    path.write_text(render_review(r, today), encoding="utf-8")
+    path = path or directory / f"review-{r.plan.incident}-{today.strftime('%Y%m%dT%H%M%S%fZ')}.md"
+    path.write_text(render_review(r, today, adherence), encoding="utf-8")
     return path

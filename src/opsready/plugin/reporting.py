@@ -89,7 +89,7 @@ def write_reports(config: pytest.Config, state: RunState, directory: Path) -> Pu
     if suite is not None:
         result = mark_expected_skips(result, suite.gate)
     result = enrich(result, root, artifact_dirs(directory.resolve(), suite))
-    return publish_run(result, directory, min_score=config.getoption("opsready_min_score", None))
+    return publish_run(result, directory, min_score=config.getoption("opsready_min_score", None), root=root)
 
 
 def check_options(config: pytest.Config) -> None:

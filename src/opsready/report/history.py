@@ -16,13 +16,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opsready.errors import Loc
+from opsready.adherence import Adherence, adherence_from_json, adherence_to_json
+from opsready.errors import Loc, ValidationError
 from opsready.report.analysis import subject
 from opsready.report.kpi import deployment_count, traffic_totals
 from opsready.report.redact import redact_result
-from opsready.results import OUTCOMES, RUN_KINDS, VERDICTS, Outcome, RunKind, RunResult, StepRef, Verdict
+from opsready.results import (
+    OUTCOMES,
+    RESPONDER_NOTE,
+    RUN_KINDS,
+    VERDICTS,
+    Outcome,
+    RunKind,
+    RunResult,
+    StepRef,
+    Verdict,
+)
 
-HISTORY_SCHEMA = "opsready.history/1"
+HISTORY_SCHEMA = "opsready.history/2"  # 2: a game-day scenario may carry its adherence record
+READABLE_SCHEMAS = ("opsready.history/1", HISTORY_SCHEMA)
 HISTORY_FILE = "history.jsonl"
 
 
@@ -47,6 +59,7 @@ class PastScenario:
     steps: tuple[StepRef, ...]
     subject: str
     measurements: tuple[PastMeasurement, ...]
+    adherence: Adherence | None = None  # game days: the runbook steps and checkpoints and what was done of each
 
     def measured(self, name: str) -> PastMeasurement | None:
         """The measurement of that name, or None."""
@@ -69,6 +82,7 @@ class PastRun:
     deployments_succeeded: int = 0
     requests: int = 0
     failed_requests: int = 0
+    responder: str = ""  # who responded in a game day ("" when not recorded)
 
     @property
     def deployment_rate(self) -> float | None:
@@ -101,6 +115,7 @@ def summarize(result: RunResult) -> PastRun:
                 PastMeasurement(m.name, round(m.seconds, 3), m.target, m.ok)
                 for m in (s.timeline.measurements if s.timeline is not None else ())
             ),
+            adherence=s.adherence,
         )
         for s in clean.scenarios
     )
@@ -117,12 +132,13 @@ def summarize(result: RunResult) -> PastRun:
         deployments_succeeded=deployed.succeeded,
         requests=total,
         failed_requests=failed,
+        responder=next((n[len(RESPONDER_NOTE) :] for n in clean.notes if n.startswith(RESPONDER_NOTE)), ""),
     )
 
 
 def to_json(run: PastRun) -> dict[str, Any]:
     """The run as one JSON object (the history line)."""
-    return {
+    data: dict[str, Any] = {
         "schema": HISTORY_SCHEMA,
         "run_id": run.run_id,
         "kind": run.kind,
@@ -144,10 +160,14 @@ def to_json(run: PastRun) -> dict[str, Any]:
                 "measurements": [
                     {"name": m.name, "seconds": m.seconds, "target": m.target, "ok": m.ok} for m in s.measurements
                 ],
+                **({"adherence": adherence_to_json(s.adherence)} if s.adherence is not None else {}),
             }
             for s in run.scenarios
         ],
     }
+    if run.responder:
+        data["responder"] = run.responder
+    return data
 
 
 def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -174,6 +194,10 @@ def _scenario(data: Mapping[str, Any]) -> PastScenario:
         PastMeasurement(_get(m, "name", str), float(_number(m, "seconds") or 0.0), _number(m, "target"), bool(m["ok"]))
         for m in _get(data, "measurements", list)
     )
+    try:
+        adherence = adherence_from_json(data["adherence"], Loc("")) if data.get("adherence") is not None else None
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from exc
     return PastScenario(
         name=_get(data, "name", str),
         feature=_get(data, "feature", str),
@@ -182,12 +206,13 @@ def _scenario(data: Mapping[str, Any]) -> PastScenario:
         steps=steps,
         subject=_get(data, "subject", str),
         measurements=measurements,
+        adherence=adherence,
     )
 
 
 def from_json(data: Mapping[str, Any]) -> PastRun:
     """A history line back as data; anything malformed raises KeyError, TypeError or ValueError."""
-    if data.get("schema") != HISTORY_SCHEMA:
+    if data.get("schema") not in READABLE_SCHEMAS:
         raise ValueError(f"not a {HISTORY_SCHEMA} line")
     if data.get("kind") not in RUN_KINDS:
         raise ValueError(f"unknown run kind {data.get('kind')!r}")
@@ -208,6 +233,7 @@ def from_json(data: Mapping[str, Any]) -> PastRun:
         deployments_succeeded=_get(deployments, "succeeded", int),
         requests=_get(traffic, "requests", int),
         failed_requests=_get(traffic, "failed", int),
+        responder=data["responder"] if isinstance(data.get("responder"), str) else "",
     )
 
 

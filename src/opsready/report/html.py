@@ -25,6 +25,7 @@ from opsready.report.history import History, PastRun
 from opsready.report.jsonreport import outcome_counts
 from opsready.report.kpi import DEPLOYMENT_SUCCESS_TARGET, Kpi, kpis
 from opsready.report.output import write_atomically
+from opsready.report.quality_model import QualityReport
 from opsready.report.redact import redact_result
 from opsready.report.score import Readiness
 from opsready.results import Artifact, ArtifactKind, RunResult, ScenarioResult
@@ -144,6 +145,7 @@ def render_html(
     readiness: Readiness | None = None,
     history: History | None = None,
     page_dir: Path | None = None,
+    quality: QualityReport | None = None,
 ) -> str:
     """The HTML report as text; every string is redacted first and escaped by the template."""
     clean = redact_result(result)
@@ -168,13 +170,18 @@ def render_html(
             recent=list(reversed(runs))[:10],
             skipped=history.skipped if history is not None else (),
             artifacts=_artifact_views(clean.artifacts, page_dir or Path.cwd(), clean.started),
+            quality=quality,
             version=__version__,
         )
     )
 
 
 def write_html(
-    result: RunResult, path: Path, readiness: Readiness | None = None, history: History | None = None
+    result: RunResult,
+    path: Path,
+    readiness: Readiness | None = None,
+    history: History | None = None,
+    quality: QualityReport | None = None,
 ) -> None:
     """Write ``readiness.html`` (redacted) atomically; links to journals, comms and reviews are relative to it."""
-    write_atomically(path, render_html(result, readiness, history, path.parent.resolve()))
+    write_atomically(path, render_html(result, readiness, history, path.parent.resolve(), quality))

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from opsready.adherence import adherence_to_json
 from opsready.report.output import write_atomically
 from opsready.report.redact import redact_result
 from opsready.report.score import Readiness
@@ -91,6 +92,7 @@ def _scenario(scenario: ScenarioResult) -> dict[str, Any]:
         ],
         "runbook_steps": [{"runbook": r.runbook, "step": r.step} for r in scenario.runbook_steps],
         "expected_skip": scenario.expected_skip or None,
+        "adherence": adherence_to_json(scenario.adherence) if scenario.adherence is not None else None,
     }
 
 

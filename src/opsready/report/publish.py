@@ -7,6 +7,7 @@ and the trends include it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from opsready.report.history import HISTORY_FILE, History, append_history, read_
 from opsready.report.html import write_html
 from opsready.report.jsonreport import write_json
 from opsready.report.markdown import write_markdown
+from opsready.report.quality_model import QualityReport
 from opsready.report.redact import redact_result
 from opsready.report.score import Readiness, parse_time, readiness_score
 from opsready.results import RunResult
@@ -32,9 +34,14 @@ class Published:
 
 
 def publish(
-    result: RunResult, directory: Path, min_score: float | None = None, history_file: Path | None = None
+    result: RunResult,
+    directory: Path,
+    min_score: float | None = None,
+    history_file: Path | None = None,
+    quality: Callable[[History], QualityReport] | None = None,
 ) -> Published:
-    """Append the run to the history, score readiness at the run's end, write the three reports into ``directory``."""
+    """Append the run to the history, score readiness at the run's end, write the three reports into ``directory``;
+    ``quality`` measures the runbooks over the history for the HTML report's runbook quality section."""
     clean = redact_result(result)
     directory.mkdir(parents=True, exist_ok=True)
     history_path = history_file or directory / HISTORY_FILE
@@ -44,5 +51,5 @@ def publish(
     files = (directory / JSON_FILE, directory / MARKDOWN_FILE, directory / HTML_FILE)
     write_json(clean, files[0], readiness)
     write_markdown(clean, files[1], readiness)
-    write_html(clean, files[2], readiness, history)
+    write_html(clean, files[2], readiness, history, quality(history) if quality is not None else None)
     return Published(clean, readiness, history, files)

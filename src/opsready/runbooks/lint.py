@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from opsready.errors import Loc, ValidationError
+from opsready.runbooks.catalogue import CATALOGUE_FILE, read_catalogue
 from opsready.runbooks.model import Runbook
 from opsready.runbooks.parse import RunbookRead, find_runbook_files, read_runbook
 from opsready.runbooks.scenarios import RUNBOOK_TAG, ScenarioRef, Tag, find_feature_files, read_feature
@@ -178,6 +179,11 @@ def lint(
     # a runbook whose front matter is broken still declares its id: its scenarios must not be reported as dangling
     known = {r.id for r in runbooks} | {r.declared_id for r in reads if r.declared_id}
     problems.extend(_tag_problems(scenarios, known, {r.id: r for r in runbooks}))
+    if (runbooks_dir / CATALOGUE_FILE).is_file():  # the checked list completeness is measured against
+        try:
+            read_catalogue(runbooks_dir / CATALOGUE_FILE, known)
+        except ValidationError as exc:
+            problems.append(_problem(exc))
     coverage = []
     for runbook in runbooks:
         refs = tuple(s for s in scenarios if runbook.id in s.runbook_ids)

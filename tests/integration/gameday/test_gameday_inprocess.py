@@ -80,6 +80,14 @@ def test_a_short_game_day_plays_in_process_and_returns_its_result(
     assert all(Path(a.path).is_file() for a in run.artifacts)
     assert "incident-feature-not-working" in {r.id for r in run.runbooks}
     assert "responder on the keyboard: automatic responder (CI)" in run.notes, run.notes
+    adherence = scenario.adherence  # the automatic responder's steps, recorded as a person's would be
+    assert adherence is not None
+    assert [(i.kind, i.number) for i in adherence.planned] == [("step", n) for n in range(1, 8)] + [("checkpoint", 1)]
+    assert adherence.planned[0].path == "runbooks/incidents/feature-not-working.md"
+    assert [c.item.number for c in adherence.confirmed] == [1, 2, 3, 5, 6, 7]  # 4 (investigate) is a person's
+    assert {(c.status, c.role) for c in adherence.confirmed} == {("done", "automatic responder")}
+    (review,) = [Path(a.path) for a in run.artifacts if a.kind == "review"]
+    assert "6 of 8 planned steps and checkpoints were confirmed done" in review.read_text()
     assert any("scenario 1 'orders not fulfilled': passed" in line for line in said), said
     assert all(o.ok for o in faults_of(target).fault_residue()), [
         o.describe() for o in faults_of(target).fault_residue()

@@ -127,7 +127,8 @@ def _keys(session: str, *keys: str) -> None:
     shutil.which("tmux") is None, reason="tmux is not installed (make test installs Debian's tmux as root)"
 )
 def test_a_person_acknowledges_adds_an_observation_and_stops_with_ctrl_c(gameday_env: Env) -> None:
-    """Driven in tmux: 'a' acknowledges, 'o' + a line is recorded by the scribe, Ctrl-C reverts and stops."""
+    """Driven in tmux: the roles are confirmed with Enter, 'a' acknowledges, 'o' + a line is recorded by the scribe,
+    Ctrl-C reverts and stops."""
     plan = gameday_env.root / "interactive.yaml"
     text = (gameday_env.root / "gamedays" / "q4-2026.yaml").read_text()
     plan.write_text(text.split("\n  - name: database unavailable")[0] + "\n", encoding="utf-8")
@@ -140,6 +141,9 @@ def test_a_person_acknowledges_adds_an_observation_and_stops_with_ctrl_c(gameday
     )
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50", command], check=True)
     try:
+        for role in ("incident commander", "scribe", "responder"):  # Enter keeps the plan's name
+            _wait_screen(session, f"who plays the {role}?", 60)
+            _keys(session, "Enter")
         _wait_screen(session, "press 'a' to acknowledge", 60)
         _keys(session, "o")
         _wait_screen(session, "Enter records", 10)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from opsready.adherence import Adherence, Confirmation, PlannedItem
 from opsready.incident.actions import read_review
 from opsready.incident.classification import load_classification
 from opsready.incident.drill import DrillPlan, DrillResult
@@ -97,3 +98,34 @@ def test_missed_targets_and_a_wrong_severity_become_action_items(root: Path) -> 
     assert "Find out why the time to detect missed its target" in actions
     assert "Reconcile the classification criteria with runbook `incident-service-down`" in actions
     assert "| time to detect | 2.0 s | 1.0 s | MISSED |" in text
+
+
+def test_skipped_and_deviated_steps_become_proposed_runbook_updates_at_their_line(root: Path, tmp_path: Path) -> None:
+    """With a game day's adherence, each skipped or deviated step is an action item naming its file and line, who
+    confirmed it and the note; done steps are not listed; without adherence the section is absent."""
+    drill = result(root)
+    steps = [
+        PlannedItem("step", "incident-service-down", "runbooks/incidents/service-down.md", 40 + n, n, f"step text {n}")
+        for n in (1, 2, 3)
+    ]
+    adherence = Adherence(
+        tuple(steps),
+        (
+            Confirmation(steps[0], "done", "", "responder", "Casey", "2026-11-27T04:00:10Z"),
+            Confirmation(steps[1], "deviated", "restarted by hand", "responder", "Casey", "2026-11-27T04:00:20Z"),
+            Confirmation(steps[2], "skipped", "", "responder", "Casey", "2026-11-27T04:00:30Z"),
+        ),
+    )
+    title = "## Runbook steps skipped or deviated from (proposed updates)"
+    assert title not in render_review(drill, NOW)
+    path = write_review(drill, tmp_path, NOW, adherence=adherence)
+    section = path.read_text().split(title)[1].split("## Action items")[0]
+    assert "1 of 3 planned steps and checkpoints were confirmed done; 0 were not confirmed." in section
+    assert (
+        "`runbooks/incidents/service-down.md:42` (deviated by Casey, responder, 2026-11-27T04:00:20Z: restarted"
+        in section
+    )
+    assert "step 3 of incident-service-down at `runbooks/incidents/service-down.md:43` (skipped" in section
+    assert "service-down.md:41" not in section
+    items = read_review(path).items
+    assert len(items) == 3 and {(i.owner, str(i.due)) for i in items} == {("platform-operations", "2026-12-04")}

@@ -1,0 +1,85 @@
+"""Rolling deploys a target may offer: batches of hosts taken out of the load balancer, switched, checked, put back
+and soaked, with rollback triggers watched throughout.
+
+An optional protocol beside :class:`~opsready.targets.protocol.Target`: ``opsready deploy`` and ``opsready rollback``
+use it when the target offers it (:func:`rolling_of`) instead of switching it whole and watching the sandbox's
+metrics. What happened comes back as a :class:`RolloutReport` made of what was observed, never typed by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+from opsready.targets.protocol import Say, quiet
+from opsready.timeline import Timeline
+
+RolloutKind = Literal["deploy", "rollback"]
+RolloutResult = Literal["succeeded", "rolled_back"]
+# what happens to a host in a batch, in order; "restored" is a host switched back after a trigger or a failed step
+StepKind = Literal["draining", "drained", "switched", "checked", "ready", "soaked", "restored"]
+# what users saw through the balancer; what an instance said when asked directly
+RolloutTrigger = Literal["error_rate", "readiness"]
+
+
+@dataclass(frozen=True)
+class TriggerHit:
+    """The rollout's trigger that fired, the evidence, and when it was observed (monotonic clock)."""
+
+    trigger: RolloutTrigger
+    evidence: str
+    at: float
+
+
+@dataclass(frozen=True)
+class RolloutStep:
+    """One step done on one host (``at`` on the monotonic clock), with what was measured."""
+
+    at: float
+    host: str
+    step: StepKind
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RolloutReport:
+    """How a rolling deploy (or rollback) went: the hosts switched, and those switched back, newest first."""
+
+    kind: RolloutKind
+    version: str
+    previous: str
+    result: RolloutResult
+    switched: tuple[str, ...]
+    restored: tuple[str, ...]
+    trigger: TriggerHit | None
+    steps: tuple[RolloutStep, ...]
+
+    def describe(self) -> str:
+        """One sentence: what ended where."""
+        if self.result == "succeeded":
+            return f"{self.kind} {self.previous} -> {self.version} on {', '.join(self.switched)}"
+        assert self.trigger is not None
+        return (
+            f"{self.kind} to {self.version} rolled back: {self.trigger.trigger}: {self.trigger.evidence}; "
+            f"{', '.join(self.restored)} switched back to {self.previous}"
+        )
+
+
+@runtime_checkable
+class RollingTarget(Protocol):
+    """A target whose deploys and rollbacks go through a load balancer, a batch of hosts at a time."""
+
+    def roll_out(self, version: str, timeline: Timeline, say: Say = quiet) -> RolloutReport:
+        """Deploy ``version`` batch by batch; a trigger rolls back every host already switched, newest first."""
+        ...
+
+    def roll_back(self, reason: str, timeline: Timeline, say: Say = quiet) -> RolloutReport:
+        """Back to the release before the current one, batch by batch, the last deployed host first."""
+        ...
+
+
+def rolling_of(target: object) -> RollingTarget | None:
+    """The target's rolling deploys, or None when it offers none (or is not configured for them)."""
+    if isinstance(target, RollingTarget) and getattr(target, "rolls", True):
+        return target
+    return None
