@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from opsready.errors import Loc, ValidationError
 from opsready.runbooks.catalogue import CATALOGUE_FILE, read_catalogue
 from opsready.runbooks.model import Runbook
 from opsready.runbooks.parse import RunbookRead, find_runbook_files, read_runbook
 from opsready.runbooks.scenarios import RUNBOOK_TAG, ScenarioRef, Tag, find_feature_files, read_feature
+
+if TYPE_CHECKING:
+    import click
 
 LintSeverity = Literal["error", "warning"]
 ERROR: LintSeverity = "error"
@@ -152,10 +156,22 @@ def _tag_problems(scenarios: list[ScenarioRef], known: set[str], runbooks: dict[
     return list(problems.values())
 
 
-def lint(runbooks_dir: Path, features_dir: Path, today: date | None = None) -> LintReport:
-    """Lint every runbook and feature file; errors fail it, stale reviews are warnings."""
+def lint(
+    runbooks_dir: Path,
+    features_dir: Path,
+    today: date | None = None,
+    cli: click.Command | None = None,
+    platform_only: Mapping[str, str] | None = None,
+) -> LintReport:
+    """Lint every runbook and feature file; errors fail it, stale reviews are warnings. Given the command tree
+    (``cli``), every ``opsready`` command the runbooks name is checked against it too."""
     day = today or date.today()
     problems: list[Problem] = []
+    if cli is not None and runbooks_dir.is_dir():
+        from opsready.runbooks.cmdlint import lint_commands
+
+        findings, _ = lint_commands(runbooks_dir, cli, platform_only or {})
+        problems.extend(Problem(f.loc, f.message) for f in findings)
     reads, runbooks = _read_runbooks(runbooks_dir, problems)
     for runbook in runbooks:
         problems.extend(_review_problems(runbook, day))
