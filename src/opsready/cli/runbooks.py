@@ -131,10 +131,11 @@ def report(
     """The story's runbook quality metrics: completeness, accuracy, usability, currency, mean time to recovery,
     procedure adherence, training effectiveness, continuous improvement (formulas: docs/reports.md). A metric
     without data says so. Exit code 2 on a bad runbooks/coverage.yaml."""
-    from opsready.drills.quality import QualitySources, measure, quality_dict, quality_lines
+    from opsready.drills.quality import QualitySources, checked_commands, measure, quality_dict, quality_lines
 
     day = today.date() if today is not None else datetime.now(tz=UTC).date()
-    result = measure(QualitySources(root, history, reviews, days), day, strict=True)
+    commands = checked_commands(root / "runbooks", click.get_current_context().find_root().command, PLATFORM_ONLY)
+    result = measure(QualitySources(root, history, reviews, days), day, strict=True, commands=commands)
     if as_json:
         out.print_json(json.dumps(quality_dict(result)))
         return

@@ -8,9 +8,11 @@ the reason) and strict for ``opsready runbooks report`` (a bad coverage list is 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from opsready.errors import UserError, ValidationError
 from opsready.incident.actions import read_reviews
@@ -30,6 +32,9 @@ from opsready.runbooks.catalogue import CATALOGUE_FILE, read_catalogue
 from opsready.runbooks.model import Runbook
 from opsready.runbooks.parse import find_runbook_files, read_runbook
 from opsready.runbooks.scenarios import find_feature_files, read_feature
+
+if TYPE_CHECKING:
+    import click
 
 GIT_TIMEOUT = 10.0
 __all__ = ["QualitySources", "gather", "measure", "quality_dict", "quality_lines"]
@@ -133,10 +138,25 @@ def coverage_items(runbooks_dir: Path, known: frozenset[str], strict: bool) -> t
     return tuple(CoverageItem(i.id, i.kind, i.title, i.runbooks, str(i.loc)) for i in catalogue.items)
 
 
+def checked_commands(runbooks_dir: Path, cli: click.Command, platform_only: Mapping[str, str]) -> tuple[int, int]:
+    """How many of the runbooks' opsready commands pass the check against the CLI, of how many were checked."""
+    from opsready.runbooks.cmdlint import lint_commands
+
+    findings, count = lint_commands(runbooks_dir, cli, platform_only)
+    bad = {str(f.loc) for f in findings}
+    return max(0, count - len(bad)), count
+
+
 def gather(
-    sources: QualitySources, today: date, *, strict: bool = False, runs: tuple[PastRun, ...] | None = None
+    sources: QualitySources,
+    today: date,
+    *,
+    strict: bool = False,
+    runs: tuple[PastRun, ...] | None = None,
+    commands: tuple[int, int] | None = None,
 ) -> QualityInputs:
-    """Read every input of the metrics as of ``today`` (``runs``: the history when already read)."""
+    """Read every input of the metrics as of ``today`` (``runs``: the history when already read; ``commands``: the
+    runbook commands that pass the CLI check, of all checked, when a face checked them)."""
     root = sources.root
     books = runbook_facts(root / "runbooks")
     coverage = coverage_items(root / "runbooks", frozenset(r.id for r in books), strict)
@@ -153,9 +173,12 @@ def gather(
         changes_reason=changes_reason,
         actions=actions,
         actions_reason=actions_reason,
+        commands=commands,
     )
 
 
-def measure(sources: QualitySources, today: date, *, strict: bool = False) -> QualityReport:
+def measure(
+    sources: QualitySources, today: date, *, strict: bool = False, commands: tuple[int, int] | None = None
+) -> QualityReport:
     """The eight quality metrics of the suite at ``sources.root`` as of ``today``."""
-    return quality_report(gather(sources, today, strict=strict))
+    return quality_report(gather(sources, today, strict=strict, commands=commands))

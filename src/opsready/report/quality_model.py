@@ -79,6 +79,7 @@ class QualityInputs:
     changes_reason: str = "no history"
     actions: tuple[ActionItemFacts, ...] | None = None
     actions_reason: str = "no review drafts"
+    commands: tuple[int, int] | None = None  # runbook commands passing the CLI check, and all checked (None: unchecked)
 
 
 @dataclass(frozen=True)

@@ -84,12 +84,17 @@ def accuracy(inputs: QualityInputs) -> Metric:
     days = inputs.accuracy_days
     formula = f"steps tagged @runbook:<id>:<step> on a scenario that passed in the last {days} days / all steps"
     steps = {(r.id, s.number) for r in inputs.runbooks for s in r.steps}
+    if inputs.commands is None:
+        checked = "runbook commands not checked against the CLI here (opsready runbooks report checks them)"
+    else:
+        good, total = inputs.commands
+        checked = f"{good} of {total} runbook commands pass the CLI check"
     if not steps:
         return no_data(key, name, formula, "no runbook has numbered steps")
     since = inputs.today - timedelta(days=days)
     recent = [run for run in inputs.runs if (day := _run_day(run.finished)) is not None and since <= day]
     if not recent:
-        return no_data(key, name, formula, f"no recorded run in the last {days} days")
+        return no_data(key, name, formula, f"no recorded run in the last {days} days; {checked}")
     verified = {
         (ref.runbook, ref.step)
         for run in recent
@@ -103,7 +108,7 @@ def accuracy(inputs: QualityInputs) -> Metric:
         for r in inputs.runbooks
         if r.steps
     )
-    evidence = f"{len(recent)} run(s) since {since.isoformat()}; commands are not checked against the CLI here"
+    evidence = f"{len(recent)} run(s) since {since.isoformat()}; {checked}"
     return Metric(key, name, percent(len(verified), len(steps)), len(verified) / len(steps), formula, evidence, details)
 
 

@@ -110,6 +110,8 @@ def test_accuracy_counts_steps_verified_by_passing_scenarios_in_the_window() -> 
     assert metric.number == 0.5
     assert metric.details == ("rollback: 1 of 2 steps verified",)
     assert accuracy(inputs(runs=runs, accuracy_days=120)).number == 1.0
+    assert "not checked against the CLI" in metric.evidence
+    assert "3 of 4 runbook commands pass the CLI check" in accuracy(inputs(runs=runs, commands=(3, 4))).evidence
 
 
 def test_accuracy_without_recent_runs_or_steps_has_no_data() -> None:
