@@ -7,6 +7,7 @@ the reason) and strict for ``opsready runbooks report`` (a bad coverage list is 
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from opsready.report.quality_model import (
     CoverageItem,
     QualityInputs,
     QualityReport,
+    Review,
     RunbookFacts,
     StepText,
 )
@@ -88,17 +90,10 @@ def drilled_runbooks(features_dir: Path) -> frozenset[str]:
 
 def runbook_changes(root: Path) -> tuple[tuple[Change, ...] | None, str]:
     """Commits that changed ``runbooks/`` (day, files), or None and why: no git, not a repository, a shallow clone."""
-
-    def git(*args: str) -> str:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=True
-        )
-        return done.stdout
-
     try:
-        if git("rev-parse", "--is-shallow-repository").strip() == "true":
+        if _git(root, "rev-parse", "--is-shallow-repository").strip() == "true":
             return None, "no history: a shallow clone (git fetch --unshallow to measure it)"
-        out = git("log", "--format=@%cs", "--name-only", "--", "runbooks")
+        out = _git(root, "log", "--format=@%cs", "--name-only", "--", "runbooks")
     except FileNotFoundError:
         return None, "no history: git is not installed"
     except subprocess.TimeoutExpired:
@@ -110,6 +105,36 @@ def runbook_changes(root: Path) -> tuple[tuple[Change, ...] | None, str]:
         head, *files = block.strip().splitlines()
         changes.append(Change(date.fromisoformat(head.strip()), sum(1 for f in files if f.strip())))
     return tuple(sorted(changes, key=lambda c: c.day)), "ok"
+
+
+def review_changes(root: Path) -> tuple[Review, ...] | None:
+    """Every commit that set a runbook's ``last_reviewed`` (from git), or None when there is no usable history."""
+    try:
+        if _git(root, "rev-parse", "--is-shallow-repository").strip() == "true":
+            return None
+        out = _git(root, "log", "--format=@%cs", "-p", "-U0", "--no-color", "-G^last_reviewed:", "--", "runbooks")
+    except (FileNotFoundError, subprocess.TimeoutExpired, subprocess.CalledProcessError):
+        return None
+    found: list[Review] = []
+    day: date | None = None
+    path = ""
+    for line in out.splitlines():
+        if line.startswith("@") and not line.startswith("@@"):  # a commit: --format=@%cs
+            with contextlib.suppress(ValueError):
+                day, path = date.fromisoformat(line[1:].strip()), ""
+        elif line.startswith("+++ b/"):
+            path = line[len("+++ b/") :]
+        elif line.startswith("+last_reviewed:") and path and day is not None:
+            with contextlib.suppress(ValueError):
+                found.append(Review(day, path, date.fromisoformat(line.split(":", 1)[1].strip())))
+    return tuple(sorted(found, key=lambda r: r.day))
+
+
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=True
+    )
+    return done.stdout
 
 
 def action_items(reviews_dir: Path) -> tuple[tuple[ActionItemFacts, ...] | None, str]:
@@ -173,6 +198,7 @@ def gather(
         changes_reason=changes_reason,
         actions=actions,
         actions_reason=actions_reason,
+        reviews=review_changes(root),
         commands=commands,
     )
 

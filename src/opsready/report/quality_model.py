@@ -57,6 +57,15 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Review:
+    """A commit that set a runbook's ``last_reviewed``: when it was committed, the file, the date it set."""
+
+    day: date
+    path: str  # relative to the suite, as RunbookFacts.path
+    last_reviewed: date
+
+
+@dataclass(frozen=True)
 class ActionItemFacts:
     """One action item of a post-incident review: done or open, and when it is due."""
 
@@ -79,6 +88,7 @@ class QualityInputs:
     changes_reason: str = "no history"
     actions: tuple[ActionItemFacts, ...] | None = None
     actions_reason: str = "no review drafts"
+    reviews: tuple[Review, ...] | None = None  # from git: every change of a runbook's last_reviewed (None: no history)
     commands: tuple[int, int] | None = None  # runbook commands passing the CLI check, and all checked (None: unchecked)
 
 

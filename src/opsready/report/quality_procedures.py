@@ -145,6 +145,29 @@ def _due(r: RunbookFacts) -> date:
     return r.last_reviewed + timedelta(days=r.review_every_days)
 
 
+PAST_DAYS = (90, 60, 30)
+
+
+def past_currency(inputs: QualityInputs) -> str:
+    """The share of runbooks current 90, 60 and 30 days ago, from the ``last_reviewed`` each had then (git)."""
+    if inputs.reviews is None:
+        return "trend so far: no history (git log of runbooks/ unavailable or a shallow clone)"
+    every = {r.path: r.review_every_days for r in inputs.runbooks}
+    points = []
+    for back in PAST_DAYS:
+        day = inputs.today - timedelta(days=back)
+        then: dict[str, date] = {}
+        for change in inputs.reviews:  # oldest first: the last one on or before ``day`` wins
+            if change.day <= day and change.path in every:
+                then[change.path] = change.last_reviewed
+        if not then:
+            points.append(f"{back} days ago no runbook yet")
+            continue
+        current = sum(1 for p, last in then.items() if day <= last + timedelta(days=every[p]))
+        points.append(f"{back} days ago {percent(current, len(then))}")
+    return "trend so far (from git): " + ", ".join(points)
+
+
 def currency(inputs: QualityInputs) -> Metric:
     """Runbooks reviewed within their ``review_every``; the overdue ones; the share still current ahead."""
     key, name = "currency", "Currency"
@@ -162,6 +185,7 @@ def currency(inputs: QualityInputs) -> Metric:
         f"overdue by {(today - _due(r)).days} day(s): {r.id} (last reviewed {r.last_reviewed})" for r in overdue
     )
     details += (f"trend without further reviews: {trend}",)
+    details += (past_currency(inputs),)
     current = len(books) - len(overdue)
     evidence = f"{len(overdue)} overdue of {len(books)}"
     return Metric(key, name, percent(current, len(books)), current / len(books), formula, evidence, details)

@@ -7,7 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
-from opsready.drills.quality import QualitySources, gather, step_texts
+from opsready.drills.quality import QualitySources, gather, review_changes, step_texts
 from opsready.drills.reporting import publish_run
 from opsready.report import render_html
 from opsready.results import RunResult, ScenarioResult, StepRef
@@ -63,3 +63,30 @@ def test_gather_reads_the_shipped_suite() -> None:
     day = parse_runbook(ROOT / "runbooks" / "rollback.md").last_reviewed
     inputs = gather(QualitySources(ROOT, Path("no-such-history.jsonl")), day, strict=True)
     assert len(inputs.coverage) >= 20 and "rollback" in inputs.drilled and inputs.runs == ()
+
+
+def test_review_dates_are_read_from_the_runbooks_git_history(tmp_path: Path) -> None:
+    """Each commit that sets last_reviewed is one review, on the file it changed; no git history: None."""
+    import subprocess
+    from datetime import date
+
+    def git(*args: str, day: str = "2026-10-01T12:00:00") -> None:
+        env = {"GIT_AUTHOR_DATE": day, "GIT_COMMITTER_DATE": day, "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+        subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", *args], env=env,
+                       check=True, capture_output=True)  # fmt: skip
+
+    assert review_changes(tmp_path) is None
+    book = tmp_path / "runbooks" / "a.md"
+    book.parent.mkdir()
+    git("init", "-q")
+    book.write_text("---\nid: a\nlast_reviewed: 2026-09-30\n---\n", encoding="utf-8")
+    git("add", ".")
+    git("commit", "-qm", "a")
+    book.write_text("---\nid: a\nlast_reviewed: 2026-11-15\n---\n", encoding="utf-8")
+    git("commit", "-qam", "reviewed", day="2026-11-16T09:00:00")
+    found = review_changes(tmp_path)
+    assert found is not None
+    assert [(r.day, r.path, r.last_reviewed) for r in found] == [
+        (date(2026, 10, 1), "runbooks/a.md", date(2026, 9, 30)),
+        (date(2026, 11, 16), "runbooks/a.md", date(2026, 11, 15)),
+    ]

@@ -14,6 +14,7 @@ from opsready.report.quality_model import (
     Change,
     CoverageItem,
     QualityInputs,
+    Review,
     RunbookFacts,
     StepText,
 )
@@ -134,8 +135,23 @@ def test_currency_lists_overdue_runbooks_and_the_trend() -> None:
     metric = currency(inputs(runbooks=(ROLLBACK, OLD)))
     assert metric.value == "1 of 2 (50.0 %)"
     assert metric.details[0] == "overdue by 245 day(s): deploy (last reviewed 2026-01-01)"
-    assert metric.details[-1] == "trend without further reviews: in 30 days 1 of 2 (50.0 %), in 60 days 0 of 2 (0.0 %)"
+    assert metric.details[-2] == "trend without further reviews: in 30 days 1 of 2 (50.0 %), in 60 days 0 of 2 (0.0 %)"
+    assert metric.details[-1].startswith("trend so far: no history")
     assert currency(inputs(runbooks=())).value == NO_DATA
+
+
+def test_currency_trend_so_far_uses_the_review_date_each_runbook_had_then() -> None:
+    """90 days ago (2026-09-03) only deploy existed, reviewed 2026-01-01 + 90 days: overdue. 30 days ago
+    (2026-11-02) deploy was still overdue and rollback, reviewed 2026-10-01, current; then deploy was reviewed."""
+    reviews = (
+        Review(date(2026, 1, 2), "runbooks/deploy.md", date(2026, 1, 1)),
+        Review(date(2026, 10, 1), "runbooks/rollback.md", date(2026, 10, 1)),
+        Review(date(2026, 11, 20), "runbooks/deploy.md", date(2026, 11, 20)),
+    )
+    metric = currency(inputs(runbooks=(ROLLBACK, OLD), reviews=reviews))
+    assert metric.details[-1] == (
+        "trend so far (from git): 90 days ago 0 of 1 (0.0 %), 60 days ago 1 of 2 (50.0 %), 30 days ago 1 of 2 (50.0 %)"
+    )
 
 
 def test_mttr_is_the_mean_of_recoveries_by_kind() -> None:
