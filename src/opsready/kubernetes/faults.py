@@ -12,6 +12,7 @@ Every change goes through the client: allowlisted namespace, permissions reviewe
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Protocol
 
 from opsready.errors import TargetError, UsageError
@@ -148,7 +149,9 @@ class KubeFault:
             client.patch_deployment(dep.name, ops)
             return
         grace = int(self._spec.number("grace_seconds"))
-        for name in sorted(self._serving(dep))[: int(self._spec.number("count"))]:
+        doomed = sorted(self._serving(dep))[: int(self._spec.number("count"))]
+        self.facts["deleted"] = ",".join(doomed)  # the revert waits until none of them serves
+        for name in doomed:
             client.delete_pod(name, grace)
 
     def revert(self, timeout: float) -> None:
@@ -172,8 +175,19 @@ class KubeFault:
             time.sleep(min(self.target.options.poll_interval, max(0.0, deadline - time.monotonic())))
 
     def verify_reverted(self) -> Observation:
-        """Every replica available and no scale-to-zero mark left (read-only)."""
-        return _deployment_ok(self.target, self.workload, self._replicas() or None)
+        """Every replica available and no scale-to-zero mark left; after pod-terminate also as many serving pods as
+        replicas, none of them a deleted one: the deployment's status may still count a pod just deleted (read-only)."""
+        seen = _deployment_ok(self.target, self.workload, self._replicas() or None)
+        if self._spec.kind != "pod-terminate" or not seen.ok:
+            return seen
+        dep = self.target.client.deployment(self.workload.deployment)
+        serving = set(self._serving(dep))
+        lingering = serving & (set(self.facts.get("deleted", "").split(",")) - {""})
+        if lingering:
+            return replace(seen, ok=False, detail=f"{seen.detail}; deleted pod(s) still serving: {sorted(lingering)}")
+        if len(serving) < dep.replicas:
+            return replace(seen, ok=False, detail=f"{seen.detail}; {len(serving)} of {dep.replicas} pods serving")
+        return seen
 
 
 def _deployment_ok(target: Cluster, workload: Workload, replicas: int | None) -> Observation:
