@@ -72,7 +72,7 @@ test: venv system-tools
 fuzz: venv
 	OPSREADY_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -p no:cacheprovider -n 2 -m fuzz tests/unit
 
-# The soak (opt-in, about 40 min): the interruption matrix (SIGINT, SIGTERM, SIGINT twice, SIGKILL then recover,
+# The soak (opt-in, about 30 min): the interruption matrix (SIGINT, SIGTERM, SIGINT twice, SIGKILL then recover,
 # SIGKILL then the dead-man; SOAK_TRIALS each, default 50, the fault kinds taking turns: 250 trials, about 15 min on
 # a quiet machine, bounded at SOAK_MATRIX_BOUND=3600 s) and SOAK_CYCLES deploy/rollback cycles (default 1,000, 15-25 min, bounded
 # at SOAK_CYCLES_BOUND=3600 s) with the orders' count and checksum before and after. Each part has a sandbox of its
