@@ -65,7 +65,7 @@ class ServiceFault(HostFault):
             return "true"
         return (
             f"{timer.SAME}; if same {pid} {shlex.quote(start)}; then "
-            f"kill -{sig} -- -{pid} 2>/dev/null || kill -{sig} {pid}; fi; true"
+            f"kill -{sig} -{pid} 2>/dev/null || kill -{sig} {pid}; fi; true"
         )
 
     def start_command(self) -> str:

@@ -71,7 +71,7 @@ def _ours(fault_id: str) -> str:
 
 def cancel(fault_id: str) -> str:
     """Shell: end the fault's timer (and whatever it started) if it still runs, and remove its pid file."""
-    return f'{_ours(fault_id)}; [ -n "$p" ] && kill -KILL -- -$p 2>/dev/null; rm -f {pidfile(fault_id)}; true'
+    return f'{_ours(fault_id)}; [ -n "$p" ] && kill -KILL -$p 2>/dev/null; rm -f {pidfile(fault_id)}; true'
 
 
 def alive(fault_id: str) -> str:
