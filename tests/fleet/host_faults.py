@@ -5,12 +5,15 @@ cgroups in its /sys/fs/cgroup), never through the product's fault code."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from opsready.errors import Loc
 from opsready.hosts.adapter import HostsTarget
@@ -21,6 +24,12 @@ from .fleet import Fleet
 from .target import fleet_yaml, open_fleet_target
 
 TIMER_MARK = "opsready-fault-timer"
+
+
+def need_nft() -> None:
+    """Skip, saying why, where the nft command (Debian's nftables, installed by make system-tools) is missing."""
+    if shutil.which("nft") is None:
+        pytest.skip("the network faults need nft on the hosts (Debian's nftables: `make system-tools` installs it)")
 
 
 def faults_yaml(fleet: Fleet) -> str:
@@ -87,7 +96,8 @@ def alive(pids: set[int]) -> set[int]:
 
 
 def nft_tables(fleet: Fleet) -> list[str]:
-    """opsready's nftables tables in each host's network namespace (read from outside, as root can)."""
+    """opsready's nftables tables in each host's network namespace, read from outside as root can: a read-only
+    check independent of the SSH layer under test (every host *operation* of the tests goes over SSH)."""
     found = []
     for name, host in fleet.hosts.items():
         out = subprocess.run(

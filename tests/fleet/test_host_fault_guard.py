@@ -16,7 +16,7 @@ from opsready.hosts.adapter import HostsTarget
 
 from .fleet import Fleet
 from .host_fault_runs import Harness, Setup, experiment, opsready, setup
-from .host_faults import alive, http_status, leftovers, open_faults_target, timer_pids
+from .host_faults import alive, http_status, leftovers, need_nft, open_faults_target, timer_pids
 from .machine import WEB_PORT
 
 pytestmark = pytest.mark.hosts
@@ -26,6 +26,7 @@ LIMIT = 4.0  # seconds: the expiry proof's time limit
 @pytest.fixture
 def env(fleet: Fleet, tmp_path: Path) -> Iterator[Setup]:
     """The fleet's configuration in a directory of its own; afterwards nothing of any fault is left."""
+    need_nft()
     made = setup(fleet, tmp_path)
     yield made
     target = open_faults_target(fleet, tmp_path)

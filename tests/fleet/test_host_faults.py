@@ -14,7 +14,7 @@ from opsready.hosts.adapter import HostsTarget
 from opsready.targets.faults import FaultInjectable
 
 from .fleet import Fleet
-from .host_faults import alive, fault, http_status, leftovers, open_faults_target, timer_pids, wait_for
+from .host_faults import alive, fault, http_status, leftovers, need_nft, open_faults_target, timer_pids, wait_for
 from .machine import WEB_PORT
 
 pytestmark = pytest.mark.hosts
@@ -74,6 +74,7 @@ def test_service_fault(fleet: Fleet, target: HostsTarget, kind: str) -> None:
 @pytest.mark.parametrize(("kind", "seen"), [("port-reject", "refused"), ("port-drop", "timeout")])
 def test_port_fault(fleet: Fleet, target: HostsTarget, kind: str, seen: str) -> None:
     """Traffic to the port is rejected (refused at once) or dropped (the client times out) on that host only."""
+    need_nft()
     f = fault(target, kind, {"host": "app1", "port": WEB_PORT})
     f.inject(time.time() + 30)
     assert http_status(url(fleet)) == seen
@@ -97,6 +98,7 @@ def reaches(target: HostsTarget, host: str, address: str) -> bool:
 
 def test_partition_cuts_an_app_host_off_from_the_database_host(fleet: Fleet, target: HostsTarget) -> None:
     """app1 cannot reach db (nor db app1); app2 still can; after the revert app1 can again."""
+    need_nft()
     db = fleet.hosts["db"].address
     f = fault(target, "partition", {"host": "app1"})  # peer: the database host by default
     assert dict(f.prepare())["peer_addresses"] == db
@@ -112,6 +114,7 @@ def test_partition_cuts_an_app_host_off_from_the_database_host(fleet: Fleet, tar
 
 def test_revert_is_idempotent_and_harmless_when_never_injected(target: HostsTarget) -> None:
     """A revert from another process may come first, twice, or for a fault never applied."""
+    need_nft()
     for kind, params in (("service-stop", {}), ("port-drop", {"port": WEB_PORT}), ("partition", {})):
         f = fault(target, kind, {"host": "app1", **params})
         f.revert(5)
