@@ -37,13 +37,23 @@ class ServiceFault(HostFault):
         config = f" -c {shlex.quote(o.supervisor_config)}" if o.supervisor_config else ""
         return f"{shlex.quote(o.supervisorctl)}{config}"
 
-    def status(self) -> tuple[str, int]:
-        """The program's state and pid (0 when it has none) as supervisor reports it."""
-        out = self.run(f"{self.ctl} status {shlex.quote(self.service)}").stdout.strip()
+    def status(self, before: str = "") -> tuple[str, int]:
+        """The program's state and pid (0 when it has none) as supervisor reports it, after running ``before``
+        (one round trip for both)."""
+        state, pid, _ = self._status(before)
+        return state, pid
+
+    def _status(self, before: str = "", timer_too: bool = False) -> tuple[str, int, bool]:
+        """State, pid, and whether the fault's timer runs (asked only with ``timer_too``)."""
+        command = f"{before}\n{self.ctl} status {shlex.quote(self.service)}"
+        if timer_too:
+            command += f"\n{timer.alive(self.fault_id)}"
+        lines = self.run(command).stdout.strip().splitlines()
+        out = next((line for line in lines if not line.startswith("timer ")), "")
         match = _STATUS.match(out)
         if match is None or "no such process" in out:
             raise self.refuse(f"supervisor does not know the service '{self.service}': {out[:200] or 'no answer'}")
-        return match.group(1), int(match.group(2) or 0)
+        return match.group(1), int(match.group(2) or 0), any(line.startswith("timer ") for line in lines)
 
     def running(self) -> tuple[int, str]:
         """The pid of the RUNNING program and its start time on the host; a refusal naming its state otherwise."""
@@ -72,10 +82,11 @@ class ServiceFault(HostFault):
         """Shell: start the program unless it runs (an 'already started' answer is fine)."""
         return f"{self.ctl} start {shlex.quote(self.service)} >/dev/null 2>&1; true"
 
-    def wait_running(self, timeout: float, differs_from: int = 0) -> tuple[str, int]:
-        """Start the program if it is down, until it is RUNNING (as another pid than ``differs_from``) or time is up."""
+    def wait_running(self, timeout: float, differs_from: int = 0, before: str = "") -> tuple[str, int]:
+        """Run ``before``; then start the program if it is down, until it is RUNNING (as another pid than
+        ``differs_from``) or time is up."""
         deadline = time.monotonic() + timeout
-        state, pid = self.status()
+        state, pid = self.status(before)
         while not (state == "RUNNING" and pid != differs_from) and time.monotonic() < deadline:
             if state in ("STOPPED", "EXITED", "FATAL", "BACKOFF"):
                 self.run(self.start_command())
@@ -85,9 +96,9 @@ class ServiceFault(HostFault):
 
     def verify_reverted(self) -> Observation:
         """The program runs and the fault's timer is gone."""
-        state, pid = self.status()
+        state, pid, timing = self._status(timer_too=True)
         problems = [] if state == "RUNNING" else [f"'{self.service}' is {state}"]
-        if self.timer_running():
+        if timing:
             problems.append("its fault timer still runs")
         return self.observe("service running", problems, f"'{self.service}' RUNNING as pid {pid}, no fault timer")
 
@@ -114,8 +125,7 @@ class StopService(ServiceFault):
 
     def revert(self, timeout: float) -> None:
         """Cancel the timer, start the program and wait until it runs."""
-        self.run(timer.cancel(self.fault_id))
-        state, _ = self.wait_running(timeout)
+        state, _ = self.wait_running(timeout, before=f"{timer.cancel(self.fault_id)}\n{self.start_command()}")
         if state != "RUNNING":
             raise self.refuse(f"'{self.service}' did not run again within {timeout:g} s (state {state})")
 
@@ -142,9 +152,8 @@ class KillService(ServiceFault):
 
     def revert(self, timeout: float) -> None:
         """Cancel the timer; wait until the program runs as a new process (start it if supervisor gave up)."""
-        self.run(timer.cancel(self.fault_id))
         killed, _ = self.recorded()
-        state, pid = self.wait_running(timeout, differs_from=killed)
+        state, pid = self.wait_running(timeout, differs_from=killed, before=timer.cancel(self.fault_id))
         if state != "RUNNING" or pid == killed:
             raise self.refuse(f"'{self.service}' was not restarted within {timeout:g} s (state {state}, pid {pid})")
 
