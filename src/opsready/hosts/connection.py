@@ -134,12 +134,9 @@ class HostConnection:
         """Run a shell command on the host; HostError when it cannot be reached or the command outlives ``timeout``."""
         if self._closed:
             raise HostError("connection already closed", self.name)
-        if timeout is not None:
-            self._backend.command_timeout = timeout
-        try:
-            out = self._backend.run(command)
-        finally:
-            self._backend.command_timeout = self.settings.command_timeout
+        # the limit goes with the call, not through the backend's attribute: a fault's revert may run in the guard's
+        # reverter thread while the main thread uses the same connection
+        out = self._backend.run_within(command, self.settings.command_timeout if timeout is None else timeout)
         return RemoteResult(self.name, command, out.rc, out.stdout, out.stderr)
 
     def check(self, command: str, timeout: float | None = None) -> RemoteResult:
@@ -236,8 +233,11 @@ def _backend_class() -> Any:
         command_timeout: float = 30.0
 
         def run(self, command: str, *args: str, **kwargs: Any) -> Any:
-            inner = self.get_command(command, *args)
-            limit = max(0.1, float(self.command_timeout))
+            return self.run_within(self.get_command(command, *args), self.command_timeout, built=True)
+
+        def run_within(self, command: str, timeout: float, built: bool = False) -> Any:
+            inner = command if built else self.get_command(command)
+            limit = max(0.1, float(timeout))
             wrapped = f"timeout -k 2 {limit:g} sh -c {shlex.quote(inner)}"
             try:
                 out = self.run_ssh(wrapped)
