@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 import shlex
 
+from opsready.errors import TargetError
+
 RUN_DIR = "/run/opsready-faults"
 MARK = "opsready-fault-timer"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -35,7 +37,7 @@ SAME = "same() { [ \"$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f20
 def check_id(fault_id: str) -> str:
     """A fault id fit for file, cgroup and nftables names (the guard makes them so; anything else is refused)."""
     if not _ID.fullmatch(fault_id):
-        raise ValueError(f"fault id {fault_id!r} cannot name things on a host")
+        raise TargetError(f"fault id {fault_id!r} cannot name things on a host (letters, digits, '_.-')")
     return fault_id
 
 
