@@ -54,7 +54,8 @@ def fault(target: HostsTarget, kind: str, params: dict[str, object], limit: floa
 
 
 def fault_groups() -> list[Path]:
-    """Every fault cgroup on this machine (the fleet's hosts share its cgroup v1 hierarchies)."""
+    """Every host fault's cgroup on this machine (the fleet's hosts share its cgroup v1 hierarchies, so another
+    fleet's would be seen too: the tests that make them run alone, in make test's serial pass)."""
     return sorted(p for p in Path("/sys/fs/cgroup").glob("*/opsready-fault-*") if p.is_dir())
 
 
@@ -66,8 +67,9 @@ def group_pids(group: Path) -> set[int]:
         return set()
 
 
-def timer_pids() -> set[int]:
-    """Live fault timers anywhere on this machine (any host's), by their command line."""
+def timer_pids(fleet: Fleet) -> set[int]:
+    """Live fault timers on the fleet's hosts, by their command line and network namespace (another fleet's, built
+    by a test run beside this one, are not this fleet's)."""
     found = set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -75,9 +77,10 @@ def timer_pids() -> set[int]:
         try:
             argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
             state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            netns = os.stat(f"/proc/{entry}/ns/net").st_ino
         except OSError:
             continue
-        if TIMER_MARK.encode() in argv and state != "Z":
+        if TIMER_MARK.encode() in argv and state != "Z" and netns in fleet.netns_inodes:
             found.add(int(entry))
     return found
 
@@ -115,7 +118,7 @@ def leftovers(fleet: Fleet) -> list[str]:
     """Anything of any host fault still on the machine: cgroups, timers, nft tables."""
     return (
         [f"cgroup {g}" for g in fault_groups()]
-        + [f"timer pid {p}" for p in timer_pids()]
+        + [f"timer pid {p}" for p in timer_pids(fleet)]
         + [f"nft {t}" for t in nft_tables(fleet)]
     )
 

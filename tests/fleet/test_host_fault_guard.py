@@ -75,7 +75,7 @@ def test_faults_end_on_the_hosts_by_themselves_with_harness_and_watchdogs_killed
     late = {host: round(ended.get(host, float("inf")) - float(by_host[host]), 2) for host in by_host}
     print(f"ended after the time limit by (s): {late}")
     assert all(-0.5 < x <= 5.0 for x in late.values()), f"ended later than the limit + 5 s (or early): {late}"
-    assert not timer_pids(), "the host's timer exited by itself"
+    assert not timer_pids(fleet), "the host's timer exited by itself"
     view = read_journal(harness.journal())  # type: ignore[arg-type]
     assert len(view.open_faults) == 2, "the journal still shows both applied: nobody on this machine reverted them"
     done = opsready(env, "recover")
@@ -114,9 +114,12 @@ def test_recover_reverts_host_faults_after_the_harness_is_killed(fleet: Fleet, e
 def test_a_signal_reverts_the_host_fault(fleet: Fleet, env: Setup, sig: signal.Signals) -> None:
     """SIGINT or SIGTERM to the harness with a stopped service on app1: reverted, the journal closed, exit 130/143."""
     faults = [{"name": "web-down", "kind": "service-stop", "params": {"host": "app1"}, "time_limit": "60 seconds"}]
-    harness = Harness(env, experiment(env.root / "signal.yaml", faults, hold=120))
+    # a short hold: chaostoolkit sleeps out a pause it is in when the signal lands just before it (docs/chaos.md,
+    # known limits); the revert does not wait for it, but the exit does
+    harness = Harness(env, experiment(env.root / "signal.yaml", faults, hold=5))
     harness.wait_for("applied")
     assert health(fleet, "app1") == "refused"
+    time.sleep(0.3)  # into the pause, where the run spends the fault
     sent = time.monotonic()
     harness.proc.send_signal(sig)
     while health(fleet, "app1") != "200" and time.monotonic() - sent < 30:

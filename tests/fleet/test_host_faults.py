@@ -55,7 +55,7 @@ def test_service_fault(fleet: Fleet, target: HostsTarget, kind: str) -> None:
     f = fault(target, kind, {"host": "app1"})
     assert http_status(url(fleet)) == "200"
     f.inject(time.time() + 30)
-    timers = timer_pids()
+    timers = timer_pids(fleet)
     assert len(timers) == 1, "one on-host timer per fault"
     if kind == "service-kill":  # supervisor restarts it at once: what is gone is the process that ran
         pid, start = f.facts["service_process"].split("@")

@@ -44,7 +44,7 @@ def cpu_seconds(pids: set[int]) -> float:
     return total / TICKS
 
 
-def test_cpu_hog_takes_its_quota_of_the_host_and_no_more(target: HostsTarget) -> None:
+def test_cpu_hog_takes_its_quota_of_the_host_and_no_more(fleet: Fleet, target: HostsTarget) -> None:
     """Two busy loops limited to 25% of the host's 2 CPUs use about half a core between them; the revert kills
     them (by pid) and removes the cgroup."""
     f = fault(target, "cpu-hog", {"host": "app2", "workers": 2, "share": "25%"})
@@ -52,7 +52,7 @@ def test_cpu_hog_takes_its_quota_of_the_host_and_no_more(target: HostsTarget) ->
     (group,) = fault_groups()
     assert group.name.startswith("opsready-fault-app2-")
     assert (group / "cpu.cfs_quota_us").read_text().strip() == str(int(0.25 * len(_cpus()) * 100_000))
-    pids = group_pids(group) | timer_pids()
+    pids = group_pids(group) | timer_pids(fleet)
     before, start = cpu_seconds(pids), time.monotonic()
     time.sleep(2.0)
     used = (cpu_seconds(pids) - before) / (time.monotonic() - start)
@@ -70,7 +70,7 @@ def _cpus() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
-def test_memory_pressure_holds_its_share_in_a_capped_cgroup(target: HostsTarget) -> None:
+def test_memory_pressure_holds_its_share_in_a_capped_cgroup(fleet: Fleet, target: HostsTarget) -> None:
     """1% of the host's memory held resident, in a group capped 64 MB above it; the revert frees it."""
     f = fault(target, "memory-pressure", {"host": "db", "share": "1%"})
     megabytes = int(dict(f.prepare())["megabytes"])
@@ -80,7 +80,7 @@ def test_memory_pressure_holds_its_share_in_a_capped_cgroup(target: HostsTarget)
     limit = int((group / "memory.limit_in_bytes").read_text())
     assert limit == (megabytes + 64) * 2**20
     assert 0.9 * megabytes * 2**20 <= usage <= limit
-    pids = group_pids(group) | timer_pids()
+    pids = group_pids(group) | timer_pids(fleet)
     f.revert(10)
     assert f.verify_reverted().ok
     assert not alive(pids)
