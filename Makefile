@@ -29,9 +29,9 @@ gate: venv
 # System tools some tests drive, from Debian's packages, installed when missing and we are root (elsewhere, or when
 # the install fails, those tests skip and say why): headless Chromium opens readiness.html and the runbook export;
 # poppler-utils reads the export's PDF back; tmux plays a person at the game-day console; sshd and HAProxy run the
-# test fleet of hosts (tests/fleet).
+# test fleet of hosts (tests/fleet), nft its network faults.
 SYSTEM_TOOLS := /usr/bin/chromium:chromium /usr/bin/pdftotext:poppler-utils /usr/bin/tmux:tmux \
-  /usr/sbin/sshd:openssh-server /usr/sbin/haproxy:haproxy
+  /usr/sbin/sshd:openssh-server /usr/sbin/haproxy:haproxy /usr/sbin/nft:nftables
 # Packaged services (sshd, HAProxy) must not start on install: the test fleet runs its own copies in namespaces.
 # A policy-rc.d that exits 101 forbids invoke-rc.d to start anything; one we add is removed again, one there is kept.
 system-tools:

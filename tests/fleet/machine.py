@@ -142,6 +142,7 @@ def start_machine(
     """Start one machine in ``namespace``: its own PID/mount/UTS namespaces, then sshd (or ``command``) as PID 1."""
     home = workdir / name
     home.mkdir(mode=0o700, exist_ok=True)
+    balancer = command is not None
     if command is None:
         keygen(home / "ssh_host_ed25519_key", f"host key of {name}")
         command = ["/usr/sbin/sshd", "-D", "-e", "-f", str(sshd_config(workdir, name, address))]
@@ -159,6 +160,8 @@ def start_machine(
         script += _root_of_its_own()
     if web:
         script += app_host_script(workdir, address)
+    if not balancer:
+        script += cgroup_script()
     script.append("exec " + shlex.join(command))
     argv = ["ip", "netns", "exec", namespace, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts"]
     argv += ["--propagation", "private", "sh", "-c", "\n".join(script)]
@@ -170,6 +173,45 @@ def start_machine(
     except psutil.NoSuchProcess:
         started = 0.0
     return HostProcess(name, popen, started, log, log_file, stop_signal)
+
+
+CGROUP_CONTROLLERS = ("cpu", "memory")  # the cgroup v1 hierarchies a host gets, for the CPU and memory faults
+
+
+def cgroup_v1_mounts() -> dict[str, tuple[str, str]]:
+    """This machine's cgroup v1 hierarchies holding the CPU and memory controllers: controller -> (mount point,
+    controllers mounted together there), e.g. ``cpu -> (/sys/fs/cgroup/cpu,cpuacct, cpu,cpuacct)``."""
+    found: dict[str, tuple[str, str]] = {}
+    with open("/proc/self/mounts", encoding="utf-8") as mounts:
+        for line in mounts:
+            _, point, fstype, options, *_ = line.split()
+            if fstype != "cgroup":
+                continue
+            together = [o for o in options.split(",") if o in _CONTROLLERS]
+            for controller in CGROUP_CONTROLLERS:
+                if controller in together:
+                    found[controller] = (point, ",".join(together))
+    return found
+
+
+_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "blkio", "devices", "freezer", "net_cls", "pids", "perf_event")
+
+
+def cgroup_script() -> list[str]:
+    """Shell lines mounting the machine's cgroup v1 cpu and memory hierarchies where the host expects them.
+
+    ``ip netns exec`` mounts a sysfs of its own over /sys, which hides /sys/fs/cgroup: a real host has its cgroup
+    hierarchies mounted, so each machine mounts the same hierarchies again (a tmpfs under them, in the machine's own
+    mount namespace). A group a host makes is the machine's (cgroup v1 has no namespaces): the faults' tests check
+    that none is left."""
+    mounts = cgroup_v1_mounts()
+    if not mounts:
+        return []
+    lines = ["mount -t tmpfs -o mode=0755,size=1m fleet-cgroup /sys/fs/cgroup"]
+    for point, together in sorted(set(mounts.values())):
+        quoted = shlex.quote(point)
+        lines += [f"mkdir -p {quoted}", f"mount -t cgroup -o {together} fleet-cgroup {quoted}"]
+    return lines
 
 
 def _root_of_its_own() -> list[str]:

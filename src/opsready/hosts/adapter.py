@@ -11,14 +11,20 @@ through the balancer instead (:mod:`opsready.hosts.rolling`: drain, switch, chec
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 from opsready.config import Config, TargetConfig, TargetKind
 from opsready.errors import DeployError, HostError, RollbackError, TargetError, UsageError, ValidationError
 from opsready.hosts.connection import HostConnection, connect
+from opsready.hosts.faults import catalog as host_faults
+from opsready.hosts.faults.residue import residue as fault_residue
 from opsready.hosts.instances import InstanceState, probe, wait_serving
 from opsready.hosts.options import HostEntry, HostsOptions, LinkReleases, Role, check_release_name, parse_options
 from opsready.hosts.releases import HostReleases
 from opsready.hosts.rolling import RollingDeploy
+from opsready.observation import Observation
+from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec
 from opsready.targets.protocol import (
     HostExpectations,
     Instance,
@@ -39,10 +45,13 @@ class HostsTarget:
 
     platform = "hosts"
 
-    def __init__(self, name: str, options: HostsOptions, kind: TargetKind = "real") -> None:
+    def __init__(
+        self, name: str, options: HostsOptions, kind: TargetKind = "real", state_dir: Path | None = None
+    ) -> None:
         self.name = name
         self.options = options
         self.kind: TargetKind = kind
+        self.state_dir = state_dir or Path(".opsready") / "hosts" / name
         self._connections: dict[str, HostConnection] = {}
 
     @property
@@ -293,6 +302,23 @@ class HostsTarget:
             dirs,
         )
 
+    # -- FaultInjectable ------------------------------------------------------------------------------------
+    def fault_kinds(self) -> tuple[FaultKind, ...]:
+        """Service, network and resource faults on one host (see :mod:`opsready.hosts.faults`); contacts nothing."""
+        return host_faults.kinds(self.options)
+
+    def fault(self, spec: FaultSpec, fault_id: str, facts: Facts = ()) -> Fault:
+        """A handle on one fault on one of the target's hosts (a host not in the list is refused)."""
+        return host_faults.open_fault(self, spec, fault_id, facts)
+
+    def fault_journal_dir(self) -> Path:
+        """Fault journals of this target, under its state directory on this machine."""
+        return self.state_dir / "faults"
+
+    def fault_residue(self) -> tuple[Observation, ...]:
+        """Every host swept over SSH for fault tables, cgroups, timers and a stopped service."""
+        return fault_residue(self)
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -300,9 +326,12 @@ def _now() -> str:
 
 def open_target(config: Config, target: TargetConfig) -> HostsTarget:
     """Adapter entry point (see :mod:`opsready.targets.registry`)."""
-    return HostsTarget(target.name, parse_options(config, target), target.kind)
+    base = os.environ.get("OPSREADY_STATE_DIR")
+    state = Path(base).resolve() if base else config.root / ".opsready"
+    return HostsTarget(target.name, parse_options(config, target), target.kind, state / "hosts" / target.name)
 
 
-def _implements(target: HostsTarget) -> tuple[Target, RollingTarget]:
-    """Never called: mypy checks here that the adapter implements the Target and RollingTarget protocols."""
-    return target, target
+def _implements(target: HostsTarget) -> tuple[Target, RollingTarget, FaultInjectable]:
+    """Never called: mypy checks here that the adapter implements the Target, RollingTarget and FaultInjectable
+    protocols."""
+    return target, target, target

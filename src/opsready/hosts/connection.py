@@ -13,6 +13,7 @@ first value it reads, so the user's file can add hosts, users and keys but canno
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -28,6 +29,8 @@ from opsready.hosts.messages import explain_ssh_failure, redact
 from opsready.hosts.spec import HostSpec
 
 TIMED_OUT = 124  # the exit status of coreutils `timeout` when it stopped the command
+DIR_PREFIX = "ors-ssh-"
+OWNER = "owner"  # in each connection's directory: the pid and start time of the process that made it
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,9 @@ class HostConnection:
         self.spec = spec
         self.settings = settings
         # A short private directory: control socket paths must fit in 108 bytes.
-        self._dir = Path(tempfile.mkdtemp(prefix="ors-ssh-"))
+        sweep_orphan_dirs()
+        self._dir = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
+        _write_owner(self._dir)
         self.config_path = self._dir / "ssh_config"
         self.config_path.write_text(ssh_config_text(settings, settings.control_dir or self._dir), encoding="utf-8")
         # Run by close(); for a connection never closed, when it is collected or at the latest when Python exits.
@@ -129,12 +134,9 @@ class HostConnection:
         """Run a shell command on the host; HostError when it cannot be reached or the command outlives ``timeout``."""
         if self._closed:
             raise HostError("connection already closed", self.name)
-        if timeout is not None:
-            self._backend.command_timeout = timeout
-        try:
-            out = self._backend.run(command)
-        finally:
-            self._backend.command_timeout = self.settings.command_timeout
+        # the limit goes with the call, not through the backend's attribute: a fault's revert may run in the guard's
+        # reverter thread while the main thread uses the same connection
+        out = self._backend.run_within(command, self.settings.command_timeout if timeout is None else timeout)
         return RemoteResult(self.name, command, out.rc, out.stdout, out.stderr)
 
     def check(self, command: str, timeout: float | None = None) -> RemoteResult:
@@ -188,6 +190,32 @@ def _release(config_path: Path, spec: HostSpec, multiplexed: bool, directory: Pa
     shutil.rmtree(directory, ignore_errors=True)
 
 
+def _write_owner(directory: Path) -> None:
+    from opsready.processes import ProcessIdentity
+
+    me = ProcessIdentity.of(os.getpid())
+    (directory / OWNER).write_text(f"{os.getpid()} {me.started if me else 0!r}\n", encoding="utf-8")
+
+
+def sweep_orphan_dirs() -> list[Path]:
+    """Remove the directories of connections whose process is gone without closing them (SIGKILL: a dead-man
+    watchdog or a harness killed with its faults applied); their master connections, if any still runs, end at
+    ``ControlPersist``. Only directories with an owner file, whose owner is not running, are touched."""
+    from opsready.processes import ProcessIdentity
+
+    removed = []
+    for directory in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*"):
+        try:
+            pid, started = (directory / OWNER).read_text(encoding="utf-8").split()
+            live = ProcessIdentity.of(int(pid))
+        except (OSError, ValueError):
+            continue
+        if live is None or repr(live.started) != started:
+            shutil.rmtree(directory, ignore_errors=True)
+            removed.append(directory)
+    return removed
+
+
 def _quoted(path: Path, tokens: bool = False) -> str:
     """``path`` as one ssh_config argument, quoted if it has a space; ``%`` (ssh expands it) and ``"`` refused."""
     text = str(path)
@@ -205,8 +233,11 @@ def _backend_class() -> Any:
         command_timeout: float = 30.0
 
         def run(self, command: str, *args: str, **kwargs: Any) -> Any:
-            inner = self.get_command(command, *args)
-            limit = max(0.1, float(self.command_timeout))
+            return self.run_within(self.get_command(command, *args), self.command_timeout, built=True)
+
+        def run_within(self, command: str, timeout: float, built: bool = False) -> Any:
+            inner = command if built else self.get_command(command)
+            limit = max(0.1, float(timeout))
             wrapped = f"timeout -k 2 {limit:g} sh -c {shlex.quote(inner)}"
             try:
                 out = self.run_ssh(wrapped)
