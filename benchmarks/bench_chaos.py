@@ -24,24 +24,12 @@ from pathlib import Path
 import yaml
 from _common import ROOT, private_sandbox, summary
 
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # the chaos proofs' one small instance of every fault kind (tests/ is a package)
+from tests.integration.chaos.chaos_trials import FAULTS
+
 BIN = Path(sys.executable).parent
 OVERHEAD_EXPERIMENTS = ("edge-reset", "db-outage", "worker-stopped")
-FAULTS: dict[str, dict[str, object]] = {
-    "process-kill": {"service": "api"},
-    "process-stop": {"service": "worker"},
-    "process-pause": {"service": "api"},
-    "db-stop": {},
-    "db-lock": {},
-    "db-connections": {},
-    "network-latency": {"proxy": "edge", "latency": "100ms"},
-    "network-bandwidth": {"proxy": "edge", "rate_kbps": 100},
-    "network-reset": {"proxy": "edge"},
-    "network-timeout": {"proxy": "db"},
-    "network-down": {"proxy": "edge"},
-    "cpu-hog": {"workers": 1},
-    "memory-pressure": {"share": "0.5%"},
-    "bad-release": {"release": "1.3.0-errors"},
-}
 
 
 def _timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
