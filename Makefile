@@ -58,9 +58,14 @@ system-tools:
 #      measurements, latency diagnoses; the list is tests/layout.py), one at a time on a machine of its own.
 PURE_TESTS   := tests/unit tests/cli tests/plugin
 TARGET_TESTS := -p tests.layout --opsready-config opsready.tests.yaml steps tests $(addprefix --ignore=,$(PURE_TESTS))
+# pytest plugins the tests do not use, left out of every pytest process a pass starts (each costs CPU at start-up,
+# and the passes start dozens: gate runs, plugin tests): locust's and anyio's everywhere (locust always runs in a
+# subprocess of its own), kmock's and hypothesis's where no test uses them (the passes that drive sandboxes).
+UNUSED_PLUGINS := -p no:locust -p no:anyio
 test: venv system-tools
 	@export OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto; \
-	$(BIN)/python -m pytest -p no:cacheprovider -n 2 $(PURE_TESTS); pure=$$?; \
+	PYTEST_ADDOPTS="$(UNUSED_PLUGINS)" $(BIN)/python -m pytest -p no:cacheprovider -n 2 $(PURE_TESTS); pure=$$?; \
+	export PYTEST_ADDOPTS="$(UNUSED_PLUGINS) -p no:kmock -p no:hypothesispytest"; \
 	$(BIN)/python -m pytest -p no:cacheprovider -n 3 --dist loadfile --layout-pass=parallel $(TARGET_TESTS); parallel=$$?; \
 	$(BIN)/python -m pytest -p no:cacheprovider --layout-pass=serial $(TARGET_TESTS); serial=$$?; \
 	for state in $(CURDIR)/.opsready-test/parallel/gw* $(CURDIR)/.opsready-test/serial; do \
