@@ -7,54 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from opsready.config import load_config
 from opsready.errors import ConfigError
-from opsready.hosts.adapter import HostsTarget, open_target
 from opsready.hosts.rollout_options import DEFAULT_ROLLOUT
 from opsready.targets.rolling import rolling_of
-
-# the complete configuration of test_hosts_options.py, whose balancer section this one extends
-GOOD = """\
-version: 1
-targets:
-  staging:
-    platform: hosts
-    ssh:
-      known_hosts: keys/known_hosts
-      ssh_config: keys/ssh_config
-      sudo: true
-    roles:
-      app:
-        hosts:
-          - ssh://deploy@app1.example.com:22
-          - {ssh: 'ssh://deploy@app2.example.com', http: 'http://10.0.0.12:8080/'}
-      database:
-        hosts: [ssh://deploy@db.example.com:2222]
-        expect:
-          sockets: [tcp://0.0.0.0:5432]
-          private_dirs: [{path: /var/lib/postgresql, owner: postgres}]
-    service:
-      name: orders
-      supervisorctl: /usr/bin/supervisorctl
-      config: /etc/supervisor/supervisord.conf
-    releases:
-      names: ["2.4.0", "2.4.1"]
-      dir: /srv/orders/releases
-      current: /srv/orders/current
-    instances:
-      port: 8080
-      ready_within: 20s
-    balancer:
-      url: https://orders.example.com/
-"""
-
-
-def load(tmp_path: Path, text: str) -> HostsTarget:
-    path = tmp_path / "opsready.yaml"
-    path.write_text(text, encoding="utf-8")
-    config = load_config(path)
-    return open_target(config, config.target())
-
+from tests.unit.hosts.test_hosts_options import GOOD, load  # the complete configuration this one extends
 
 ROLLING = (
     GOOD
