@@ -164,6 +164,46 @@ class Fault(Protocol):
         ...
 
 
+class FaultBase:
+    """What every adapter's faults share: the spec, the id, the facts a revert needs, and the place in the description;
+    a subclass says :attr:`placement` and implements inject, revert, verify_reverted; prepare when it needs facts."""
+
+    def __init__(self, spec: FaultSpec, fault_id: str, facts: Facts = ()) -> None:
+        self._spec = spec
+        self.fault_id = fault_id
+        self.facts = dict(facts)
+
+    @property
+    def spec(self) -> FaultSpec:
+        """What this fault is."""
+        return self._spec
+
+    @property
+    def placement(self) -> str:
+        """Where the fault is placed, for messages: 'on the sandbox in /path', 'on host app1'."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """What would be injected where (subclasses say more)."""
+        return f"{self._spec.describe()} {self.placement}"
+
+    def prepare(self) -> Facts:
+        """Nothing to remember by default."""
+        return ()
+
+    def inject(self, deadline: float) -> None:
+        """Apply the fault (each kind implements it)."""
+        raise NotImplementedError
+
+    def revert(self, timeout: float) -> None:
+        """Undo the fault (each kind implements it)."""
+        raise NotImplementedError
+
+    def verify_reverted(self) -> Observation:
+        """Observe that the fault is gone (each kind implements it)."""
+        raise NotImplementedError
+
+
 @runtime_checkable
 class FaultInjectable(Protocol):
     """A target that can inject faults, revert them from any process, and say where their journals live."""

@@ -17,7 +17,7 @@ from opsready.hosts.connection import HostConnection, RemoteResult
 from opsready.hosts.faults import timer
 from opsready.hosts.options import HostEntry, HostsOptions
 from opsready.observation import Observation
-from opsready.targets.faults import Facts, FaultSpec
+from opsready.targets.faults import Facts, FaultBase, FaultSpec
 
 
 class HostAccess(Protocol):
@@ -37,45 +37,23 @@ class HostAccess(Protocol):
         ...
 
 
-class HostFault:
+class HostFault(FaultBase):
     """Base of the faults on one host; subclasses implement describe, prepare, inject, revert, verify_reverted."""
 
     def __init__(self, target: HostAccess, spec: FaultSpec, fault_id: str, facts: Facts = ()) -> None:
+        super().__init__(spec, timer.check_id(fault_id), facts)
         self.target = target
-        self._spec = spec
-        self.fault_id = timer.check_id(fault_id)
-        self.facts = dict(facts)
         self.entry = target.entry(spec.text("host"))  # refuses a host that is not the target's
-
-    @property
-    def spec(self) -> FaultSpec:
-        """What this fault is."""
-        return self._spec
 
     @property
     def host(self) -> str:
         """The host's name."""
         return self.entry.name
 
-    def describe(self) -> str:
-        """What would be injected where (subclasses say more)."""
-        return f"{self.spec.describe()} on host {self.host}"
-
-    def prepare(self) -> Facts:
-        """Nothing to remember by default."""
-        return ()
-
-    def inject(self, deadline: float) -> None:
-        """Apply the fault (each kind implements it)."""
-        raise NotImplementedError
-
-    def revert(self, timeout: float) -> None:
-        """Undo the fault (each kind implements it)."""
-        raise NotImplementedError
-
-    def verify_reverted(self) -> Observation:
-        """Observe that the fault is gone (each kind implements it)."""
-        raise NotImplementedError
+    @property
+    def placement(self) -> str:
+        """'on host app1'."""
+        return f"on host {self.host}"
 
     # -- running commands on the host ---------------------------------------------------------------------------
     def run(self, command: str, timeout: float | None = None) -> RemoteResult:

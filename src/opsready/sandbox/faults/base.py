@@ -10,47 +10,25 @@ from opsready.errors import TargetError
 from opsready.observation import Observation
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.supervisor import Supervisor
-from opsready.targets.faults import Facts, FaultSpec
+from opsready.targets.faults import Facts, FaultBase, FaultSpec
 
 
-class SandboxFault:
+class SandboxFault(FaultBase):
     """Base of the sandbox's faults; subclasses implement describe, inject, revert and verify_reverted."""
 
     def __init__(self, sandbox: Sandbox, spec: FaultSpec, fault_id: str, facts: Facts = ()) -> None:
+        super().__init__(spec, fault_id, facts)
         self.sandbox = sandbox
-        self._spec = spec
-        self.fault_id = fault_id
-        self.facts = dict(facts)
-
-    @property
-    def spec(self) -> FaultSpec:
-        """What this fault is."""
-        return self._spec
 
     @property
     def where(self) -> str:
         """The sandbox, for messages: 'sandbox in /path/state'."""
         return f"sandbox in {self.sandbox.layout.state}"
 
-    def describe(self) -> str:
-        """What would be injected where (subclasses say more)."""
-        return f"{self.spec.describe()} on the {self.where}"
-
-    def prepare(self) -> Facts:
-        """Nothing to remember by default."""
-        return ()
-
-    def inject(self, deadline: float) -> None:
-        """Apply the fault (each kind implements it)."""
-        raise NotImplementedError
-
-    def revert(self, timeout: float) -> None:
-        """Undo the fault (each kind implements it)."""
-        raise NotImplementedError
-
-    def verify_reverted(self) -> Observation:
-        """Observe that the fault is gone (each kind implements it)."""
-        raise NotImplementedError
+    @property
+    def placement(self) -> str:
+        """'on the sandbox in /path/state'."""
+        return f"on the {self.where}"
 
     def up(self) -> bool:
         """Whether the sandbox runs at all (a sandbox that is down holds no running fault)."""
