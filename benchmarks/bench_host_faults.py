@@ -13,14 +13,12 @@ again; ``opsready recover`` then closes the journal.
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, summary
+from _common import ROOT, on_fleet, summary
 
 sys.path.insert(0, str(ROOT))
 
@@ -28,7 +26,6 @@ from tests.fleet.fleet import Fleet
 from tests.fleet.host_fault_runs import Harness, Setup, experiment, opsready, setup
 from tests.fleet.host_faults import http_status, leftovers
 from tests.fleet.machine import WEB_PORT
-from tests.fleet.needs import fleet_unavailable
 
 
 def faults(limit: float) -> list[dict[str, object]]:
@@ -99,29 +96,13 @@ def expiry(fleet: Fleet, env: Setup, runs: int, limit: float = 4.0) -> None:
         print(summary(f"{name}: ended after limit ({limit:g} s)", values))
 
 
-def main() -> int:
-    """Build a fleet, measure, print, tear it down."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    reason = fleet_unavailable()
-    if reason:
-        print(f"skipped: no test fleet: {reason}")
-        return 0
-    fleet = Fleet().build()
-    try:
-        with tempfile.TemporaryDirectory(prefix="opsready-bench-") as tmp:
-            env = setup(fleet, Path(tmp))
-            signals(fleet, env, args.runs)
-            expiry(fleet, env, args.runs)
-        left = leftovers(fleet)
-    finally:
-        problems = fleet.teardown()
-    if left or problems:
-        print(f"left behind: {left}; fleet teardown problems: {problems}")
-        return 1
-    return 0
+def measure(fleet: Fleet, scratch: Path, runs: int) -> list[str]:
+    """Both measurements on one fleet, then what of the faults is left on its hosts."""
+    env = setup(fleet, scratch)
+    signals(fleet, env, runs)
+    expiry(fleet, env, runs)
+    return list(leftovers(fleet))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(on_fleet(__doc__ or "", 5, measure))

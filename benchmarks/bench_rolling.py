@@ -12,14 +12,12 @@ times: deploy -> detected -> every switched host rolled back -> healthy, from th
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, summary
+from _common import ROOT, on_fleet, summary
 
 sys.path.insert(0, str(ROOT))
 
@@ -27,7 +25,6 @@ from opsready.timeline import Timeline
 from opsready.traffic import Traffic
 from tests.fleet.fleet import Fleet
 from tests.fleet.machine import DEGRADING_RELEASE
-from tests.fleet.needs import fleet_unavailable
 from tests.fleet.rolling_load import reset, under_load
 from tests.fleet.target import open_fleet_target, rolling_yaml
 
@@ -75,27 +72,12 @@ def flawed(fleet: Fleet, directory: Path, runs: int) -> None:
         print(summary(name, values))
 
 
-def main() -> int:
-    """Build a fleet, measure, print, tear it down."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    reason = fleet_unavailable()
-    if reason:
-        print(f"skipped: no test fleet: {reason}")
-        return 0
-    fleet = Fleet().build()
-    try:
-        with tempfile.TemporaryDirectory(prefix="opsready-bench-") as tmp:
-            deploys(fleet, Path(tmp), args.runs)
-            flawed(fleet, Path(tmp), args.runs)
-    finally:
-        problems = fleet.teardown()
-    if problems:
-        print(f"fleet teardown problems: {problems}")
-        return 1
-    return 0
+def measure(fleet: Fleet, scratch: Path, runs: int) -> list[str]:
+    """Both measurements on one fleet; nothing of theirs is left to report."""
+    deploys(fleet, scratch, runs)
+    flawed(fleet, scratch, runs)
+    return []
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(on_fleet(__doc__ or "", 5, measure))

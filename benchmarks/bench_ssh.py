@@ -11,21 +11,19 @@ interleaved, so load on a shared machine hits them alike. Needs root (the fleet 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
-from _common import ROOT, summary
+from _common import ROOT, on_fleet, summary
 
-sys.path.insert(0, str(ROOT / "tests"))
-
-from fleet.fleet import Fleet
-from fleet.needs import fleet_unavailable
+sys.path.insert(0, str(ROOT))
 
 from opsready.hosts import HostConnection, SshSettings, connect, parse_host_spec
+from tests.fleet.fleet import Fleet
 
 
 def timed(operation: Callable[[], object]) -> float:
@@ -35,47 +33,33 @@ def timed(operation: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def main() -> int:
-    """Build a fleet, time the three kinds of run, print medians and ratios, tear the fleet down."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
-    args = parser.parse_args()
-    reason = fleet_unavailable()
-    if reason:
-        print(f"skipped: no test fleet: {reason}")
-        return 0
+def measure(fleet: Fleet, scratch: Path, runs: int) -> list[str]:
+    """Time the three kinds of run, interleaved, and print medians and ratios."""
     import testinfra
 
     local = testinfra.get_host("local://")
-    fleet = Fleet().build()
-    conns: list[HostConnection] = []
+    settings = SshSettings(fleet.known_hosts, fleet.ssh_config, control_dir=fleet.control_dir)
+    shared = connect(parse_host_spec(fleet.spec("app1")), settings)
+    fresh = HostConnection(parse_host_spec(fleet.spec("app2")), replace(settings, control_persist=None))
     try:
-        settings = SshSettings(fleet.known_hosts, fleet.ssh_config, control_dir=fleet.control_dir)
-        shared = connect(parse_host_spec(fleet.spec("app1")), settings)
-        fresh = HostConnection(parse_host_spec(fleet.spec("app2")), replace(settings, control_persist=None))
-        conns += [shared, fresh]
         kinds: dict[str, Callable[[], object]] = {
             "local (testinfra local backend)": lambda: local.run("uname -n"),
             "ssh, shared master connection": lambda: shared.run("uname -n"),
             "ssh, fresh login per command": lambda: fresh.run("uname -n"),
         }
         samples: dict[str, list[float]] = {name: [] for name in kinds}
-        for _ in range(args.runs):
+        for _ in range(runs):
             for name, operation in kinds.items():
                 samples[name].append(timed(operation))
     finally:
-        for conn in conns:
-            conn.close()
-        problems = fleet.teardown()
+        shared.close()
+        fresh.close()
     base = statistics.median(samples["local (testinfra local backend)"])
     for name, values in samples.items():
         ms = [v * 1000 for v in values]
         print(f"{summary(name, ms, 'ms')}; ratio to local {statistics.median(values) / base:.1f}x")
-    if problems:
-        print(f"fleet teardown problems: {problems}")
-        return 1
-    return 0
+    return []
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(on_fleet(__doc__ or "", 30, measure))
