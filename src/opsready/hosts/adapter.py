@@ -24,6 +24,7 @@ from opsready.hosts.options import HostEntry, HostsOptions, LinkReleases, Role, 
 from opsready.hosts.releases import HostReleases
 from opsready.hosts.rolling import RollingDeploy
 from opsready.observation import Observation
+from opsready.targets.diagnostics import DiagnosticOps, SupportsDiagnostics
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec
 from opsready.targets.protocol import (
     HostExpectations,
@@ -302,6 +303,12 @@ class HostsTarget:
             dirs,
         )
 
+    def diagnostics(self) -> DiagnosticOps:
+        """Read-only diagnostics for ``opsready diagnose``: instances and host resources (:mod:`.diagnostics`)."""
+        from opsready.hosts.diagnostics import HostsDiagnostics
+
+        return HostsDiagnostics(self)
+
     # -- FaultInjectable ------------------------------------------------------------------------------------
     def fault_kinds(self) -> tuple[FaultKind, ...]:
         """Service, network and resource faults on one host (see :mod:`opsready.hosts.faults`); contacts nothing."""
@@ -331,7 +338,7 @@ def open_target(config: Config, target: TargetConfig) -> HostsTarget:
     return HostsTarget(target.name, parse_options(config, target), target.kind, state / "hosts" / target.name)
 
 
-def _implements(target: HostsTarget) -> tuple[Target, RollingTarget, FaultInjectable]:
-    """Never called: mypy checks here that the adapter implements the Target, RollingTarget and FaultInjectable
-    protocols."""
-    return target, target, target
+def _implements(target: HostsTarget) -> tuple[Target, RollingTarget, FaultInjectable, SupportsDiagnostics]:
+    """Never called: mypy checks here that the adapter implements the Target, RollingTarget, FaultInjectable and
+    SupportsDiagnostics protocols."""
+    return target, target, target, target

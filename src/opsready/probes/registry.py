@@ -8,8 +8,21 @@ from typing import Any, Literal
 
 from opsready.errors import Loc, ValidationError
 from opsready.observation import Observation
-from opsready.probes import breakdown, capacity, components, contention, host, http, metrics, paths, platform, upkeep
+from opsready.probes import (
+    breakdown,
+    capacity,
+    components,
+    contention,
+    fleet,
+    host,
+    http,
+    metrics,
+    paths,
+    platform,
+    upkeep,
+)
 from opsready.spelling import did_you_mean
+from opsready.targets.diagnostics import Capability
 from opsready.targets.protocol import Target
 from opsready.yamlsrc import MapReader
 
@@ -42,6 +55,7 @@ class ProbeSpec:
     summary: str
     params: tuple[Param, ...] = ()
     answers: tuple[str, ...] = ()  # values a failed observation may carry, for trees that branch on them
+    needs: tuple[Capability, ...] = ()  # what it asks of a target beyond the Target protocol (targets.diagnostics)
 
 
 PROBES: dict[str, ProbeSpec] = {
@@ -54,12 +68,19 @@ PROBES: dict[str, ProbeSpec] = {
             "readiness", http.readiness, "the service is ready to serve", (Param("timeout", "timeout", DURATION, 2.0),)
         ),
         ProbeSpec("version", http.version, "the version served", (Param("expect", "expect", TEXT, ""),)),
-        ProbeSpec("smoke", http.smoke, "browse, create and read back orders", (Param("orders", "orders", INT, 6),)),
+        ProbeSpec(
+            "smoke",
+            http.smoke,
+            "browse, create and read back orders",
+            (Param("orders", "orders", INT, 6),),
+            needs=("orders-api",),
+        ),
         ProbeSpec(
             "error_rate",
             metrics.error_rate,
             "share of failed user requests over a window",
             (Param("window", "window_s", DURATION, 2.0), Param("max", "max_rate", PERCENT, 0.01)),
+            needs=("service-metrics",),
         ),
         ProbeSpec(
             "latency",
@@ -70,6 +91,7 @@ PROBES: dict[str, ProbeSpec] = {
                 Param("quantile", "quantile", NUMBER, 0.95),
                 Param("max", "max_s", DURATION, 0.3),
             ),
+            needs=("service-metrics",),
         ),
         ProbeSpec(
             "response_time",
@@ -89,6 +111,7 @@ PROBES: dict[str, ProbeSpec] = {
             "pending orders are being fulfilled",
             (Param("max_age", "max_age", DURATION, 10.0),),
             ("unreadable",),  # the stats could not be read: no verdict on the worker
+            needs=("orders-api",),
         ),
         ProbeSpec(
             "cpu_pressure",
@@ -115,6 +138,7 @@ PROBES: dict[str, ProbeSpec] = {
             "the service's own port answers /healthz, bypassing the network in front of it",
             (Param("timeout", "timeout", DURATION, 1.0),),
             ("refused", "reset", "timeout", "error"),
+            needs=("direct-url",),
         ),
         # troubleshooting (runbooks/troubleshooting-tree.yaml): answers say how a check failed
         ProbeSpec(
@@ -123,6 +147,7 @@ PROBES: dict[str, ProbeSpec] = {
             "users get answers through the public URL (/readyz and a page)",
             (Param("timeout", "timeout", DURATION, 1.5),),
             ("refused", "reset", "timeout", "error", "http-500", "http-502", "http-503", "http-504"),
+            needs=("orders-api",),
         ),
         ProbeSpec(
             "users_link",
@@ -135,6 +160,7 @@ PROBES: dict[str, ProbeSpec] = {
                 Param("samples", "samples", INT, 2),
             ),
             paths.LINK_ANSWERS,
+            needs=("orders-api", "direct-url", "service-metrics"),
         ),
         ProbeSpec(
             "database_link",
@@ -147,6 +173,7 @@ PROBES: dict[str, ProbeSpec] = {
                 Param("samples", "samples", INT, 2),
             ),
             (*paths.LINK_ANSWERS, "exhausted", "error"),
+            needs=("database-paths",),
         ),
         ProbeSpec(
             "latency_breakdown",
@@ -158,6 +185,7 @@ PROBES: dict[str, ProbeSpec] = {
                 Param("timeout", "timeout", DURATION, 2.0),
             ),
             (*breakdown.PARTS, "error"),
+            needs=("orders-api", "direct-url", "database-paths"),
         ),
         ProbeSpec("platform", components.platform, "the platform answers and runs the target's components"),
         ProbeSpec(
@@ -166,12 +194,14 @@ PROBES: dict[str, ProbeSpec] = {
             "one component runs and none of its processes is frozen",
             (Param("component", "name", TEXT, REQUIRED),),
             components.COMPONENT_ANSWERS,
+            needs=("processes",),
         ),
         ProbeSpec(
             "restarts",
             components.restarts,
             "no component exited unexpectedly within a window",
             (Param("window", "window_s", DURATION, 60.0),),
+            needs=("exits",),
         ),
         ProbeSpec(
             "recent_release",
@@ -185,6 +215,7 @@ PROBES: dict[str, ProbeSpec] = {
             "the database server accepts a connection and answers, directly",
             (Param("timeout", "timeout", DURATION, 1.5),),
             contention.SERVER_ANSWERS,
+            needs=("database-paths",),
         ),
         ProbeSpec(
             "database_waits",
@@ -192,18 +223,41 @@ PROBES: dict[str, ProbeSpec] = {
             "no database session waits on a lock another one holds",
             (Param("max", "max_waiting", INT, 0), Param("timeout", "timeout", DURATION, 1.5)),
             contention.WAIT_ANSWERS,
+            needs=("database-sessions",),
         ),
         ProbeSpec(
             "host_cpu",
             contention.host_cpu,
             "no process group outside the target demands much of the host's CPU",
             (Param("window", "window_s", DURATION, 1.0), Param("max", "max_share", NUMBER, 1.5)),
+            needs=("host-load",),
         ),
         ProbeSpec(
             "host_memory",
             contention.host_memory,
             "no process group outside the target holds much of the host's memory",
             (Param("max", "max_share", PERCENT, 0.1),),
+            needs=("host-load",),
+        ),
+        ProbeSpec(
+            "instances_serving",
+            fleet.instances_serving,
+            "every instance answers its health and readiness checks, asked directly on its host",
+            (),
+            fleet.INSTANCE_ANSWERS,
+            needs=("instance-health",),
+        ),
+        ProbeSpec(
+            "host_resources",
+            fleet.host_resources,
+            "every host is reachable, not overloaded, with memory available and disks not full",
+            (
+                Param("max_load", "max_load", NUMBER, 2.0),
+                Param("min_memory", "min_memory", PERCENT, 0.1),
+                Param("max_disk", "max_disk", PERCENT, 0.9),
+            ),
+            fleet.RESOURCE_ANSWERS,
+            needs=("host-resources",),
         ),
         ProbeSpec(
             "cpu_per_unit",

@@ -5,12 +5,17 @@ A target that can be troubleshot offers ``diagnostics()`` (observations only: ne
 Probes and the troubleshooting package reach them through :func:`diagnostics_of` and :func:`remedies_of`, which
 name what a platform lacks instead of failing with an AttributeError. Every result is a frozen dataclass of what
 was measured.
+
+Not every platform can observe everything: a fleet of hosts has no one direct URL or supervisor log, a single machine
+has no instances on hosts of their own. What a probe needs is a :data:`Capability`; :func:`unmet` says which of a
+probe's needs a target cannot meet and why, so a troubleshooting walk names a question that does not apply instead of
+misdiagnosing it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 from opsready.errors import UsageError
 from opsready.processes import ProcessIdentity
@@ -18,6 +23,23 @@ from opsready.processes import ProcessIdentity
 GroupOwner = Literal["target", "protected", "none"]  # whose a process group is, by the target's own proof
 PATHS = ("service", "direct")  # the service's own way to its database (through the network between), or straight
 FAILURES = ("refused", "reset", "timeout", "exhausted", "error")
+# What a probe may need of a target beyond the Target protocol. The first ones are DiagnosticOps' (or the orders
+# service's own pages): a platform offers them unless its diagnostics say otherwise (ScopedDiagnostics). The last two
+# are HostDiagnostics': offered only by a target whose diagnostics implement it.
+Capability = Literal[
+    "orders-api",  # the orders service's own pages and stats (/products, the order backlog)
+    "service-metrics",  # one /metrics of the whole service at the public URL
+    "direct-url",  # one URL of the service that bypasses the network in front of it
+    "processes",  # each component's processes and their kernel states
+    "exits",  # the platform's record of components that exited unexpectedly
+    "database-paths",  # database round trips through the service's own path and directly
+    "database-sessions",  # the database's sessions and their lock waits
+    "host-load",  # CPU and memory per process group on the target's machine
+    "connections",  # who holds connections to a component
+    "instance-health",  # each instance's health and readiness, asked directly on its host
+    "host-resources",  # load, memory and disk of each host
+]
+CAPABILITIES: tuple[Capability, ...] = get_args(Capability)
 
 
 @dataclass(frozen=True)
@@ -143,6 +165,62 @@ class ProcessGroup:
         return f"process group {self.pgid} ({self.command or '?'})"
 
 
+@dataclass(frozen=True)
+class InstanceHealth:
+    """One instance asked directly on its host: health and readiness (HTTP 200 or not), version, and why not."""
+
+    host: str
+    instance: str
+    url: str
+    healthy: bool
+    ready: bool
+    version: str
+    detail: str = ""
+
+    @property
+    def serving(self) -> bool:
+        """Healthy and ready."""
+        return self.healthy and self.ready
+
+    def describe(self) -> str:
+        """'app1 (web at http://10.0.0.2:8080): serving 2' or '... not healthy (/healthz: refused)'."""
+        state = f"serving {self.version}" if self.serving else f"not {'ready' if self.healthy else 'healthy'}"
+        return f"{self.host} ({self.instance} at {self.url}): {state}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class DiskUse:
+    """One file system of a host: its mount's used share and free bytes, for a path on it."""
+
+    path: str
+    used_share: float
+    free_bytes: int
+
+
+@dataclass(frozen=True)
+class HostResources:
+    """A host's load, memory and disks as read on it (``reachable`` False with the reason when it could not be)."""
+
+    host: str
+    reachable: bool
+    cores: int = 0
+    load1: float = 0.0  # one-minute load average
+    memory_total: int = 0
+    memory_available: int = 0
+    disks: tuple[DiskUse, ...] = ()
+    detail: str = ""
+
+    @property
+    def load_per_core(self) -> float:
+        """Runnable tasks per core over the last minute."""
+        return self.load1 / max(1, self.cores)
+
+    @property
+    def memory_share(self) -> float:
+        """Share of memory available."""
+        return self.memory_available / self.memory_total if self.memory_total else 0.0
+
+
 class DiagnosticOps(Protocol):
     """Read-only observations a troubleshooter needs beyond the Target protocol."""
 
@@ -208,6 +286,44 @@ class RemedyOps(Protocol):
 
 
 @runtime_checkable
+class ScopedDiagnostics(Protocol):
+    """Diagnostics that cannot offer every capability of :class:`DiagnosticOps` on their platform, and say why."""
+
+    def not_applicable(self) -> tuple[tuple[Capability, str], ...]:
+        """(capability, why this platform cannot offer it), for each one it lacks."""
+        ...
+
+
+@runtime_checkable
+class HostDiagnostics(Protocol):
+    """Diagnostics of a target whose instances run on hosts of their own."""
+
+    def instance_health(self) -> tuple[InstanceHealth, ...]:
+        """Each instance's health, readiness and version, asked directly on its host."""
+        ...
+
+    def host_resources(self) -> tuple[HostResources, ...]:
+        """Load, memory and disks of every host, read on each (an unreachable host is reported, not raised)."""
+        ...
+
+
+EXTENSIONS: dict[Capability, type] = {"instance-health": HostDiagnostics, "host-resources": HostDiagnostics}
+# the capabilities read through DiagnosticOps; the others (the service's own pages and metrics) go over HTTP
+THROUGH_DIAGNOSTICS: frozenset[Capability] = frozenset(
+    ("direct-url", "processes", "exits", "database-paths", "database-sessions", "host-load", "connections")
+)
+
+
+@runtime_checkable
+class SupportsDiagnostics(Protocol):
+    """A target that offers read-only diagnostics."""
+
+    def diagnostics(self) -> DiagnosticOps:
+        """Read-only diagnostics of this target."""
+        ...
+
+
+@runtime_checkable
 class SupportsTroubleshooting(Protocol):
     """A target that offers diagnostics and remedies."""
 
@@ -227,9 +343,28 @@ def _missing(target: object, what: str) -> UsageError:
 
 def diagnostics_of(target: object) -> DiagnosticOps:
     """The diagnostics of ``target``, or a :class:`UsageError` naming what the platform lacks."""
-    if not isinstance(target, SupportsTroubleshooting):
+    if not isinstance(target, SupportsDiagnostics):
         raise _missing(target, "troubleshooting diagnostics")
     return target.diagnostics()
+
+
+def unmet(target: object, needs: tuple[Capability, ...]) -> tuple[str, ...]:
+    """Why ``target`` cannot meet each of ``needs`` it lacks ('processes: ...'); empty when it meets them all."""
+    if not needs:
+        return ()
+    platform = getattr(target, "platform", type(target).__name__)
+    ops = target.diagnostics() if isinstance(target, SupportsDiagnostics) else None
+    lacking: dict[Capability, str] = dict(ops.not_applicable()) if isinstance(ops, ScopedDiagnostics) else {}
+    reasons = []
+    for need in needs:
+        extension = EXTENSIONS.get(need)
+        if ops is None and (need in THROUGH_DIAGNOSTICS or extension is not None):
+            reasons.append(f"{need}: platform '{platform}' offers no troubleshooting diagnostics")
+        elif extension is not None and not isinstance(ops, extension):
+            reasons.append(f"{need}: platform '{platform}' has no instances on hosts of their own")
+        elif need in lacking:
+            reasons.append(f"{need}: {lacking[need]}")
+    return tuple(reasons)
 
 
 def remedies_of(target: object) -> RemedyOps:

@@ -24,6 +24,7 @@ from opsready.troubleshooting.model import (
     CULPRITS,
     EVIDENCE,
     HUNG,
+    NOT_APPLICABLE,
     Diagnosis,
     Question,
     Remedy,
@@ -140,7 +141,7 @@ def _question(node: str, reader: MapReader, at: Loc) -> Question:
         raise ValidationError(
             f"'timeout' must be between 0.1 s and {MAX_TIMEOUT:g} s, got {timeout:g} s", reader.loc_of("timeout")
         )
-    locs = [(key, reader.loc_of(key)) for key in ("ok", "failed", HUNG)]
+    locs = [(key, reader.loc_of(key)) for key in ("ok", "failed", HUNG, NOT_APPLICABLE)]
     answers: list[tuple[str, str]] = []
     offered = PROBES[call.probe].answers
     answer_reader = reader.optional_map("answers", f"answers of '{node}'")
@@ -166,6 +167,7 @@ def _question(node: str, reader: MapReader, at: Loc) -> Question:
         answers=tuple(answers),
         loc=at,
         branch_locs=tuple(locs),
+        not_applicable=reader.string(NOT_APPLICABLE, ""),
     )
     reader.done()
     return question

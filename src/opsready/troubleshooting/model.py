@@ -2,8 +2,10 @@
 
 A :class:`Question` runs one probe (from the shared probe library) and goes on by its outcome: ``ok``, ``failed``,
 a named answer the probe gives when it fails (``refused``, ``frozen``, ``users-network``, ...), or ``hung`` when the
-probe did not finish within the question's timeout. A :class:`Diagnosis` names what is wrong, how bad it is, the
-evidence to collect, the runbook to follow and the remedy that runbook prescribes.
+probe did not finish within the question's timeout. A question whose probe needs what the target's platform cannot
+offer (:func:`opsready.targets.diagnostics.unmet`) is not asked: the walk names it and goes on along its
+``not_applicable`` branch (its ``ok`` branch unless written: nothing was found there). A :class:`Diagnosis` names
+what is wrong, how bad it is, the evidence to collect, the runbook to follow and the remedy that runbook prescribes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ EVIDENCE = ("processes", "restarts", "connections", "database", "metrics", "host
 ACTIONS = ("none", "restart", "resume", "reset-link", "rollback", "end-blocking-sessions", "stop-culprit")
 CULPRITS = ("cpu", "memory", "connections")
 HUNG: Final = "hung"
+NOT_APPLICABLE: Final = "not_applicable"
 
 
 @dataclass(frozen=True)
@@ -87,13 +90,20 @@ class Question:
     answers: tuple[tuple[str, str], ...]
     loc: Loc
     branch_locs: tuple[tuple[str, Loc], ...] = ()
+    not_applicable: str = ""  # where to go when the platform cannot answer the probe; '' when to ``ok``
 
     def branches(self) -> tuple[tuple[str, str], ...]:
         """(outcome, node id) for every outcome written, in a stable order."""
         found = [("ok", self.ok), ("failed", self.failed), *self.answers]
         if self.hung:
             found.append((HUNG, self.hung))
+        if self.not_applicable:
+            found.append((NOT_APPLICABLE, self.not_applicable))
         return tuple(found)
+
+    def unanswerable(self) -> str:
+        """The node the walk goes on to when the platform cannot answer this question's probe."""
+        return self.not_applicable or self.ok
 
     def next_for(self, outcome: str, answer: str = "") -> str:
         """The node an outcome leads to: ok, hung, or failed with the probe's answer (if the tree names it)."""

@@ -37,7 +37,7 @@ def to_dict(walk: Walk) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "tree": walk.tree,
-        "target": {"name": walk.target, "base_url": walk.base_url},
+        "target": {"name": walk.target, "platform": walk.platform, "base_url": walk.base_url},
         "started": walk.started,
         "seconds": round(walk.seconds, 3),
         "time_limit": walk.time_limit,
@@ -55,6 +55,10 @@ def to_dict(walk: Walk) -> dict[str, Any]:
                 "seconds": round(s.seconds, 3),
             }
             for s in walk.steps
+        ],
+        "not_applicable": [
+            {"node": n.node, "question": n.question, "probe": n.probe, "reasons": list(n.reasons), "next": n.next}
+            for n in walk.not_applicable
         ],
         "diagnosis": leaf,
         "culprit": None
@@ -77,6 +81,10 @@ def to_text(walk: Walk) -> str:
         lines.append(f"    {step.evidence}")
         lines.append(f"    -> {outcome} ({step.seconds:.2f} s), next: {step.next}")
     lines.append("")
+    if walk.not_applicable:
+        lines.append(f"Not applicable on platform '{walk.platform}' (these questions were not asked):")
+        lines += [f"  - {n.node} ({n.probe}): {'; '.join(n.reasons)}" for n in walk.not_applicable]
+        lines.append("")
     diagnosis = walk.diagnosis
     if diagnosis is None:
         where = walk.steps[-1].node if walk.steps else "the root"

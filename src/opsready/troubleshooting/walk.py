@@ -4,6 +4,9 @@ The walk only observes. Every probe runs in a thread of its own and is waited fo
 (and never past the walk's time limit): a probe that does not answer in time is recorded as ``hung``, which is
 itself evidence (a frozen process, a blackholed link), and the walk goes on along the question's ``hung`` branch.
 A hung probe's thread is left to finish by itself; every probe has timeouts of its own, so it does.
+
+A question whose probe needs what the target's platform cannot offer is not asked: the walk records it as
+:class:`NotApplicable` with the reason, in the order met, and goes on along the question's ``not_applicable`` branch.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Final, Generic, Literal, TypeVar
 
 from opsready.errors import OpsreadyError
 from opsready.observation import Observation
+from opsready.probes.registry import PROBES
+from opsready.targets.diagnostics import unmet
 from opsready.targets.protocol import Target
 from opsready.troubleshooting.model import HUNG, Diagnosis, Question, Tree
 
@@ -75,6 +80,17 @@ class Step:
 
 
 @dataclass(frozen=True)
+class NotApplicable:
+    """A question the walk met but did not ask: its probe needs what the target's platform cannot offer."""
+
+    node: str
+    question: str
+    probe: str
+    reasons: tuple[str, ...]  # 'processes: why the platform lacks it', one per unmet need
+    next: str
+
+
+@dataclass(frozen=True)
 class Culprit:
     """The process group a diagnosis blames (a CPU or memory hog, a client holding every connection)."""
 
@@ -96,6 +112,8 @@ class Walk:
     culprit: Culprit | None
     seconds: float
     time_limit: float
+    platform: str = ""
+    not_applicable: tuple[NotApplicable, ...] = ()  # questions met but not asked, in the order met
 
     @property
     def complete(self) -> bool:
@@ -158,6 +176,7 @@ def walk(
     started = time.monotonic()
     deadline = started + limit
     steps: list[Step] = []
+    passed_over: list[NotApplicable] = []
     node = tree.root
     diagnosis: Diagnosis | None = None
     while True:
@@ -165,6 +184,12 @@ def walk(
         if question is None:
             diagnosis = tree.diagnosis(node)
             break
+        reasons = unmet(target, PROBES[question.call.probe].needs)
+        if reasons:
+            skipped = NotApplicable(node, question.text, question.call.probe, reasons, question.unanswerable())
+            passed_over.append(skipped)
+            node = skipped.next
+            continue
         left = deadline - time.monotonic()
         if left <= 0:
             break
@@ -194,4 +219,6 @@ def walk(
         culprit=culprit,
         seconds=time.monotonic() - started,
         time_limit=limit,
+        platform=target.platform,
+        not_applicable=tuple(passed_over),
     )

@@ -37,6 +37,13 @@ questions:
     probe: component
     args: {component: api}
     timeout: 2s
+    ok: release
+    failed: broken
+    not_applicable: release
+  release:
+    question: Was a release deployed just before?
+    probe: recent_release
+    timeout: 2s
     ok: fine
     failed: broken
 diagnoses:
@@ -128,12 +135,39 @@ def test_connection_refused_is_its_own_answer(tree: Tree) -> None:
 
 
 def test_a_probe_that_cannot_observe_is_evidence_and_a_failure(tree: Tree, server: tuple[str, type]) -> None:
-    """The 'component' probe needs the platform's instances, which this target lacks: 'error', then 'failed'."""
+    """The 'recent_release' probe needs the target's release history, which this target lacks: 'error', then
+    'failed'."""
     url, _ = server
     result = walk(tree, StubTarget(url))  # type: ignore[arg-type]
-    assert result.path() == ("up", "api", "broken")
+    assert result.path() == ("up", "release", "broken")
     assert result.steps[1].outcome == "error"
     assert "could not observe (AttributeError" in result.steps[1].evidence
+
+
+def test_a_question_the_platform_cannot_answer_is_named_and_passed_over(tree: Tree, server: tuple[str, type]) -> None:
+    """'component' needs process states, which a target without diagnostics cannot offer: the question is not asked
+    (no step, no time), the walk names it with the reason and goes on along its not_applicable branch; both
+    renderings say so."""
+    url, _ = server
+    result = walk(tree, StubTarget(url))  # type: ignore[arg-type]
+    assert [s.node for s in result.steps] == ["up", "release"]
+    (skipped,) = result.not_applicable
+    assert (skipped.node, skipped.probe, skipped.next) == ("api", "component", "release")
+    assert skipped.reasons == ("processes: platform 'stub' offers no troubleshooting diagnostics",)
+    text = to_text(result)
+    assert "Not applicable on platform 'stub' (these questions were not asked):" in text
+    assert "  - api (component): processes: platform 'stub' offers no troubleshooting diagnostics" in text
+    data = to_dict(result)
+    assert data["target"]["platform"] == "stub"
+    assert data["not_applicable"] == [
+        {
+            "node": "api",
+            "question": "Is the api running?",
+            "probe": "component",
+            "reasons": ["processes: platform 'stub' offers no troubleshooting diagnostics"],
+            "next": "release",
+        }
+    ]
 
 
 def test_a_hanging_probe_costs_its_timeout_and_takes_the_hung_branch(tree: Tree, server: tuple[str, type]) -> None:
