@@ -126,7 +126,11 @@ class GameDay:
         plan = inputs.plan
         self.inputs, self.target, self.prepared = inputs, target, prepared
         self.traffic = Traffic(
-            target.base_url, clients=plan.load.clients, rate=plan.load.rate, max_seconds=plan.load.max_duration
+            target.base_url,
+            clients=plan.load.clients,
+            rate=plan.load.rate,
+            max_seconds=plan.load.max_duration,
+            paths=plan.load.paths,
         )
         self.board = Board(plan.title, len(prepared), lambda: recent_load(self.traffic.snapshot(), time.monotonic()))
         self.auto = auto

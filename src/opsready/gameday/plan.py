@@ -45,6 +45,7 @@ class LoadProfile:
     clients: int = 2
     rate: float = 20.0  # requests per second, all clients together
     max_duration: float = 600.0
+    paths: tuple[str, ...] = ()  # GET these in turn (a service of the team's own); none: the orders journey
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,11 @@ def _load(r: MapReader | None) -> LoadProfile:
         clients=r.integer("clients", d.clients, minimum=1),
         rate=r.number("rate", d.rate),
         max_duration=r.duration("max_duration", d.max_duration),
+        paths=r.str_list("paths", ()),
     )
+    bad = next((p for p in load.paths if not p.startswith("/")), None)
+    if bad is not None:
+        raise ValidationError(f"each of 'paths' must start with '/', got {bad!r}", r.loc_of("paths"))
     if not 0 < load.rate <= 200:
         raise ValidationError("'rate' must lie between 0 and 200 requests per second", r.loc_of("rate"))
     if not 0 < load.max_duration <= 4 * 3600:

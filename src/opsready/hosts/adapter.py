@@ -22,6 +22,7 @@ from opsready.hosts.faults.residue import residue as fault_residue
 from opsready.hosts.instances import InstanceState, probe, wait_serving
 from opsready.hosts.options import HostEntry, HostsOptions, LinkReleases, Role, check_release_name, parse_options
 from opsready.hosts.releases import HostReleases
+from opsready.hosts.remediation import HostsRemediation
 from opsready.hosts.rolling import RollingDeploy
 from opsready.observation import Observation
 from opsready.targets.diagnostics import DiagnosticOps, SupportsDiagnostics
@@ -37,6 +38,7 @@ from opsready.targets.protocol import (
     TargetHost,
     quiet,
 )
+from opsready.targets.remediation import Remediable
 from opsready.targets.rolling import RollingTarget, RolloutKind, RolloutReport
 from opsready.timeline import Timeline
 
@@ -309,6 +311,23 @@ class HostsTarget:
 
         return HostsDiagnostics(self)
 
+    # -- Remediable (hosts/remediation.py) ---------------------------------------------------------------------
+    def components(self) -> tuple[str, ...]:
+        """The service, and its instance on each app host (``web@app1``)."""
+        return HostsRemediation(self).components()
+
+    def links(self) -> tuple[str, ...]:
+        """None: a fleet has no links of opsready's."""
+        return ()
+
+    def restart_component(self, name: str, timeout: float = 60.0) -> str:
+        """Bring the instances ``name`` covers back into service (see :mod:`opsready.hosts.remediation`)."""
+        return HostsRemediation(self).restart_component(name, timeout)
+
+    def reset_link(self, name: str, timeout: float = 10.0) -> str:
+        """Refused: a fleet has no links of opsready's."""
+        return HostsRemediation(self).reset_link(name, timeout)
+
     # -- FaultInjectable ------------------------------------------------------------------------------------
     def fault_kinds(self) -> tuple[FaultKind, ...]:
         """Service, network and resource faults on one host (see :mod:`opsready.hosts.faults`); contacts nothing."""
@@ -338,7 +357,9 @@ def open_target(config: Config, target: TargetConfig) -> HostsTarget:
     return HostsTarget(target.name, parse_options(config, target), target.kind, state / "hosts" / target.name)
 
 
-def _implements(target: HostsTarget) -> tuple[Target, RollingTarget, FaultInjectable, SupportsDiagnostics]:
-    """Never called: mypy checks here that the adapter implements the Target, RollingTarget, FaultInjectable and
-    SupportsDiagnostics protocols."""
-    return target, target, target, target
+def _implements(
+    target: HostsTarget,
+) -> tuple[Target, RollingTarget, FaultInjectable, SupportsDiagnostics, Remediable]:
+    """Never called: mypy checks here that the adapter implements the Target, RollingTarget, FaultInjectable,
+    SupportsDiagnostics and Remediable protocols."""
+    return target, target, target, target, target

@@ -87,6 +87,18 @@ def test_mistakes_are_reported_at_their_line(tmp_path: Path, old: str, new: str,
     assert message in info.value.message
 
 
+def test_the_load_may_name_the_paths_of_a_service_of_ones_own(tmp_path: Path) -> None:
+    """`load.paths` replaces the orders journey (a fleet's own service); each must be a path, else its line."""
+    text = GOOD.replace("scenarios:", "load:\n  paths: ['/', '/work?ms=5']\nscenarios:")
+    assert load_plan(_write(tmp_path, text), KNOWN).load.paths == ("/", "/work?ms=5")
+    assert load_plan(_write(tmp_path, GOOD), KNOWN).load.paths == ()
+    path = _write(tmp_path, text.replace("['/', '/work?ms=5']", "[products]"))
+    with pytest.raises(ValidationError) as info:
+        load_plan(path, KNOWN)
+    assert info.value.loc is not None and info.value.loc.line == 9
+    assert "each of 'paths' must start with '/', got 'products'" in info.value.message
+
+
 def test_duplicate_scenario_names_are_refused(tmp_path: Path) -> None:
     """Two scenarios with one name would be indistinguishable in the report."""
     extra = GOOD.split("scenarios:\n")[1]
