@@ -69,7 +69,8 @@ def test_a_game_day_on_the_fleet_detects_mitigates_and_recovers_by_measurement(f
     walls = [_wall(events[kind]["wall"]) for kind in STAGES]
     assert walls == sorted(walls), "stages out of order"
     assert events["classified"]["detail"].startswith("high:"), events["classified"]["detail"]
-    assert events["detected"]["detail"] == "high: instances_serving failing", events["detected"]["detail"]
+    detected = events["detected"]["detail"]
+    assert detected == "high: serving_instances at least 1% below 100%", detected
     assert "started 'web' on app1 (it was STOPPED)" in events["mitigated"]["detail"], events["mitigated"]["detail"]
     measured = {m["name"]: m for m in report["measurements"] if m["scenario_name"] == scenario["name"]}
     assert set(measured) == {"time to detect", "time to acknowledge", "time to mitigate", "time to recover"}

@@ -53,6 +53,7 @@ MEASURES: dict[str, Measure] = {
         Measure("disk", PERCENT, 0.01),
         Measure("cpu_pressure", PERCENT, 0.01),
         Measure("memory_available", PERCENT, 0.01, LOWER),
+        Measure("serving_instances", PERCENT, 0.01, LOWER),
     )
 }
 

@@ -37,6 +37,18 @@ def instances_serving(target: Target) -> Observation:
     return Observation("instances_serving", False, answer, "", f"{shown} ({serving} of {len(found)} serving)")
 
 
+def serving_instances(target: Target) -> Observation:
+    """The share of instances that serve when asked directly on their hosts (all of them passes), naming those that
+    do not: a classification tells one instance down (users served by the others) from none serving."""
+    found = _host_ops(target).instance_health()
+    if not found:
+        return Observation("serving_instances", False, 0.0, "%", "the target reports no instance")
+    down = [i for i in found if not i.serving]
+    share = (len(found) - len(down)) / len(found)
+    shown = "; ".join(i.describe() for i in (down or found))
+    return Observation("serving_instances", not down, share * 100, "%", shown)
+
+
 def _problem(host: HostResources, max_load: float, min_memory: float, max_disk: float) -> tuple[str, str] | None:
     if not host.reachable:
         return "unreachable", f"{host.host}: unreachable ({host.detail})"

@@ -248,6 +248,12 @@ PROBES: dict[str, ProbeSpec] = {
             needs=("instance-health",),
         ),
         ProbeSpec(
+            "serving_instances",
+            fleet.serving_instances,
+            "the share of instances that serve when asked directly on their hosts",
+            needs=("instance-health",),
+        ),
+        ProbeSpec(
             "host_resources",
             fleet.host_resources,
             "every host is reachable, not overloaded, with memory available and disks not full",

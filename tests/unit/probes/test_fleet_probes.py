@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from opsready.hosts.diagnostics import NOT_HERE, parse_resources
-from opsready.probes.fleet import host_resources, instances_serving
+from opsready.incident.measures import MEASURES
+from opsready.probes.fleet import host_resources, instances_serving, serving_instances
 from opsready.probes.registry import PROBES
 from opsready.targets.diagnostics import DiskUse, HostResources, InstanceHealth, unmet
 
@@ -72,6 +73,17 @@ def test_every_instance_serving_passes_and_one_down_is_named_with_its_host() -> 
     assert seen.detail == "app1 (web at http://app1:8080): not healthy (/healthz: refused) (1 of 2 serving)"
     unready = InstanceHealth("app2", "web", "http://app2:8080", True, False, "2", "/readyz: 503")
     assert instances_serving(Fleetish(Readings(instances=(up("app1"), unready)))).value == "unready"  # type: ignore[arg-type]
+
+
+def test_the_share_of_serving_instances_is_a_value_a_classification_ranges_over() -> None:
+    """1 of 2 serving: 50 %, failing, naming the one down; all: 100 %, passing; a lower share is worse."""
+    down = InstanceHealth("app1", "web", "http://app1:8080", False, False, "", "/healthz: refused")
+    half = serving_instances(Fleetish(Readings(instances=(down, up("app2")))))  # type: ignore[arg-type]
+    assert (half.ok, half.value, half.unit) == (False, 50.0, "%")
+    assert half.detail.startswith("app1 (web at http://app1:8080): not healthy")
+    assert serving_instances(Fleetish(Readings(instances=(up("app1"), up("app2"))))).value == 100.0  # type: ignore[arg-type]
+    measure = MEASURES["serving_instances"]
+    assert (measure.worse, measure.value(half)) == ("lower", 0.5)
 
 
 @pytest.mark.parametrize(
