@@ -25,6 +25,7 @@ from opsready.hosts.releases import HostReleases
 from opsready.hosts.rolling import RollingDeploy
 from opsready.observation import Observation
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec
+from opsready.targets.maintenance import MaintenanceOps, SupportsMaintenance
 from opsready.targets.protocol import (
     HostExpectations,
     Instance,
@@ -319,6 +320,13 @@ class HostsTarget:
         """Every host swept over SSH for fault tables, cgroups, timers and a stopped service."""
         return fault_residue(self)
 
+    # -- SupportsMaintenance -----------------------------------------------------------------------------------
+    def maintenance_ops(self) -> MaintenanceOps:
+        """Backups on the database host, logs, disk and certificates over SSH (the ``maintenance`` section)."""
+        from opsready.hosts.maintenance import HostsMaintenanceOps
+
+        return HostsMaintenanceOps(self)
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -331,7 +339,7 @@ def open_target(config: Config, target: TargetConfig) -> HostsTarget:
     return HostsTarget(target.name, parse_options(config, target), target.kind, state / "hosts" / target.name)
 
 
-def _implements(target: HostsTarget) -> tuple[Target, RollingTarget, FaultInjectable]:
-    """Never called: mypy checks here that the adapter implements the Target, RollingTarget and FaultInjectable
-    protocols."""
-    return target, target, target
+def _implements(target: HostsTarget) -> tuple[Target, RollingTarget, FaultInjectable, SupportsMaintenance]:
+    """Never called: mypy checks here that the adapter implements the Target, RollingTarget, FaultInjectable and
+    SupportsMaintenance protocols."""
+    return target, target, target, target
