@@ -49,8 +49,8 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM orders").fetcho
 """
 
 
-def maintenance_yaml(fleet: Fleet, tmp: Path, section: str | None = None, target_extra: str = "") -> str:
-    """The fleet's configuration with its ``maintenance`` section (or ``section``), the suite's maintenance policy
+def maintenance_yaml(fleet: Fleet, tmp: Path, base: str | None = None) -> str:
+    """The fleet's configuration (or ``base``) with its ``maintenance`` section, the suite's maintenance policy
     writing into ``tmp``, and the fleet allowed to be changed."""
     default = f"""\
     maintenance:
@@ -75,7 +75,7 @@ maintenance:
 safety:
   destructive_targets: [fleet]
 """
-    return fleet_yaml(fleet) + target_extra + (section if section is not None else default) + policy
+    return (base or fleet_yaml(fleet)) + default + policy
 
 
 def python(conn: HostConnection, script: str, *args: str, timeout: float = 30) -> str:

@@ -166,6 +166,8 @@ def run_step(target: HostsTarget, entry: HostEntry, what: str, command: str, tim
     except HostError as exc:
         prefix = f"host {entry.name}: "
         message = exc.message[len(prefix) :] if exc.message.startswith(prefix) else exc.message
+        if "did not finish within" in message:  # the backend quotes the command: ours are scripts, not news
+            message = f"did not finish within {timeout:g} s and was stopped"
         raise HostError(f"{what} failed: {message}", entry.name, hint=exc.hint) from None
     if not result.succeeded:
         lines = result.stderr.strip().splitlines()
