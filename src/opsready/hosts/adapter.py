@@ -20,6 +20,7 @@ from opsready.hosts.connection import HostConnection, connect
 from opsready.hosts.faults import catalog as host_faults
 from opsready.hosts.faults.residue import residue as fault_residue
 from opsready.hosts.instances import InstanceState, probe, wait_serving
+from opsready.hosts.maintenance import HostsMaintenanceOps
 from opsready.hosts.options import HostEntry, HostsOptions, LinkReleases, Role, check_release_name, parse_options
 from opsready.hosts.releases import HostReleases
 from opsready.hosts.rolling import RollingDeploy
@@ -323,9 +324,7 @@ class HostsTarget:
     # -- SupportsMaintenance -----------------------------------------------------------------------------------
     def maintenance_ops(self) -> MaintenanceOps:
         """Backups on the database host, logs, disk and certificates over SSH (the ``maintenance`` section)."""
-        from opsready.hosts.maintenance import HostsMaintenanceOps
-
-        return HostsMaintenanceOps(self)
+        return HostsMaintenanceOps(self.name, self.options, self.connection)
 
 
 def _now() -> str:

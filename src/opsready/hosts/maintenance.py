@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from opsready.errors import HostError, UsageError
 from opsready.hosts import dbbackup, upkeep
-from opsready.hosts.connection import RemoteResult
+from opsready.hosts.connection import HostConnection, RemoteResult
 from opsready.hosts.maintenance_options import DatabaseMaintenance, HostsMaintenance
-from opsready.hosts.options import HostEntry
+from opsready.hosts.options import HostEntry, HostsOptions
 from opsready.targets.maintenance import (
     Backup,
     Certificate,
@@ -31,8 +31,7 @@ from opsready.targets.maintenance import (
     RotatedLog,
 )
 
-if TYPE_CHECKING:
-    from opsready.hosts.adapter import HostsTarget
+Connect = Callable[[str], HostConnection]  # the target's open, checked connection to one of its hosts
 
 
 def _stamp() -> tuple[str, str]:
@@ -43,14 +42,16 @@ def _stamp() -> tuple[str, str]:
 class HostsMaintenanceOps:
     """Backups, restores, housekeeping, logs, disk and certificates of one hosts target."""
 
-    def __init__(self, target: HostsTarget) -> None:
-        self.target = target
-        settings = target.options.maintenance
+    def __init__(self, name: str, options: HostsOptions, connection: Connect) -> None:
+        self.name = name
+        self.options = options
+        self.connection = connection
+        settings = options.maintenance
         if settings is None:
             raise UsageError(
-                f"target '{target.name}' has no 'maintenance' section: say what the database is, which logs to "
+                f"target '{name}' has no 'maintenance' section: say what the database is, which logs to "
                 "rotate and which certificate to read (docs/hosts.md, Maintenance)",
-                target.options.loc,
+                options.loc,
             )
         self.settings: HostsMaintenance = settings
 
@@ -58,7 +59,7 @@ class HostsMaintenanceOps:
         """A step runner bound to one host."""
 
         def step(what: str, command: str, timeout: float) -> RemoteResult:
-            return run_step(self.target, entry, what, command, timeout)
+            return run_step(self.connection(entry.name), self.options.sudo, what, command, timeout)
 
         return step
 
@@ -66,10 +67,10 @@ class HostsMaintenanceOps:
         db = self.settings.database
         if db is None:
             raise UsageError(
-                f"target '{self.target.name}' says nothing about its database (maintenance.database)",
-                self.target.options.loc,
+                f"target '{self.name}' says nothing about its database (maintenance.database)",
+                self.options.loc,
             )
-        return self.target.options.role("database")[0], db
+        return self.options.role("database")[0], db
 
     # -- database ----------------------------------------------------------------------------------------------------
     def backup(self, directory: Path | None = None) -> Backup:
@@ -98,12 +99,12 @@ class HostsMaintenanceOps:
         if keep < 1:
             raise UsageError(f"keep at least one archive per log (got {keep})")
         if not self.settings.logs:
-            raise UsageError(f"target '{self.target.name}' names no logs to rotate (maintenance.logs)")
+            raise UsageError(f"target '{self.name}' names no logs to rotate (maintenance.logs)")
         stamp = _stamp()[0]
         rotated: list[RotatedLog] = []
         removed: list[Path] = []
         for role, patterns in self.settings.logs.items():
-            for entry in self.target.options.role(role):
+            for entry in self.options.role(role):
                 made, gone = upkeep.rotate_logs(
                     self._step(entry), entry.name, patterns, keep=keep, stamp=stamp, timeout=self.settings.timeout
                 )
@@ -122,7 +123,7 @@ class HostsMaintenanceOps:
     def disk_usage(self) -> DiskUsage:
         """Every host's filesystems; the fullest first, each one in ``filesystems``."""
         found: list[DiskUsage] = []
-        for entry in self.target.options.hosts:
+        for entry in self.options.hosts:
             found += upkeep.disk_usage(
                 self._step(entry), entry.name, self.settings.disk, self._own(entry), self.settings.timeout
             )
@@ -143,34 +144,33 @@ class HostsMaintenanceOps:
         """The certificate file on each host of its role; the one that expires first (or does not verify)."""
         cert = self.settings.certificate
         if cert is None:
-            raise UsageError(f"target '{self.target.name}' names no certificate file (maintenance.certificate)")
+            raise UsageError(f"target '{self.name}' names no certificate file (maintenance.certificate)")
         read = [
-            upkeep.certificate(self._step(e), e.name, cert, self.settings.timeout)
-            for e in self.target.options.role(cert.role)
+            upkeep.certificate(self._step(e), e.name, cert, self.settings.timeout) for e in self.options.role(cert.role)
         ]
         return min(read, key=lambda c: (c.verified, c.days_left))
 
     def renew_certificate(self, valid_days: int) -> Certificate:
         """Refused: a fleet's certificates come from the team's own CA; opsready reads their expiry."""
         raise UsageError(
-            f"target '{self.target.name}': renewing a certificate on hosts is not supported; "
+            f"target '{self.name}': renewing a certificate on hosts is not supported; "
             "issue it with your CA and install it, then run 'certificate-check'"
         )
 
 
-def run_step(target: HostsTarget, entry: HostEntry, what: str, command: str, timeout: float) -> RemoteResult:
-    """Run ``command`` on ``entry`` as the step ``what`` within ``timeout``; a failure names the host and the step."""
-    wrapped = f"sudo -n sh -c {shlex.quote(command)}" if target.options.sudo else command
+def run_step(conn: HostConnection, sudo: bool, what: str, command: str, timeout: float) -> RemoteResult:
+    """Run ``command`` on the host as the step ``what`` within ``timeout``; a failure names the host and the step."""
+    wrapped = f"sudo -n sh -c {shlex.quote(command)}" if sudo else command
     try:
-        result = target.connection(entry.name).run(wrapped, timeout)
+        result = conn.run(wrapped, timeout)
     except HostError as exc:
-        prefix = f"host {entry.name}: "
+        prefix = f"host {conn.name}: "
         message = exc.message[len(prefix) :] if exc.message.startswith(prefix) else exc.message
         if "did not finish within" in message:  # the backend quotes the command: ours are scripts, not news
             message = f"did not finish within {timeout:g} s and was stopped"
-        raise HostError(f"{what} failed: {message}", entry.name, hint=exc.hint) from None
+        raise HostError(f"{what} failed: {message}", conn.name, hint=exc.hint) from None
     if not result.succeeded:
         lines = result.stderr.strip().splitlines()
         detail = lines[-1] if lines else f"no message, exit {result.exit_status}"
-        raise HostError(f"{what} failed (exit {result.exit_status}): {detail}", entry.name)
+        raise HostError(f"{what} failed (exit {result.exit_status}): {detail}", conn.name)
     return result
