@@ -17,7 +17,13 @@ from opsready.config import load_config
 from opsready.errors import HostError
 from opsready.hosts.adapter import HostsTarget, open_target
 from opsready.hosts.connection import connect
-from opsready.maintenance.procedures import Context, MaintenanceRequest, certificate_check, disk_check
+from opsready.maintenance.procedures import (
+    Context,
+    MaintenanceRequest,
+    certificate_check,
+    disk_check,
+    housekeeping,
+)
 from opsready.maintenance.runner import MaintenanceRunner
 from opsready.targets.maintenance import maintenance_of
 from opsready.timeline import Timeline
@@ -140,6 +146,15 @@ def test_database_steps_that_fail_or_hang_name_the_host_and_the_step(fleet: Flee
     finally:
         clean_hosts(target)
         target.close()
+
+
+def test_housekeeping_on_the_database_host_keeps_every_order(maintained: HostsTarget, tmp_path: Path) -> None:
+    """VACUUM and ANALYZE over SSH through the procedure: integrity ok, every order still there."""
+    ctx = _context(maintained, tmp_path)
+    work = housekeeping(ctx)
+    assert work.outcome == "succeeded" and work.housekeeping is not None, work.validation
+    assert work.housekeeping.engine == "sqlite on db" and work.housekeeping.integrity == "ok"
+    assert count_orders(maintained.connection("db")) == 500
 
 
 def test_log_rotation_keeps_n_archives_on_every_app_host(maintained: HostsTarget) -> None:

@@ -109,6 +109,7 @@ conn = sqlite3.connect(db, timeout=30, isolation_level=None)
 try:
     conn.execute("VACUUM")
     conn.execute("ANALYZE")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # in WAL mode the file shrinks only once checkpointed
     integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
 finally:
     conn.close()
@@ -149,7 +150,7 @@ def take_backup(step: Step, db: DatabaseMaintenance, folder: str, stamp: str, ta
     return Backup(
         path=Path(str(data["path"])),
         engine=db.engine,
-        tool="sqlite3 online backup API (on the host)",
+        tool=f"sqlite3 online backup API on {result.host}",
         size_bytes=int(str(data["size"])),
         seconds=float(str(data["seconds"])),
         digest=_digest(data),

@@ -20,6 +20,7 @@ from opsready.errors import HostError, UsageError
 from opsready.hosts import dbbackup, upkeep
 from opsready.hosts.connection import HostConnection, RemoteResult
 from opsready.hosts.maintenance_options import DatabaseMaintenance, HostsMaintenance
+from opsready.hosts.messages import redact
 from opsready.hosts.options import HostEntry, HostsOptions
 from opsready.targets.maintenance import (
     Backup,
@@ -171,6 +172,6 @@ def run_step(conn: HostConnection, sudo: bool, what: str, command: str, timeout:
         raise HostError(f"{what} failed: {message}", conn.name, hint=exc.hint) from None
     if not result.succeeded:
         lines = result.stderr.strip().splitlines()
-        detail = lines[-1] if lines else f"no message, exit {result.exit_status}"
+        detail = redact(lines[-1]) if lines else f"no message, exit {result.exit_status}"  # key material never shown
         raise HostError(f"{what} failed (exit {result.exit_status}): {detail}", conn.name)
     return result

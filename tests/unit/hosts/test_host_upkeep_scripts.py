@@ -117,3 +117,18 @@ def test_a_certificate_file_is_read_with_its_expiry_and_verification(tmp_path: P
     assert dt.datetime.fromisoformat(cert.not_after) > dt.datetime.now(dt.UTC)
     other = upkeep.certificate(local_step, "here", dataclasses.replace(spec, name="other.test"), 10)
     assert not other.verified
+
+
+def test_housekeeping_vacuums_and_checks_integrity_keeping_every_row(tmp_path: Path) -> None:
+    """Half the rows deleted: VACUUM gives the space back (smaller file), integrity ok, the rest kept."""
+    db = settings(tmp_path)
+    orders_db(Path(db.path), 5000)
+    with sqlite3.connect(db.path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("DELETE FROM orders WHERE id % 2 = 0")
+    with sqlite3.connect(db.path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before, after, integrity, _ = dbbackup.housekeeping(local_step, db)
+    assert integrity == "ok" and after < before, (before, after)
+    with sqlite3.connect(db.path) as conn:
+        assert conn.execute("SELECT count(*) FROM orders").fetchone() == (2500,)
