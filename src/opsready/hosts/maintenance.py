@@ -32,6 +32,7 @@ from opsready.targets.maintenance import (
     RotatedLog,
 )
 
+DEFAULT = HostsMaintenance(database=None, logs={}, disk=("/",), certificate=None, timeout=60.0)
 Connect = Callable[[str], HostConnection]  # the target's open, checked connection to one of its hosts
 
 
@@ -47,14 +48,8 @@ class HostsMaintenanceOps:
         self.name = name
         self.options = options
         self.connection = connection
-        settings = options.maintenance
-        if settings is None:
-            raise UsageError(
-                f"target '{name}' has no 'maintenance' section: say what the database is, which logs to "
-                "rotate and which certificate to read (docs/hosts.md, Maintenance)",
-                options.loc,
-            )
-        self.settings: HostsMaintenance = settings
+        # without a section: disk usage of / on every host still works; what needs configuring says so when asked
+        self.settings: HostsMaintenance = options.maintenance or DEFAULT
 
     def _step(self, entry: HostEntry) -> upkeep.Step:
         """A step runner bound to one host."""
@@ -68,7 +63,8 @@ class HostsMaintenanceOps:
         db = self.settings.database
         if db is None:
             raise UsageError(
-                f"target '{self.name}' says nothing about its database (maintenance.database)",
+                f"target '{self.name}' says nothing about its database (maintenance.database): say what it is "
+                "and where its backups go (docs/hosts.md, Maintenance on hosts)",
                 self.options.loc,
             )
         return self.options.role("database")[0], db

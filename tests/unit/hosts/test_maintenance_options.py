@@ -91,11 +91,19 @@ def test_a_database_section_needs_a_database_host(tmp_path: Path) -> None:
     assert caught.value.loc is not None and caught.value.loc.line == line_of(tmp_path, "      database:")
 
 
-def test_without_a_section_maintenance_is_refused_before_any_connection(tmp_path: Path) -> None:
-    """The capability's maintenance_of gets a UsageError pointing at the target (the hosts are never contacted)."""
+def test_without_a_section_what_needs_configuring_is_refused_before_any_connection(tmp_path: Path) -> None:
+    """Backup, housekeeping, log rotation and the certificate say which key is missing, pointing at the target; the
+    hosts are never contacted (disk usage of / needs nothing configured)."""
     target = load(tmp_path, "")
-    with pytest.raises(UsageError, match="has no 'maintenance' section"):
-        maintenance_of(target)
+    ops = maintenance_of(target)
+    for call, key in (
+        (ops.backup, "maintenance.database"),
+        (ops.housekeeping, "maintenance.database"),
+        (lambda: ops.rotate_logs(3), "maintenance.logs"),
+        (ops.certificate, "maintenance.certificate"),
+    ):
+        with pytest.raises(UsageError, match=key.replace(".", r"\.")):
+            call()
     assert target._connections == {}
 
 
