@@ -20,6 +20,7 @@ from opsready.hosts.connection import HostConnection, connect
 from opsready.hosts.faults import catalog as host_faults
 from opsready.hosts.faults.residue import residue as fault_residue
 from opsready.hosts.instances import InstanceState, probe, wait_serving
+from opsready.hosts.maintenance import HostsMaintenanceOps
 from opsready.hosts.options import HostEntry, HostsOptions, LinkReleases, Role, check_release_name, parse_options
 from opsready.hosts.releases import HostReleases
 from opsready.hosts.remediation import HostsRemediation
@@ -27,6 +28,7 @@ from opsready.hosts.rolling import RollingDeploy
 from opsready.observation import Observation
 from opsready.targets.diagnostics import DiagnosticOps, SupportsDiagnostics
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec
+from opsready.targets.maintenance import MaintenanceOps, SupportsMaintenance
 from opsready.targets.protocol import (
     HostExpectations,
     Instance,
@@ -345,6 +347,11 @@ class HostsTarget:
         """Every host swept over SSH for fault tables, cgroups, timers and a stopped service."""
         return fault_residue(self)
 
+    # -- SupportsMaintenance -----------------------------------------------------------------------------------
+    def maintenance_ops(self) -> MaintenanceOps:
+        """Backups on the database host, logs, disk and certificates over SSH (the ``maintenance`` section)."""
+        return HostsMaintenanceOps(self.name, self.options, self.connection)
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -359,7 +366,7 @@ def open_target(config: Config, target: TargetConfig) -> HostsTarget:
 
 def _implements(
     target: HostsTarget,
-) -> tuple[Target, RollingTarget, FaultInjectable, SupportsDiagnostics, Remediable]:
+) -> tuple[Target, RollingTarget, FaultInjectable, SupportsMaintenance, SupportsDiagnostics, Remediable]:
     """Never called: mypy checks here that the adapter implements the Target, RollingTarget, FaultInjectable,
-    SupportsDiagnostics and Remediable protocols."""
-    return target, target, target, target, target
+    SupportsMaintenance, SupportsDiagnostics and Remediable protocols."""
+    return target, target, target, target, target, target
