@@ -77,7 +77,8 @@ def walked(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 def test_a_healthy_fleet_diagnoses_clean_and_names_what_does_not_apply(suite: Setup) -> None:
     """Exit 0 and `healthy` by the platform-neutral questions only, each asked and passed; every sandbox question
-    met on the way is listed as not applicable with its reason; the text output says so for people."""
+    met on the way is listed as not applicable with its reason; the text output says so for people, and the evidence
+    bundle holds each instance and each host, and says what a fleet cannot give."""
     done, seconds = diagnose(suite, "--json")
     assert done.returncode == 0, done.stdout + done.stderr
     data = walked(done)
@@ -95,8 +96,14 @@ def test_a_healthy_fleet_diagnoses_clean_and_names_what_does_not_apply(suite: Se
         assert f"{host}: load" in by_node["host-resources"]["evidence"], by_node["host-resources"]["evidence"]
     print(f"diagnose (healthy fleet, JSON): {seconds:.2f} s wall, walk {data['seconds']:.2f} s")
 
-    text, seconds = diagnose(suite)
+    bundle = suite.root / "evidence"
+    text, seconds = diagnose(suite, "--collect", str(bundle))
     assert text.returncode == 0, text.stdout + text.stderr
+    hosts = json.loads((bundle / "hosts.json").read_text())
+    assert [h["host"] for h in hosts] == ["app1", "app2", "db"] and all(h["reachable"] for h in hosts), hosts
+    assert [i["host"] for i in json.loads((bundle / "instances.json").read_text())] == ["app1", "app2"]
+    missing = json.loads((bundle / "manifest.json").read_text())["not_collected"]
+    assert "processes is not available on platform 'hosts'" in missing["processes.json"], missing
     assert "Not applicable on platform 'hosts' (these questions were not asked):" in text.stdout
     assert "  - worker (component): processes: " in text.stdout
     assert "Diagnosis: healthy" in text.stdout

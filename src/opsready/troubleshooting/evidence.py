@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from opsready.probes.http import client
-from opsready.targets.diagnostics import diagnostics_of
+from opsready.targets.diagnostics import HostDiagnostics, diagnostics_of
 from opsready.targets.protocol import Target
 from opsready.troubleshooting.walk import Culprit, Walk, run_bounded
 
@@ -103,6 +103,10 @@ def collect(target: Target, walk: Walk, directory: Path, redact: Redact, walk_js
     gather("restarts.json", lambda: to_json_text(ops.recent_exits(3600.0)))
     gather("database.json", lambda: to_json_text(ops.database_activity(2.0)))
     gather("host.json", lambda: to_json_text(ops.host_load(0.5)))
+    if isinstance(ops, HostDiagnostics):  # instances on hosts of their own: each one asked, each host read
+        fleet = ops
+        gather("instances.json", lambda: to_json_text(fleet.instance_health()))
+        gather("hosts.json", lambda: to_json_text(fleet.host_resources()))
 
     def connections() -> str:
         held = {}
