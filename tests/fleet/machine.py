@@ -36,6 +36,10 @@ DEGRADE_AFTER = 3.5
 INITIAL_RELEASE = RELEASES[0]
 SERVICE = "web"  # the supervisor program serving the app
 SUPERVISOR_CONF = "/srv/app/supervisord.conf"
+# A user that is not root on every fleet host (its own /etc/passwd line, bind-mounted in the host's mount namespace:
+# the machine's own /etc/passwd is not touched), for the tests of ``sudo`` from the configuration.
+DEPLOY_USER = "deploy"
+DEPLOY_UID = 4711
 
 
 @dataclass
@@ -153,6 +157,7 @@ def start_machine(
         "mount -t tmpfs -o mode=0755,size=8m fleet-run /run",
         "mkdir -p /run/sshd /srv/app",
         f"echo {shlex.quote(name)} > /srv/app/hostname",
+        "mkdir -p -m 1777 /run/lock",  # as Debian makes it: any user may take a lock there
     ]
     if not WEB_PYTHON.startswith("/root/"):
         # root's home of its own: this machine's dotfiles (a .bashrc that bash reads for every ssh command) stay out,
@@ -161,7 +166,7 @@ def start_machine(
     if web:
         script += app_host_script(workdir, address)
     if not balancer:
-        script += cgroup_script()
+        script += cgroup_script() + deploy_user_script()
     script.append("exec " + shlex.join(command))
     argv = ["ip", "netns", "exec", namespace, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts"]
     argv += ["--propagation", "private", "sh", "-c", "\n".join(script)]
@@ -212,6 +217,23 @@ def cgroup_script() -> list[str]:
         quoted = shlex.quote(point)
         lines += [f"mkdir -p {quoted}", f"mount -t cgroup -o {together} fleet-cgroup {quoted}"]
     return lines
+
+
+def deploy_user_script() -> list[str]:
+    """Shell lines adding DEPLOY_USER to the host's own copies of /etc/passwd and /etc/group (bind-mounted over the
+    machine's in the host's private mount namespace), with an empty home under /run."""
+    home = f"/run/{DEPLOY_USER}-home"
+    return [
+        "cp /etc/passwd /run/passwd && cp /etc/group /run/group",
+        f"echo '{DEPLOY_USER}:x:{DEPLOY_UID}:{DEPLOY_UID}:fleet deploy user:{home}:/bin/sh' >> /run/passwd",
+        f"echo '{DEPLOY_USER}:x:{DEPLOY_UID}:' >> /run/group",
+        "mount --bind /run/passwd /etc/passwd && mount --bind /run/group /etc/group",
+        f"mkdir -p -m 0755 {home} && chown {DEPLOY_UID}:{DEPLOY_UID} {home}",
+        # where sudo is installed: DEPLOY_USER may run anything as root without a password, in this host only
+        "if [ -d /etc/sudoers.d ]; then mkdir -p /run/sudoers.d && cp -a /etc/sudoers.d/. /run/sudoers.d/ && "
+        f"echo '{DEPLOY_USER} ALL=(root) NOPASSWD: ALL' > /run/sudoers.d/fleet-deploy && "
+        "chmod 0440 /run/sudoers.d/fleet-deploy && mount --bind /run/sudoers.d /etc/sudoers.d; fi",
+    ]
 
 
 def _root_of_its_own() -> list[str]:
