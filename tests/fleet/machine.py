@@ -40,6 +40,7 @@ SUPERVISOR_CONF = "/srv/app/supervisord.conf"
 # the machine's own /etc/passwd is not touched), for the tests of ``sudo`` from the configuration.
 DEPLOY_USER = "deploy"
 DEPLOY_UID = 4711
+DEPLOY_HOME = f"/run/{DEPLOY_USER}-home"
 
 
 @dataclass
@@ -127,6 +128,8 @@ def sshd_config(workdir: Path, name: str, address: str) -> Path:
         "MaxStartups 50",
         "MaxSessions 50",
         "LogLevel VERBOSE",
+        f"Match User {DEPLOY_USER}",
+        f"    AuthorizedKeysFile {DEPLOY_HOME}/.ssh/authorized_keys",
     ]
     path = home / "sshd_config"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -166,7 +169,7 @@ def start_machine(
     if web:
         script += app_host_script(workdir, address)
     if not balancer:
-        script += cgroup_script() + deploy_user_script()
+        script += cgroup_script() + deploy_user_script(workdir)
     script.append("exec " + shlex.join(command))
     argv = ["ip", "netns", "exec", namespace, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts"]
     argv += ["--propagation", "private", "sh", "-c", "\n".join(script)]
@@ -219,16 +222,19 @@ def cgroup_script() -> list[str]:
     return lines
 
 
-def deploy_user_script() -> list[str]:
+def deploy_user_script(workdir: Path) -> list[str]:
     """Shell lines adding DEPLOY_USER to the host's own copies of /etc/passwd and /etc/group (bind-mounted over the
-    machine's in the host's private mount namespace), with an empty home under /run."""
-    home = f"/run/{DEPLOY_USER}-home"
+    machine's in the host's private mount namespace), with a home under /run holding the fleet's authorized key (sshd
+    reads a user's authorized keys as that user: the fleet's directory is root's alone)."""
+    home = DEPLOY_HOME
+    keys = shlex.quote(str(workdir / "authorized_keys"))
     return [
         "cp /etc/passwd /run/passwd && cp /etc/group /run/group",
         f"echo '{DEPLOY_USER}:x:{DEPLOY_UID}:{DEPLOY_UID}:fleet deploy user:{home}:/bin/sh' >> /run/passwd",
         f"echo '{DEPLOY_USER}:x:{DEPLOY_UID}:' >> /run/group",
         "mount --bind /run/passwd /etc/passwd && mount --bind /run/group /etc/group",
-        f"mkdir -p -m 0755 {home} && chown {DEPLOY_UID}:{DEPLOY_UID} {home}",
+        f"mkdir -p -m 0700 {home}/.ssh && cp {keys} {home}/.ssh/authorized_keys",
+        f"chown -R {DEPLOY_UID}:{DEPLOY_UID} {home} && chmod 0755 {home}",
         # where sudo is installed: DEPLOY_USER may run anything as root without a password, in this host only
         "if [ -d /etc/sudoers.d ]; then mkdir -p /run/sudoers.d && cp -a /etc/sudoers.d/. /run/sudoers.d/ && "
         f"echo '{DEPLOY_USER} ALL=(root) NOPASSWD: ALL' > /run/sudoers.d/fleet-deploy && "

@@ -4,6 +4,7 @@ step and the holder; a run SIGKILLed with the lock held is refused while its lea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -66,10 +67,10 @@ def wait_locked(target: HostsTarget, what: str, timeout: float = 30) -> None:
 def test_a_second_deploy_while_one_runs_is_refused_with_exit_code_2(
     fleet: Fleet, rolling: HostsTarget, tmp_path: Path
 ) -> None:
-    """Deploy 2 runs (a 3 s soak per host); deploy 3 started meanwhile from another process is refused: exit 2, one
+    """Deploy 2 runs (an 8 s soak per host); deploy 3 started meanwhile from another process is refused: exit 2, one
     message naming the host, the step and the holder, no traceback; the first finishes (exit 0) on release 2."""
     path = tmp_path / "opsready.yaml"
-    path.write_text(path.read_text().replace("soak: 200ms", "soak: 3s"))
+    path.write_text(path.read_text().replace("soak: 200ms", "soak: 8s"))
     first = cli(path, "deploy", "2", "--allow-destructive")
     try:
         wait_locked(rolling, "'deploy 2'")
@@ -107,28 +108,29 @@ time.sleep(600)
 def killed_holder(config: Path, lease: float) -> int:
     """A run that takes the fleet lock with ``lease`` and is then SIGKILLed (it never releases); its pid."""
     env = {**os.environ, "PYTHONPATH": SRC}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(config), str(lease)], env=env, stdout=subprocess.PIPE, text=True
-    )
+    argv = [sys.executable, "-c", HOLDER, str(config), str(lease)]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
     finally:
         proc.send_signal(signal.SIGKILL)  # the process we just started
         proc.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # its ssh masters: the group we made for it
     return proc.pid
 
 
 def test_a_dead_runs_lock_is_refused_until_its_lease_runs_out_then_taken_over(
     fleet: Fleet, rolling: HostsTarget, tmp_path: Path
 ) -> None:
-    """A run SIGKILLed holding the lock (3 s lease): a deploy right after is refused naming it (exit code 2); the
+    """A run SIGKILLed holding the lock (10 s lease): a deploy right after is refused naming it (exit code 2); the
     lock reads as stale once the lease ran out on the hosts' clocks, and the next deploy takes it over and says so."""
-    pid = killed_holder(tmp_path / "opsready.yaml", 3)
+    pid = killed_holder(tmp_path / "opsready.yaml", 10)
     with pytest.raises(UsageError, match=rf"host app1: taking the fleet lock .* pid {pid} .*lease runs out in") as e:
         rolling.roll_out("2", Timeline("refused"))
     assert e.value.exit_code == 2
     assert links(rolling) == {"app1": "/srv/app/releases/1", "app2": "/srv/app/releases/1"}
-    time.sleep(4)
+    time.sleep(11)
     states = rolling.lock_state()
     assert all(s.held and s.seconds_left <= 0 for s in states), [s.describe() for s in states]
     assert "stale lock of 'deploy 9'" in states[0].describe()

@@ -38,6 +38,7 @@ def opened(fleet: Fleet, directory: Path, sudo: bool) -> Iterator[HostsTarget]:
         yield target
     finally:
         target.close()
+        (directory / "root").mkdir(exist_ok=True)
         root = open_fleet_target(fleet, directory / "root")  # as root: put the fleet back
         try:
             root.clear_lock()
