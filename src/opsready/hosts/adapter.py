@@ -148,19 +148,20 @@ class HostsTarget:
 
     # -- the fleet lock ---------------------------------------------------------------------------------------------
     def fleet_lock(self, operation: str, say: Say = quiet) -> FleetLock:
-        """The lock on every host of the target, for a mutating ``operation`` (use it as ``with``): a second run,
-        from this machine or another, is refused (UsageError, exit 2) while it is held; see :mod:`hosts.lock`."""
+        """The lock on every app host (the role every target has), for a mutating ``operation`` (use it as
+        ``with``): a second run, from this machine or another, is refused (UsageError, exit 2) while it is held; see
+        :mod:`hosts.lock`. The database hosts are left out, so one that is down does not block a rollback."""
         return FleetLock(
-            lambda: [self.connection(e.name) for e in self.options.hosts], self.name, operation, self.lock_lease, say
+            lambda: [self.connection(e.name) for e in self._app()], self.name, operation, self.lock_lease, say
         )
 
     def lock_state(self) -> tuple[LockState, ...]:
-        """The fleet lock on each host, read without taking it (free, held, or stale)."""
-        return tuple(read_lock(self.connection(e.name)) for e in self.options.hosts)
+        """The fleet lock on each app host, read without taking it (free, held, or stale)."""
+        return tuple(read_lock(self.connection(e.name)) for e in self._app())
 
     def clear_lock(self) -> None:
-        """Remove the fleet lock from every host, whoever holds it: for a run known to be dead."""
-        for e in self.options.hosts:
+        """Remove the fleet lock from every app host, whoever holds it: for a run known to be dead."""
+        for e in self._app():
             clear_lock_on(self.connection(e.name))
 
     def history(self) -> tuple[ReleaseRecord, ...]:

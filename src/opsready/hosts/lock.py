@@ -2,7 +2,7 @@
 machine it runs from.
 
 The lock lives on the hosts themselves, so two opsready processes on two different machines see the same one: a
-file ``/run/lock/opsready/fleet.lock`` on every host of the target, taken in host-name order, all or none. Checking
+file ``/run/lock/opsready/fleet.lock`` on every app host of the target, taken in host-name order, all or none. Checking
 and taking it is one shell script run under ``flock`` (on the directory) on the host, so two runs that race for one
 host cannot both win. The file holds an expiry on the host's own clock (the lease: no two machines' clocks are ever
 compared), the run's random token and a line saying who holds it (operation, machine, pid, start time): never a
