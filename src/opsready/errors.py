@@ -26,6 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^:/@\s]*):[^@/\s]*@", re.IGNORECASE)
+# a key that names a credential, and its value (block or flow style): a quoted line never shows the value
+_SECRET_VALUE = re.compile(
+    r"""(\b[\w.-]*(?:password|passwd|passphrase|secret|token|credential)[\w.-]*["']?\s*[:=]\s*)"""
+    r"""("[^"]*"|'[^']*'|[^\s,}\]#]+)""",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,10 @@ class OpsreadyError(Exception):
         if self.loc is not None:
             text = self.loc.source_line()
             if text is not None:
-                # a quoted line may hold a URL with a password (a refused host spec): never echo it
-                out.append("    " + _URL_PASSWORD.sub(r"\g<1>:***@", text.rstrip()))
+                # a quoted line may hold a URL with a password (a refused host spec) or a credential under a key
+                # (``password: ...``, refused as unknown): never echo either
+                masked = _SECRET_VALUE.sub(r"\g<1>***", _URL_PASSWORD.sub(r"\g<1>:***@", text.rstrip()))
+                out.append("    " + masked)
         if self.hint:
             out.append(f"hint: {self.hint}")
         return "\n".join(out)
