@@ -20,10 +20,10 @@ from opsready.hosts.connection import HostConnection, connect
 from opsready.hosts.faults import catalog as host_faults
 from opsready.hosts.faults.residue import residue as fault_residue
 from opsready.hosts.instances import InstanceState, probe, wait_serving
-from opsready.hosts.maintenance import HostsMaintenanceOps
 from opsready.hosts.lock import LEASE, FleetLock, LockState
 from opsready.hosts.lock import clear as clear_lock_on
 from opsready.hosts.lock import read as read_lock
+from opsready.hosts.maintenance import HostsMaintenanceOps
 from opsready.hosts.options import HostEntry, HostsOptions, LinkReleases, Role, check_release_name, parse_options
 from opsready.hosts.releases import HostReleases
 from opsready.hosts.rolling import RollingDeploy
