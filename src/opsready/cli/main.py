@@ -14,6 +14,7 @@ from opsready.cli.gameday import gameday
 from opsready.cli.gate import gate
 from opsready.cli.incident import incident
 from opsready.cli.maintenance import maintenance
+from opsready.cli.plugins import plugins
 from opsready.cli.runbooks import runbooks
 from opsready.cli.sandbox import sandbox
 
@@ -37,6 +38,7 @@ def cli() -> None:
       opsready capacity find         the highest throughput that still meets the thresholds
       opsready maintenance window    the quietest allowed maintenance window
       opsready gameday PLAN          play a game day (--auto: unattended)
+      opsready plugins               platforms, probes and fault kinds installed packages add
       pytest -m rollback             rehearse the rollback drills
     """
 
@@ -75,6 +77,7 @@ cli.add_command(recover)
 cli.add_command(diagnose)
 cli.add_command(remedy)
 cli.add_command(gameday)
+cli.add_command(plugins)
 
 
 def main() -> None:
