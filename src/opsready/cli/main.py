@@ -13,6 +13,7 @@ from opsready.cli.diagnose import diagnose, remedy
 from opsready.cli.gameday import gameday
 from opsready.cli.gate import gate
 from opsready.cli.incident import incident
+from opsready.cli.init import init
 from opsready.cli.maintenance import maintenance
 from opsready.cli.plugins import plugins
 from opsready.cli.runbooks import runbooks
@@ -26,6 +27,7 @@ def cli() -> None:
 
     \b
     Typical use:
+      opsready init DIR              write a starter suite (--platform sandbox|hosts|kubernetes)
       opsready sandbox up            start the bundled reference system
       opsready deploy 1.1.0          deploy by the runbook (checklists, soak, automatic rollback)
       opsready rollback --reason ... roll back by hand
@@ -78,6 +80,7 @@ cli.add_command(diagnose)
 cli.add_command(remedy)
 cli.add_command(gameday)
 cli.add_command(plugins)
+cli.add_command(init)
 
 
 def main() -> None:
