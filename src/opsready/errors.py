@@ -8,7 +8,8 @@
     │   ├── ValidationError            checklists, runbooks, experiments, plans and other input files
     │   └── UsageError                 a bad argument or an impossible request (unknown release, ...)
     ├── EnvironmentProblem             the machine is not ready (port taken, PostgreSQL missing, sandbox down); exit 2
-    │   └── MissingExtra               a platform's optional dependencies are not installed
+    │   ├── MissingExtra               a platform's optional dependencies are not installed
+    │   └── PluginError                an installed plugin is broken, ambiguous or takes a built-in name
     └── TargetError                    the target misbehaved while we drove it; exit 1
         ├── DeployError                a deployment could not be completed
         ├── RollbackError              a rollback could not be completed
@@ -115,6 +116,11 @@ class MissingExtra(EnvironmentProblem):
         super().__init__(f"platform '{platform}' needs the {extra} extra: pip install 'opsready[{extra}]'")
         self.platform = platform
         self.extra = extra
+
+
+class PluginError(EnvironmentProblem):
+    """An installed plugin (entry points ``opsready.*``) failed to load, shares its name with another, or takes the
+    name of a built-in one; the message names its package."""
 
 
 class TargetError(OpsreadyError):
