@@ -20,7 +20,6 @@ from typing import Final, Generic, Literal, TypeVar
 
 from opsready.errors import OpsreadyError
 from opsready.observation import Observation
-from opsready.probes.registry import PROBES
 from opsready.targets.diagnostics import unmet
 from opsready.targets.protocol import Target
 from opsready.troubleshooting.model import HUNG, Diagnosis, Question, Tree
@@ -184,7 +183,7 @@ def walk(
         if question is None:
             diagnosis = tree.diagnosis(node)
             break
-        reasons = unmet(target, PROBES[question.call.probe].needs)
+        reasons = unmet(target, question.call.needs)
         if reasons:
             skipped = NotApplicable(node, question.text, question.call.probe, reasons, question.unanswerable())
             passed_over.append(skipped)
