@@ -4,6 +4,7 @@ asked for, and they stop as soon as the flaw file is gone."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from opsready.sandbox.service.app import create_app
@@ -59,3 +60,14 @@ def test_unreadable_flaw_files_are_ignored(tmp_path: Path) -> None:
     flaw_file(tmp_path, "bad").write_text("{not json", encoding="utf-8")
     write_flaw(tmp_path, Flaw("good", "1.1.0", 0.5, 10))
     assert read_flaws(tmp_path / "flaws") == (Flaw("good", "1.1.0", 0.5, 10),)
+
+
+def test_a_latency_flaw_makes_the_release_answer_late(tmp_path: Path) -> None:
+    """latency 80 ms: every user request of the flawed release waits at least that long, and still succeeds."""
+    candidate = installed(tmp_path, "1.1.0")
+    write_flaw(tmp_path, Flaw("slow", "1.1.0", 0.0, 80))
+    client = create_app(candidate, db_url=DEAD_URL).test_client()
+    for _ in range(3):
+        started = time.monotonic()
+        assert client.get("/products").status_code == 200
+        assert time.monotonic() - started >= 0.08
