@@ -133,6 +133,19 @@ def test_a_refused_candidate_exits_4_with_the_reason_and_deploys_nothing(
         assert "--drills-only" in result.stderr  # the refusal says how to run only the drills
 
 
+def test_drills_only_runs_the_neutral_drills_against_the_serving_candidate_and_deploys_nothing(suite: Env) -> None:
+    """--drills-only with the candidate serving: READY from the platform-neutral drills alone, nothing switched."""
+    switch_to(suite, PREVIOUS)
+    before = history(suite)
+    result = gate(suite, "--candidate", PREVIOUS, "--drills-only")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    report = json.loads((suite.root / "reports" / "readiness.json").read_text(encoding="utf-8"))
+    assert [s["name"] for s in report["scenarios"]] == ["The hosts are in the expected state [local]"]
+    assert "(drills only: nothing was changed)" in output
+    assert history(suite) == before and served(suite) == PREVIOUS
+
+
 @pytest.fixture
 def target(suite: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
     """The sandbox as opsready drives it (in this process, with the suite's environment), serving the previous
