@@ -16,7 +16,7 @@ import httpx
 from opsready.errors import EnvironmentProblem, TargetError
 from opsready.processes import OwnedSession
 from opsready.sandbox import database, installed, pgroot
-from opsready.sandbox.layout import HOST, Layout, Ports, check_ports_free, choose_ports, port_taken
+from opsready.sandbox.layout import HOST, Layout, Ports, check_ports_free, choose_ports
 from opsready.sandbox.supervisor import (
     Program,
     Supervisor,
@@ -28,19 +28,6 @@ from opsready.sandbox.supervisor import (
 
 Progress = Callable[[str], None]
 PROGRAMS = ("postgres", "db_proxy", "api", "worker", "edge")
-
-
-PROXY_LISTEN_TIMEOUT = 30.0
-
-
-def _wait_listening(name: str, port: int, timeout: float = PROXY_LISTEN_TIMEOUT) -> None:
-    """Wait until ``name`` listens on ``port``: supervisord calls a program RUNNING after a second, and a proxy on a
-    busy machine may still be importing then (the first migration through it would be refused)."""
-    deadline = time.monotonic() + timeout
-    while not port_taken(port):
-        if time.monotonic() >= deadline:
-            raise EnvironmentProblem(f"{name} did not listen on {HOST}:{port} within {timeout:.0f} s")
-        time.sleep(0.05)
 
 
 @dataclass(frozen=True)
@@ -218,7 +205,7 @@ class Sandbox:
                 progress("starting postgres, db_proxy")
                 sup.start_many(["postgres", "db_proxy"])
                 database.wait_postgres(layout, ports)
-                _wait_listening("db_proxy", ports.db_proxy)
+                database.wait_listening(ports.db_proxy, "the database proxy")  # the release migrates through it
             if not layout.current.exists():
                 progress(f"installing initial release {self.options.initial_release}")
                 installed.install_first(layout, self.db_url(), self.options.initial_release)
