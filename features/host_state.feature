@@ -1,4 +1,4 @@
-@gate @runbook:deployment
+@gate @neutral @runbook:deployment
 Feature: Host state of the target
   The deployment runbook's prerequisites: every service runs under its supervisor, listens where it should, serves the
   release its release history says is current (never judged by the link itself), and keeps its data private.

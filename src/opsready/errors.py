@@ -10,6 +10,7 @@
     ├── EnvironmentProblem             the machine is not ready (port taken, PostgreSQL missing, sandbox down); exit 2
     │   ├── MissingExtra               a platform's optional dependencies are not installed
     │   └── PluginError                an installed plugin is broken, ambiguous or takes a built-in name
+    ├── Refused                        the target's state refuses the request (candidate already serving); exit 4
     └── TargetError                    the target misbehaved while we drove it; exit 1
         ├── DeployError                a deployment could not be completed
         ├── RollbackError              a rollback could not be completed
@@ -18,6 +19,7 @@
         └── BalancerError              the load balancer's admin interface was unreachable or refused a command
 
 User-facing errors never show a traceback: the CLI and the pytest plugin print :meth:`OpsreadyError.render`.
+Exit codes come from the one table in :mod:`opsready.exitcodes`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from opsready import exitcodes
 
 _URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^:/@\s]*):[^@/\s]*@", re.IGNORECASE)
 # a key that names a credential, and its value (block or flow style): a quoted line never shows the value
@@ -59,7 +63,7 @@ class Loc:
 class OpsreadyError(Exception):
     """Base of every error opsready raises on purpose."""
 
-    exit_code = 1
+    exit_code = exitcodes.NOT_READY
 
     def __init__(self, message: str, loc: Loc | None = None, hint: str | None = None) -> None:
         super().__init__(message)
@@ -88,7 +92,7 @@ class OpsreadyError(Exception):
 class UserError(OpsreadyError):
     """Something the user can fix in their input or command line."""
 
-    exit_code = 2
+    exit_code = exitcodes.BAD_INPUT
 
 
 class ConfigError(UserError):
@@ -106,7 +110,7 @@ class UsageError(UserError):
 class EnvironmentProblem(OpsreadyError):
     """The machine is not ready: a port is taken, a server binary is missing, the sandbox is not running."""
 
-    exit_code = 2
+    exit_code = exitcodes.BAD_INPUT
 
 
 class MissingExtra(EnvironmentProblem):
@@ -116,6 +120,13 @@ class MissingExtra(EnvironmentProblem):
         super().__init__(f"platform '{platform}' needs the {extra} extra: pip install 'opsready[{extra}]'")
         self.platform = platform
         self.extra = extra
+
+
+class Refused(OpsreadyError):
+    """The request is well formed but the target's state refuses it (nothing was changed): the candidate already
+    serves, is unknown on the target or present on only some of its hosts, there is no previous release."""
+
+    exit_code = exitcodes.REFUSED
 
 
 class PluginError(EnvironmentProblem):

@@ -89,8 +89,8 @@ def test_recover_with_nothing_to_do_and_fault_kinds(suite: Path) -> None:
     assert "network-latency (network)" in kinds.stdout and "latency: duration [0.001..60] (required)" in kinds.stdout
 
 
-def test_recover_lists_an_unreadable_journal_line_and_exits_3(suite: Path) -> None:
-    """A corrupt journal is never a traceback: the line is named, exit code 3, until acknowledged."""
+def test_recover_lists_an_unreadable_journal_line_and_exits_manual_5(suite: Path) -> None:
+    """A corrupt journal is never a traceback: the line is named, exit code 5 (MANUAL), until acknowledged."""
     faults = suite / "state" / "faults"
     faults.mkdir(parents=True)
     journal = faults / "20261127T000000Z-1-abcd.jsonl"
@@ -98,7 +98,7 @@ def test_recover_lists_an_unreadable_journal_line_and_exits_3(suite: Path) -> No
         json.dumps({"record": "run", "run": "r", "pid": 1, "pid_start": -1}) + '\n{"record": "intent", "fau\n'
     )
     result = run(suite, "recover")
-    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.returncode == 5, result.stdout + result.stderr
     assert f"{journal}:2: unreadable journal record (truncated or corrupt JSON)" in result.stderr
     assert "Traceback" not in result.stderr
     assert run(suite, "recover", "--acknowledge").returncode == 0

@@ -25,10 +25,10 @@ def run(*args: str, chromium: str | None = None) -> subprocess.CompletedProcess[
     )
 
 
-def test_without_chromium_the_page_is_written_and_the_pdf_skipped_with_exit_3(tmp_path: Path) -> None:
-    """No Chromium: runbooks.html is written, the PDF is reported skipped, exit code 3; --no-pdf makes it 0."""
+def test_without_chromium_the_page_is_written_and_the_pdf_skipped_with_exit_6(tmp_path: Path) -> None:
+    """No Chromium: runbooks.html is written, the PDF is reported skipped, exit code 6; --no-pdf makes it 0."""
     result = run(str(tmp_path / "a"), chromium="")
-    assert result.returncode == 3, result.stderr
+    assert result.returncode == 6, result.stderr
     assert "PDF skipped: chromium is not installed" in result.stdout
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["runbooks.html"]
     result = run(str(tmp_path / "b"), "--no-pdf", chromium="")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from opsready.errors import DeployError, RollbackError, UsageError
+from opsready.drills.candidate import plan_candidate
+from opsready.errors import DeployError, Refused, RollbackError, UsageError
 from opsready.hosts.adapter import HostsTarget
 from opsready.targets.protocol import Target
 
@@ -195,6 +196,24 @@ def test_release_not_installed_is_refused_before_any_change(fleet: Fleet, tmp_pa
         assert links(target) == {"app1": "/srv/app/releases/1", "app2": "/srv/app/releases/1"}
     finally:
         target.close()
+
+
+def test_a_candidate_on_only_some_hosts_is_refused_by_the_candidate_gate(fleet: Fleet, tmp_path: Path) -> None:
+    """The candidate gate asks each app host whether the candidate is installed: one missing is refused naming it."""
+    text = fleet_yaml(fleet).replace('names: ["1", "2", "3"]', 'names: ["1", "2", "3", "4"]')
+    target = open_fleet_target(fleet, tmp_path, text)
+    try:
+        assert target.release_presence("2") == (("app1", True), ("app2", True))
+        target.connection("app1").check("mkdir /srv/app/releases/4")
+        assert target.release_presence("4") == (("app1", True), ("app2", False))
+        with pytest.raises(Refused, match="candidate 4 is present on only some hosts of target 'fleet': on app1, "):
+            plan_candidate(target, "4")
+        assert links(target) == {"app1": "/srv/app/releases/1", "app2": "/srv/app/releases/1"}
+    finally:
+        try:
+            target.connection("app1").check("rmdir /srv/app/releases/4")
+        finally:
+            target.close()
 
 
 def test_a_host_not_listed_is_refused_before_connecting(hosts_target: HostsTarget) -> None:

@@ -4,7 +4,7 @@ Faults are reverted newest first from their journaled spec and facts, each verif
 still lives is left alone (its own guard and watchdogs are in charge) unless forced. Anything that cannot be done
 from the journal (an unreadable line, a fault whose intent cannot be read, a revert that keeps failing, a fault whose
 facts name a live process that is not the one journaled with them: recover never signals it) becomes a
-*manual step*: it is listed with its ``path:line`` and makes the exit code 3 until a person has dealt with it and
+*manual step*: it is listed with its ``path:line`` and makes the exit code 5 until a person has dealt with it and
 says so with ``--acknowledge``. A second run after a clean recovery finds nothing to do.
 """
 
@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from opsready import exitcodes
 from opsready.chaos.journal import FaultEntry, JournalView, append_record, now_iso, reverting_lock
 from opsready.chaos.readback import journals, read_journal
 from opsready.chaos.revert import RevertFailed, revert_fault
 from opsready.errors import ValidationError
 from opsready.targets.faults import FaultInjectable, revalidate
 
-EXIT_MANUAL = 3
 Say = Callable[[str], None]
 
 
@@ -60,8 +60,8 @@ class RecoverReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when nothing is left to do (including nothing to do at all), 3 when a person must act."""
-        return EXIT_MANUAL if self.manual else 0
+        """OK when nothing is left to do (including nothing to do at all), MANUAL when a person must act."""
+        return exitcodes.MANUAL if self.manual else exitcodes.OK
 
 
 @dataclass

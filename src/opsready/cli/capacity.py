@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from rich.table import Table
 
+from opsready import exitcodes
 from opsready.capacity import DEFAULT_PATH
 from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
 from opsready.config import Config
@@ -120,7 +121,7 @@ def run_cmd(
     for check in verdict.checks:
         colour = "green" if check.ok else "red"
         out.print(f"  [{colour}]{check.describe()}[/{colour}]")
-    sys.exit(0 if verdict.ok else 1)
+    sys.exit(exitcodes.OK if verdict.ok else exitcodes.NOT_READY)
 
 
 @capacity.command("find")

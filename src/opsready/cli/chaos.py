@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from opsready import exitcodes
 from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
 
 
@@ -34,8 +35,8 @@ def run(
     \b
     Exit code 0: steady state held, every detection probe saw its fault and every fault was reverted; 1: the
     experiment failed or deviated, a fault was not detected, a fault was not injected because its detection probe
-    already showed it (the baseline), or a revert failed; 2: bad input or refused; 130/143: interrupted by
-    SIGINT/SIGTERM (after reverting every fault).
+    already showed it (the baseline), or a revert failed; 2: bad input or refused by the safety rules;
+    130/143: interrupted by SIGINT/SIGTERM (after reverting every fault). The table: docs/exit-codes.md.
     """
     from opsready.chaos.experiment import load_experiment
     from opsready.chaos.runner import Interrupted, run_experiment
@@ -61,9 +62,9 @@ def run(
         if exc.result is not None:
             _summary(exc.result)
         err.print(f"interrupted by {name}: every fault was reverted")
-        sys.exit(128 + exc.signum)
+        sys.exit(exitcodes.by_signal(exc.signum))
     _summary(result)
-    sys.exit(0 if result.passed else 1)
+    sys.exit(exitcodes.OK if result.passed else exitcodes.NOT_READY)
 
 
 def _summary(result: object) -> None:
@@ -151,7 +152,7 @@ def recover(acknowledge: bool, force: bool, config_path: Path | None, target_nam
     """Revert every fault the journals do not show as reverted (after a crash or SIGKILL).
 
     \b
-    Exit code 0: nothing is left applied (a second run finds nothing to do); 3: something needs a manual step
+    Exit code 0: nothing is left applied (a second run finds nothing to do); 5: something needs a manual step
     (listed with the journal's path:line); 2: bad configuration.
     """
     from opsready.chaos.recover import recover as run_recover

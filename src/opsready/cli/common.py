@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from opsready import exitcodes
 from opsready.config import Config, load_config
 from opsready.errors import OpsreadyError
 from opsready.targets.protocol import Target
@@ -69,6 +70,6 @@ def handle_errors(fn: F) -> F:
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             err.print("interrupted")
-            sys.exit(130)
+            sys.exit(exitcodes.INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]

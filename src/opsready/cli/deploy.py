@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from opsready import exitcodes
 from opsready.checks import CheckRun
 from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
 from opsready.deploy.procedure import Procedures
@@ -45,7 +46,7 @@ def _finish_rollout(report: RolloutReport, timeline: Timeline) -> None:
         out.print(f"[green]{report.describe()}[/green]")
         return
     out.print(f"[red]{report.describe()}[/red]")
-    sys.exit(1)
+    sys.exit(exitcodes.NOT_READY)
 
 
 @click.command()
@@ -92,7 +93,7 @@ def deploy(  # noqa: PLR0917  # click passes every option
         return
     assert outcome.trigger is not None
     out.print(f"[red]rolled back to {outcome.previous}[/red]: {outcome.trigger.trigger}: {outcome.trigger.evidence}")
-    sys.exit(1)
+    sys.exit(exitcodes.NOT_READY)
 
 
 @click.command()
@@ -115,7 +116,7 @@ def rollback(reason: str, allow_destructive: bool, config_path: Path | None, tar
     _show_checklist(outcome.post)
     _show_timeline(timeline)
     out.print(f"rolled back {outcome.from_version} -> {outcome.to_version}")
-    sys.exit(0 if outcome.post.ok else 1)
+    sys.exit(exitcodes.OK if outcome.post.ok else exitcodes.NOT_READY)
 
 
 @click.command()
@@ -128,4 +129,4 @@ def check(checklist: str, config_path: Path | None, target_name: str | None) -> 
     target = open_target(config, target_name)
     result = Procedures(config, target, Timeline(checklist), progress).checklist(checklist)
     _show_checklist(result)
-    sys.exit(0 if result.ok else 1)
+    sys.exit(exitcodes.OK if result.ok else exitcodes.NOT_READY)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.markup import escape
 
+from opsready import exitcodes
 from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
 from opsready.config import Config
 from opsready.errors import Loc, UsageError
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
 TREE = Path("runbooks") / "troubleshooting-tree.yaml"  # for --help; opsready.drills.troubleshooting resolves it
 REMEDIES = ("restart", "resume", "reset-link", "end-blocking-sessions", "stop-culprit")
-EXIT_HEALTHY, EXIT_PROBLEM, EXIT_INCONCLUSIVE = 0, 1, 3
 
 
 def _probe_args(pairs: tuple[str, ...]) -> dict[str, object]:
@@ -52,7 +52,7 @@ def _run_probe(config: Config, target_name: str | None, name: str, pairs: tuple[
         out.print(json.dumps(data, indent=2), markup=False)
     else:
         out.print(observation.describe(), markup=False)
-    sys.exit(0 if observation.ok else 1)
+    sys.exit(exitcodes.OK if observation.ok else exitcodes.NOT_READY)
 
 
 def _list_probes() -> None:
@@ -113,7 +113,7 @@ def diagnose(
     if problems or loaded is None:
         for problem in problems:
             err.print(f"[bold red]error:[/bold red] {escape(problem.render())}", markup=True, highlight=False)
-        sys.exit(2)
+        sys.exit(exitcodes.BAD_INPUT)
     if check:
         sizes = f"{len(loaded.questions)} questions, {len(loaded.diagnoses)} diagnoses"
         out.print(f"{path}: ok ({sizes}, slowest path {loaded.longest():g} s)", markup=False)
@@ -142,8 +142,8 @@ def _diagnose(
         files = collect_evidence(target, result, collect)
         progress(f"evidence: {len(files)} file(s) in {collect} (secrets redacted)")
     if not result.complete:
-        sys.exit(EXIT_INCONCLUSIVE)
-    sys.exit(EXIT_HEALTHY if result.healthy else EXIT_PROBLEM)
+        sys.exit(exitcodes.INCONCLUSIVE)
+    sys.exit(exitcodes.OK if result.healthy else exitcodes.NOT_READY)
 
 
 @click.command()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from opsready import exitcodes
 from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
 from opsready.errors import UserError
 
@@ -81,5 +82,5 @@ def gameday(  # noqa: PLR0917  # click passes every option
     out.print(f"game day {plan.title}: {published.result.verdict}; reports: {published.files[2]}")
     if played.stopped:
         err.print("stopped: every fault was reverted")
-        sys.exit(130)
-    sys.exit(0 if published.result.verdict == "ready" else 1)
+        sys.exit(exitcodes.INTERRUPTED)
+    sys.exit(exitcodes.OK if published.result.verdict == "ready" else exitcodes.NOT_READY)

@@ -9,9 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
+from opsready import exitcodes
 from opsready.cli.common import err, handle_errors, load, out
 from opsready.cli.runbooks import run_lint
+
+CANDIDATE_SELECTION = "candidate or neutral"  # the candidate's own scenarios and the platform-neutral drills
+DRILLS_ONLY_SELECTION = "neutral"
 
 
 def _read_report(path: Path) -> dict[str, Any] | None:
@@ -24,21 +29,40 @@ def _read_report(path: Path) -> dict[str, Any] | None:
 
 
 def exit_code(pytest_code: int, report: dict[str, Any] | None) -> int:
-    """The gate's exit code: it follows the verdict the report computed (RunResult.verdict), never pytest's code.
+    """The gate's exit code (:mod:`opsready.exitcodes`): it follows the verdict the report computed
+    (RunResult.verdict), never pytest's code.
 
-    0 ready (and the score meets --min-score); 1 not ready, below the minimum, or no report written; 2 bad input or
-    an interrupted run (pytest's usage error or interruption).
+    OK ready (and the score meets --min-score); NOT_READY not ready, below the minimum, or no report written;
+    BAD_INPUT bad input (pytest's usage error); INTERRUPTED (130) an interrupted run. (A refused release-candidate
+    gate exits REFUSED before this is asked.)
     """
     import pytest
 
-    if pytest_code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
-        return 2
+    if pytest_code == pytest.ExitCode.USAGE_ERROR:
+        return exitcodes.BAD_INPUT
+    if pytest_code == pytest.ExitCode.INTERRUPTED:
+        return exitcodes.INTERRUPTED
     if report is None or report.get("verdict") != "ready":
-        return 1
+        return exitcodes.NOT_READY
     score = report.get("score")
     if isinstance(score, dict) and score.get("meets_minimum") is False:
-        return 1
-    return 0
+        return exitcodes.NOT_READY
+    return exitcodes.OK
+
+
+class _Refusal:
+    """Catches the release-candidate gate's refusal from the in-process pytest run (pytest's own code 4 is a
+    usage error, so the refusal is read from the run's state, not from the code)."""
+
+    message = ""
+
+    def pytest_unconfigure(self, config: Any) -> None:
+        """Keep the refusal the plugin recorded."""
+        from opsready.plugin.state import RUN_KEY
+
+        state = config.stash.get(RUN_KEY, None)
+        if state is not None:
+            self.message = state.refusal
 
 
 def _summary(path: Path, data: dict[str, Any] | None) -> None:
@@ -117,6 +141,20 @@ def _job_summary(path: Path) -> None:
     help="Run the destructive gate scenarios on a real (not disposable) target; it must be in "
     "safety.destructive_targets (passed on to pytest).",
 )
+@click.option(
+    "--candidate",
+    metavar="VERSION",
+    default=None,
+    help="Gate this release candidate (docs/candidate-gate.md): deploy it by the runbook over the release the target "
+    "serves, rehearse a rollback to that release and forward again, run the platform-neutral drills; leaves the "
+    "candidate serving when READY, the previous release when not. Refused (exit 4) when the target does not know it, "
+    "only some hosts have it, the target serves no release, or it already serves.",
+)
+@click.option(
+    "--drills-only",
+    is_flag=True,
+    help="With --candidate that already serves: run only the platform-neutral drills, deploy nothing.",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 @handle_errors
 def gate(  # noqa: PLR0917  # click passes every option
@@ -125,6 +163,8 @@ def gate(  # noqa: PLR0917  # click passes every option
     reports: Path | None,
     min_score: float | None,
     allow_destructive: bool,
+    candidate: str | None,
+    drills_only: bool,
     pytest_args: tuple[str, ...],
 ) -> None:
     """Run the readiness gate: lint runbooks, run `pytest -m gate` against the target, write reports.
@@ -134,7 +174,9 @@ def gate(  # noqa: PLR0917  # click passes every option
     $GITHUB_STEP_SUMMARY when set), junit.xml and cucumber.json, and records the run in history.jsonl.
     Exit code 0 when the verdict is READY, 1 when it is NOT READY (a scenario failed, a gate scenario was skipped
     without a gate.expected_skips entry, nothing ran, or the readiness score is below --min-score),
-    2 for bad input (configuration, runbooks, Gherkin) or an interrupted run.
+    2 for bad input (configuration, runbooks, Gherkin), 4 when the release-candidate gate is refused (nothing was
+    changed), 130 when interrupted (docs/exit-codes.md).
+    With --candidate the selection is `-m "candidate or neutral"` (`-m neutral` with --drills-only).
     A stopped disposable target (the sandbox) is started for the gate and stopped after it (docs/design.md,
     "Safety and lifecycle"). Extra arguments after -- go to pytest.
     """
@@ -142,14 +184,17 @@ def gate(  # noqa: PLR0917  # click passes every option
 
     config = load(config_path)
     config.target(target_name)
+    if drills_only and not candidate:
+        err.print("error: --drills-only needs --candidate VERSION (the release that already serves)")
+        sys.exit(exitcodes.BAD_INPUT)
     if not run_lint(config.root):
-        sys.exit(2)
+        sys.exit(exitcodes.BAD_INPUT)
     directory = (reports or config.resolve(config.reports_dir)).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     args = [
         str(config.root / "steps"),
         "-m",
-        "gate",
+        (DRILLS_ONLY_SELECTION if drills_only else CANDIDATE_SELECTION) if candidate else "gate",
         "-p",
         "no:cacheprovider",
         f"--rootdir={config.root}",
@@ -165,9 +210,17 @@ def gate(  # noqa: PLR0917  # click passes every option
         args.append(f"--opsready-min-score={min_score}")
     if allow_destructive:
         args.append("--allow-destructive")
+    if candidate:
+        args.append(f"--candidate={candidate}")
+    if drills_only:
+        args.append("--drills-only")
     report_path = directory / "readiness.json"
     report_path.unlink(missing_ok=True)  # the verdict must be this run's, never a previous run's
-    code = int(pytest.main([*args, *pytest_args]))
+    refusal = _Refusal()
+    code = int(pytest.main([*args, *pytest_args], plugins=[refusal]))
+    if refusal.message:
+        err.print(f"[bold red]REFUSED[/bold red]: {escape(refusal.message)}", markup=True, highlight=False)
+        sys.exit(exitcodes.REFUSED)
     report = _read_report(report_path)
     _summary(report_path, report)
     _job_summary(directory / "readiness.md")

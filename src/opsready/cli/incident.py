@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from opsready import exitcodes
 from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
 from opsready.config import Config
 from opsready.errors import Loc, UsageError, UserError, ValidationError
@@ -36,7 +37,7 @@ def _report(problems: tuple[UserError, ...]) -> None:
     for problem in problems:
         err.print(f"[bold red]error:[/bold red] {problem.render()}", markup=True, highlight=False)
     err.print(f"{len(problems)} problem(s); nothing was changed on any target")
-    sys.exit(2)
+    sys.exit(exitcodes.BAD_INPUT)
 
 
 def _at(value: str | None) -> datetime:

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from opsready import exitcodes
 from opsready.cli.common import err, handle_errors, out
 
 PLATFORM_CHOICES = ("sandbox", "hosts", "kubernetes")
@@ -133,7 +134,7 @@ def init(directory: Path, platform: str) -> None:
         for path in existing:
             err.print(f"  {directory / path}", markup=False)
         err.print("nothing was written; move them away, or run opsready init in another directory")
-        sys.exit(2)
+        sys.exit(exitcodes.BAD_INPUT)
     for path, text in files:
         target = directory / path
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from opsready import exitcodes
 from opsready.cli.common import config_option, handle_errors, load, open_target, out, progress
 from opsready.durations import parse_duration
 from opsready.errors import UsageError, ValidationError
@@ -127,7 +128,7 @@ def run(
         out.print(f"notice: {notice}")
     colour = "green" if record.ok else "red"
     out.print(f"[{colour}]{record.summary()}[/{colour}]")
-    sys.exit(0 if record.ok else 1)
+    sys.exit(exitcodes.OK if record.ok else exitcodes.NOT_READY)
 
 
 @maintenance.command()

@@ -7,6 +7,7 @@ import sys
 import click
 from rich.markup import escape
 
+from opsready import exitcodes
 from opsready.cli.common import err, handle_errors, out
 
 
@@ -63,4 +64,4 @@ def plugins() -> None:
         problems.extend(_check(group))
     for problem in problems:
         err.print(f"[bold red]error:[/bold red] {escape(problem)}")
-    sys.exit(2 if problems else 0)
+    sys.exit(exitcodes.BAD_INPUT if problems else exitcodes.OK)

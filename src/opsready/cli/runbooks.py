@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from opsready import exitcodes
 from opsready.cli.common import config_option, err, handle_errors, load, out
 
 # Commands that exist for one platform only (a runbook must mark them, e.g. `opsready sandbox releases` (sandbox only)):
@@ -55,7 +56,7 @@ def lint(root: Path, strict: bool) -> None:
     in (`[FILL IN: ...]`, as `opsready init` writes them) are warnings, errors with --strict. Exit code 2 on any
     error."""
     if not run_lint(root, strict):
-        sys.exit(2)
+        sys.exit(exitcodes.BAD_INPUT)
 
 
 @runbooks.command("run")
@@ -93,7 +94,7 @@ def run_read_only(files: tuple[Path, ...], config_path: Path | None, target_name
     out.print(f"{ran - failed} of {ran} read-only block(s) passed, {skipped} skipped")
     if failed:
         err.print(f"[red]error[/red]: {failed} read-only block(s) failed")
-        sys.exit(2)
+        sys.exit(exitcodes.BAD_INPUT)
 
 
 @runbooks.command()
@@ -147,10 +148,6 @@ def report(
         out.print(line, markup=False)
 
 
-# exit code of an export whose page was written but whose PDF was not, because no Chromium is installed
-PDF_SKIPPED = 3
-
-
 @runbooks.command("export")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option(
@@ -167,7 +164,7 @@ def export_cmd(directory: Path, root: Path, weeks: int, no_pdf: bool) -> None:
     """Write DIRECTORY/runbooks.html (every runbook, the severity table, escalation contacts and rota, the
     troubleshooting tree as a diagram, an offline search; no network needed) and runbooks.pdf printed by headless
     Chromium. DIRECTORY must be new or empty. Exit 2 on a broken internal link or any input mistake (nothing
-    written), 3 when the page was written but the PDF skipped because Chromium is not installed."""
+    written), 6 when the page was written but the PDF skipped because Chromium is not installed."""
     from datetime import UTC, datetime
 
     from opsready.drills.export import export
@@ -181,4 +178,4 @@ def export_cmd(directory: Path, root: Path, weeks: int, no_pdf: bool) -> None:
         return
     out.print(f"PDF skipped: {done.skipped}", markup=False)
     if not no_pdf:
-        sys.exit(PDF_SKIPPED)
+        sys.exit(exitcodes.INCOMPLETE)

@@ -109,13 +109,14 @@ class Procedures:
             if not post.ok:
                 hit = TriggerHit("post_deploy_checklist", post.summary(), time.monotonic())
         if hit is not None:
-            self._roll_back_after(hit)
+            self.roll_back_after(hit)
             post = self.checklist("post-deploy")
         review = self._write_review(version, previous, justification, hit) if emergency else None
         tl.mark("finished")
         return DeployOutcome(version, previous, kind, "rolled_back" if hit else "succeeded", pre, post, hit, review)
 
-    def _roll_back_after(self, hit: TriggerHit) -> None:
+    def roll_back_after(self, hit: TriggerHit) -> None:
+        """The automatic rollback once a trigger fired: detected, rolled back, healthy, each measured."""
         tl, slos = self.timeline, self.config.slos
         tl.mark("detected", f"{hit.trigger}: {hit.evidence}", at=hit.at)
         tl.measure("time to detect", "deployed", "detected", slos.detect_within)

@@ -133,6 +133,10 @@ class HostsTarget:
         """The releases the configuration names."""
         return tuple(Release(v) for v in self.options.releases)
 
+    def release_presence(self, version: str) -> tuple[tuple[str, bool], ...]:
+        """Each app host, and whether ``version`` is installed there (read-only; the candidate gate's check)."""
+        return tuple((e.name, version in self._releases(e).installed()) for e in self._app())
+
     def currents(self) -> dict[str, str]:
         """The release each app host is switched to."""
         return {e.name: self._releases(e).current() for e in self._app()}

@@ -27,6 +27,9 @@ MARKERS = {
     "troubleshooting": "troubleshooting decision-tree drills",
     "maintenance": "maintenance and update procedure drills",
     "gameday": "game-day plan runs",
+    "candidate": "the release-candidate gate's own scenarios (opsready gate --candidate VERSION); they name no "
+    "release: the candidate comes from --candidate, the previous release from the target",
+    "neutral": "a platform-neutral drill that names no release: the release-candidate gate runs it too",
     "cluster": "needs a real Kubernetes cluster (KUBECONFIG); skipped otherwise",
     "sandbox": "integration test against a real sandbox it starts itself",
     "hosts": "needs the test fleet (hosts in namespaces with sshd, behind HAProxy); skipped where it cannot be built",
@@ -113,6 +116,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="fail the run when the readiness score (0-100) is below N; needs --opsready-reports",
     )
+    from opsready.plugin.candidate import add_options
+
+    add_options(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -125,9 +131,12 @@ def pytest_configure(config: pytest.Config) -> None:
             if not config.pluginmanager.has_plugin(module):
                 config.pluginmanager.import_plugin(module)
     config.pluginmanager.import_plugin("opsready.plugin.fixtures")
+    config.pluginmanager.import_plugin("opsready.plugin.candidate")
+    from opsready.plugin.candidate import check_options as check_candidate
     from opsready.plugin.reporting import check_options
 
     check_options(config)
+    check_candidate(config)
 
 
 def pytest_bdd_apply_tag(tag: str, function: object) -> object | None:
@@ -141,8 +150,10 @@ def pytest_bdd_apply_tag(tag: str, function: object) -> object | None:
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Check every scenario's steps have definitions before anything runs (nothing half-done on the target)."""
+    from opsready.plugin.candidate import deselect
     from opsready.plugin.preflight import missing_steps
 
+    deselect(config, items)
     problems = missing_steps(session, items)
     if problems:
         tr = config.pluginmanager.get_plugin("terminalreporter")
@@ -181,6 +192,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     if lines:
         terminalreporter.section("opsready: measured timings")
         for line in lines:
+            terminalreporter.write_line(line)
+    if state.candidate_lines or state.refusal:
+        terminalreporter.section("opsready: release candidate")
+        for line in [*state.candidate_lines, *([f"refused: {state.refusal}"] if state.refusal else [])]:
             terminalreporter.write_line(line)
     if state.report_lines:
         terminalreporter.section("opsready: readiness score")

@@ -25,6 +25,8 @@ class RunState:
     target: TargetDescription | None = None
     training_releases: tuple[str, ...] = ()
     report_lines: tuple[str, ...] = ()  # the readiness score, for the terminal summary once reports are written
+    candidate_lines: list[str] = field(default_factory=list)  # the release-candidate gate: plan, rehearsal, outcome
+    refusal: str = ""  # why the release-candidate gate refused to start (nothing was changed)
 
     def record(self, item: pytest.Item, report: pytest.TestReport) -> None:
         """Fold one phase report (setup, call, teardown) into the test's result."""

@@ -37,6 +37,11 @@ PERCENT: ParamKind = "percent"
 CHOICE: ParamKind = "choice"
 # what a fault breaks, for people choosing one (``opsready experiment kinds``, chaos discovery)
 FaultFamily = Literal["process", "database", "network", "resources", "release"]
+# A well-known kind: a *synthetic flaw* makes one release look bad (``error_share`` of its user requests fail with a
+# server error, or answer ``latency`` late) in the instances that serve that ``release`` only, so switching away from
+# it ends the flaw while the fault is still applied. The release-candidate gate rehearses a real rollback with it; a
+# platform that does not offer this kind reports that rehearsal as not done.
+SYNTHETIC_FLAW = "synthetic-flaw"
 MIN_TIME_LIMIT = 1.0
 MAX_TIME_LIMIT = 3600.0
 DEFAULT_TIME_LIMIT = 60.0

@@ -99,6 +99,16 @@ class HasHosts(Protocol):
 
 
 @runtime_checkable
+class HasReleasePresence(Protocol):
+    """A target on several hosts that can say, host by host, whether a release is present (installed) there: the
+    release-candidate gate refuses a candidate that only some hosts have."""
+
+    def release_presence(self, version: str) -> tuple[tuple[str, bool], ...]:
+        """Each host of the target, and whether ``version`` is present on it (read-only)."""
+        ...
+
+
+@runtime_checkable
 class Target(Protocol):
     """A system under test."""
 

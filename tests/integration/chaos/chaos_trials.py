@@ -34,6 +34,7 @@ FAULTS: dict[str, dict[str, object]] = {
     "cpu-hog": {"workers": 1},
     "memory-pressure": {"share": "0.5%"},
     "bad-release": {"release": "1.3.0-errors"},
+    "synthetic-flaw": {"release": "1.0.0", "error_share": "10%"},
 }
 
 SIGNALS = ("SIGINT", "SIGTERM", "SIGINT twice")

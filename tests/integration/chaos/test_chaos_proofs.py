@@ -201,13 +201,13 @@ def test_corrupt_journal_reverts_what_it_can_and_lists_the_rest(chaos_env: Env, 
     torn = len(lines) + 1
     journal.write_text("\n".join(lines) + '\n{"record": "intent", "fault": "x-9", "spec": {"ki', encoding="utf-8")
     first = opsready(chaos_env, "recover")
-    assert first.returncode == 3, first.stdout + first.stderr
+    assert first.returncode == 5, first.stdout + first.stderr
     assert "reverted worker-paused" in first.stdout
     assert f"{journal}:{torn}" in first.stderr and "Traceback" not in first.stderr
     assert not wait_healthy(chaos_env, 30.0)
     target = faults_of(SandboxTarget("sandbox", chaos_env.sandbox))
     again = recover(target)
-    assert again.exit_code == 3 and [s.where for s in again.manual] == [f"{journal}:{torn}"]  # still needs a person
+    assert again.exit_code == 5 and [s.where for s in again.manual] == [f"{journal}:{torn}"]  # still needs a person
     assert recover(target, acknowledge=True).exit_code == 0
     final = opsready(chaos_env, "recover")
     assert final.returncode == 0 and "nothing to recover" in final.stdout, final.stdout + final.stderr

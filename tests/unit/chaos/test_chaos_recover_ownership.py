@@ -79,7 +79,7 @@ def test_recover_refuses_to_signal_a_process_that_is_not_the_one_journaled(
     said: list[str] = []
     report = recover(target, say=said.append)
     assert stopped_sleep.status() == psutil.STATUS_STOPPED, "recover sent SIGCONT to a process that is not ours"
-    assert report.exit_code == 3 and report.reverted == ()
+    assert report.exit_code == 5 and report.reverted == ()
     (step,) = report.manual
     assert step.where == f"{path}:2" and step.fault_id == "f1"
     assert f"pgid={stopped_sleep.pid} is now pid {stopped_sleep.pid} (sleep 60)" in step.what

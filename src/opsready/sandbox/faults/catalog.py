@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from opsready.sandbox.faults.base import SandboxFault
 from opsready.sandbox.faults.database import ExhaustConnections, LockOrders
+from opsready.sandbox.faults.flaw import SyntheticFlaw
 from opsready.sandbox.faults.network import ProxyFault
 from opsready.sandbox.faults.program import KillProcess, PauseProcess, StopProcess
 from opsready.sandbox.faults.release import BadRelease, training_releases
@@ -15,6 +16,8 @@ from opsready.targets.faults import (
     DURATION,
     INT,
     PERCENT,
+    SYNTHETIC_FLAW,
+    TEXT,
     Facts,
     FaultKind,
     FaultParam,
@@ -36,6 +39,7 @@ FAULTS: dict[str, type[SandboxFault]] = {
     "cpu-hog": CpuHog,
     "memory-pressure": MemoryPressure,
     "bad-release": BadRelease,
+    SYNTHETIC_FLAW: SyntheticFlaw,
 }
 
 
@@ -108,6 +112,17 @@ def kinds(postgresql: bool) -> tuple[FaultKind, ...]:
             "release",
             "deploy a flawed training release; revert switches back",
             (FaultParam("release", CHOICE, None, training_releases(), summary="a training release"),),
+        ),
+        FaultKind(
+            SYNTHETIC_FLAW,
+            "release",
+            "make one installed release look bad: a share of its user requests fail or answer late, in the "
+            "processes serving it only (a rollback ends it; the revert removes it)",
+            (
+                FaultParam("release", TEXT, None, summary="the installed release to flaw (e.g. the candidate)"),
+                FaultParam("error_share", PERCENT, 0.3, minimum=0.0, maximum=1.0, summary="user requests failing"),
+                FaultParam("latency", DURATION, 0.0, minimum=0, maximum=10, summary="added to each user request"),
+            ),
         ),
     ]
     if postgresql:

@@ -2,7 +2,7 @@
 
 It does not look at fault journals or fault objects at all: it checks the sandbox as it is (programs running, no
 stopped process, proxies passing traffic through, no holder process, no fault session in PostgreSQL, no training
-release serving), so it can vouch for a revert that journals claim.
+release serving, no synthetic flaw file), so it can vouch for a revert that journals claim.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from opsready.sandbox.faults.owned import holders
 from opsready.sandbox.faults.release import training_releases
 from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.proxy.control import read_state, read_status, status_path
+from opsready.sandbox.service.flaws import flaws_dir
 from opsready.sandbox.supervisor import recorded_session
 
 
@@ -75,6 +76,11 @@ def _release(sandbox: Sandbox) -> Observation:
     return Observation("no training release", ok, current, "", f"current release {current or 'none'}")
 
 
+def _flaws(sandbox: Sandbox) -> Observation:
+    left = sorted(p.name for p in flaws_dir(sandbox.layout.state).glob("*.json"))
+    return Observation("no synthetic flaw", not left, float(len(left)), "", f"flaw files: {left}")
+
+
 def residue(sandbox: Sandbox) -> tuple[Observation, ...]:
     """Every check, in a fixed order (all ``ok`` when no fault is left)."""
     if not sandbox.is_up():
@@ -84,5 +90,5 @@ def residue(sandbox: Sandbox) -> tuple[Observation, ...]:
         found.insert(3, _proxy(sandbox, "db"))
         with contextlib.suppress(TargetError):
             found.append(_sessions(sandbox))
-    found.append(_release(sandbox))
+    found += [_release(sandbox), _flaws(sandbox)]
     return tuple(found)

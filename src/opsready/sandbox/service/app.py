@@ -3,7 +3,8 @@
 Liveness never touches the database; readiness does (and checks the schema); order endpoints fail fast with 503 when
 the database is unavailable. Training releases misbehave exactly as their ``release.yaml`` says, so drills and tests
 can predict the damage: ``error_every: N`` fails every Nth ``POST /orders`` of each worker process with 500,
-``latency_ms: M`` delays the order endpoints by M ms, ``never_ready: true`` keeps ``/readyz`` at 503.
+``latency_ms: M`` delays the order endpoints by M ms, ``never_ready: true`` keeps ``/readyz`` at 503. Any release can
+also carry a *synthetic flaw* a drill injects for a while (:mod:`opsready.sandbox.service.flaws`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from opsready.errors import EnvironmentProblem
 from opsready.sandbox.service import metrics
 from opsready.sandbox.service.db import DatabaseError, parse_db_url, session
+from opsready.sandbox.service.flaws import FlawWatch, flaws_dir
 from opsready.sandbox.service.migrate import current_version
 from opsready.sandbox.service.orders import PRIORITIES, STATUSES, create_order, get_order, list_orders, order_stats
 from opsready.sandbox.service.releases import ReleaseInfo, load_release
@@ -175,6 +177,18 @@ def create_app(release_dir: Path, *, db_url: str | None = None) -> flask.Flask:
     app = flask.Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     metrics.instrument(app, release.version, release.training)
+    # installed releases live in <state>/releases/<version>: the sandbox's synthetic flaws sit beside them
+    flaws = FlawWatch(flaws_dir(release_dir.resolve().parent.parent), release.version)
+
+    @app.before_request
+    def synthetic_flaw() -> flask.Response | None:
+        failing, delay = flaws.judge(flask.request.path)
+        if delay:
+            time.sleep(delay)
+        if failing:
+            return _json({"error": "internal error (synthetic flaw injected by a drill)"}, 500)
+        return None
+
     routes = (
         ("/healthz", "GET", service.healthz),
         ("/readyz", "GET", service.readyz),
