@@ -6,6 +6,7 @@ import importlib
 from typing import TYPE_CHECKING, Protocol
 
 from opsready.errors import ConfigError
+from opsready.profile import attach, profile_for
 
 if TYPE_CHECKING:
     from opsready.config import Config, TargetConfig
@@ -35,5 +36,8 @@ def open_target(config: Config, name: str | None = None) -> Target:
             target.loc,
         )
     module_name, _, attr = spec.partition(":")
+    profile = profile_for(config, target.name)  # a bad profile is reported before the target is opened
     opener: Opener = getattr(importlib.import_module(module_name), attr)
-    return opener(config, target)
+    opened = opener(config, target)
+    attach(opened, profile)
+    return opened

@@ -1,0 +1,47 @@
+"""Which profile a target serves: attached when the registry opens it, else the suite's (or the built-in one).
+
+Probes receive a target, not a configuration; :func:`profile_of` lets them ask what its users do. A target opened
+outside the registry (a test's own) gets the profile of the suite's configuration found from the working directory.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from opsready.errors import ConfigError
+from opsready.profile.model import Journey, Profile, builtin_profile
+
+_attached: weakref.WeakKeyDictionary[object, Profile] = weakref.WeakKeyDictionary()
+
+
+def attach(target: object, profile: Profile) -> None:
+    """Remember that ``target`` serves ``profile``."""
+    _attached[target] = profile
+
+
+def profile_of(target: object) -> Profile:
+    """The profile attached to ``target``; else the suite's for a target of its name; else the built-in one."""
+    try:
+        return _attached[target]
+    except (KeyError, TypeError):
+        pass
+    from opsready.config import load_config
+    from opsready.profile.load import profile_for
+
+    try:
+        config = load_config()
+    except ConfigError:
+        return builtin_profile()
+    name = getattr(target, "name", None)
+    names = {t.name for t in config.targets}
+    return profile_for(config, name if name in names else None)
+
+
+def kind_of(target: object) -> str:
+    """'disposable' or 'real' (a target that does not say is treated as real: writing journeys are held back)."""
+    return str(getattr(target, "kind", "real"))
+
+
+def traffic_of(target: object) -> tuple[Journey, ...]:
+    """The journeys background traffic plays against ``target`` (its profile's, as its kind allows)."""
+    return profile_of(target).traffic(kind_of(target))
