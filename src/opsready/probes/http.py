@@ -93,7 +93,7 @@ def smoke(target: Target, runs: int = 0, timeout: float = 0.0, orders: int = 0) 
     if held:
         detail += f"; held back on a real target (they write and do not clean up): {', '.join(held)}"
     if failures:
-        detail += "; failed: " + "; ".join(failures[:2])
+        detail += "; failed: " + "; ".join(list(dict.fromkeys(failures))[:2])  # each distinct failure once
     return Observation("smoke", ok, float(len(failures)), " failures", detail)
 
 

@@ -196,7 +196,8 @@ def _data(r: MapReader | None) -> DataCheck | None:
             watermark_param=r.string("watermark_param", ""),
         )
         if (watermark is None) != (not check.watermark_param):
-            raise ValidationError("data: 'watermark' and 'watermark_param' go together", r.loc_of("watermark_param"))
+            where = r.loc_of("watermark" if watermark is not None else "watermark_param")
+            raise ValidationError("data: 'watermark' and 'watermark_param' go together", where)
     r.done()
     return check
 
