@@ -13,7 +13,7 @@ Feature: Maintenance and update procedures
     And the data is counted
     And the "backup" maintenance procedure runs
     Then the maintenance succeeded with its pre- and post-checks passed
-    And the backup restored every counted order with the same checksum
+    And the backup restored the data counted, with the same checksum
     And the scratch database was removed
     And no data was lost
     And the maintenance duration was within its target

@@ -111,5 +111,7 @@ def test_config_check_reports_a_bad_profile_as_path_line_with_exit_2(tmp_path: P
     )
     assert result.returncode == 2, result.stdout + result.stderr
     line = _line_of(text, "GTE /catalogue")
-    assert f"{tmp_path / 'profiles' / 'shelf.yaml'}:{line}: 'GTE' is not an HTTP method" in result.stderr + result.stdout
+    assert (
+        f"{tmp_path / 'profiles' / 'shelf.yaml'}:{line}: 'GTE' is not an HTTP method" in result.stderr + result.stdout
+    )
     assert "Traceback" not in result.stderr

@@ -64,7 +64,7 @@ def test_a_json_path_that_never_matches_names_the_journey_the_line_and_the_answe
 
 def test_an_unexpected_status_and_an_unreachable_url_are_reported_per_journey(shelf: Shelf) -> None:
     """A wrong status shows the answer; a URL nobody listens on says there was no answer."""
-    text = SHELF_PROFILE.replace("expect: {status: 200, json: \"shelves[0].name\"}", "expect: {status: 202}")
+    text = SHELF_PROFILE.replace('expect: {status: 200, json: "shelves[0].name"}', "expect: {status: 202}")
     wrong = http_probes.smoke(_target(shelf, text=text))  # type: ignore[arg-type]
     assert not wrong.ok and "GET /catalogue: HTTP 200, expected 202" in wrong.detail, wrong.detail
     with httpx.Client() as probe:
