@@ -178,7 +178,7 @@ def _shown(result: Walk) -> str:
 
 @when("the state of the target is noted")
 def state_noted(target: Target, trouble: Troubleshooting) -> None:
-    """Orders, release, history, processes and faults in place, to compare after the diagnosis."""
+    """The data's count and checksum, release, history, processes, faults in place, to compare after the diagnosis."""
     trouble.before = _snapshot(target)
 
 
@@ -250,7 +250,7 @@ def within_limit(trouble: Troubleshooting) -> None:
 
 @then("the diagnosis changed nothing on the target")
 def changed_nothing(target: Target, trouble: Troubleshooting) -> None:
-    """Orders, release, history, processes and faults in place are as they were before the diagnosis."""
+    """The data's count and checksum, release, history, processes, faults in place are as before the diagnosis."""
     assert trouble.before is not None, "the state of the target was not noted before the diagnosis"
     assert _snapshot(target) == trouble.before
 

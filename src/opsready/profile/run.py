@@ -54,16 +54,17 @@ class JourneyRun:
         return not self.failure and not self.cleanup_failure
 
 
-def _fill(value: JsonValue, values: dict[str, object]) -> JsonValue:
+def fill(value: JsonValue, values: dict[str, object]) -> JsonValue:
+    """``value`` with its placeholders replaced ("{n}" alone keeps the value's type)."""
     if isinstance(value, str):
         whole = PLACEHOLDER.fullmatch(value)
         if whole is not None:  # "{n}" alone keeps its type: a number stays a number in a JSON body
             return values[whole.group(1)]
         return PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), value)
     if isinstance(value, dict):
-        return {k: _fill(v, values) for k, v in value.items()}
+        return {k: fill(v, values) for k, v in value.items()}
     if isinstance(value, list):
-        return [_fill(v, values) for v in value]
+        return [fill(v, values) for v in value]
     return value
 
 
@@ -77,7 +78,7 @@ def check_answer(step: Step, response: httpx.Response, values: dict[str, object]
     expect = step.expect
     if not expect.status_ok(response.status_code):
         return f"HTTP {response.status_code}, expected {expect.describe_status()}", {}
-    wanted_text = str(_fill(expect.contains, values))
+    wanted_text = str(fill(expect.contains, values))
     if expect.contains and wanted_text not in response.text:
         return f"the answer does not contain '{wanted_text}'", {}
     document: JsonValue = None
@@ -91,7 +92,7 @@ def check_answer(step: Step, response: httpx.Response, values: dict[str, object]
             return f"JSON path '{path.text}' matches nothing", {}
     for path, written in expect.equals:
         found, value = path.find(document)
-        wanted = _fill(written, values)
+        wanted = fill(written, values)
         if not found:
             return f"JSON path '{path.text}' matches nothing (expected {wanted!r})", {}
         if value != wanted and str(value) != str(wanted):
@@ -106,8 +107,8 @@ def check_answer(step: Step, response: httpx.Response, values: dict[str, object]
 
 
 def _send(client: httpx.Client, step: Step, values: dict[str, object], record: Record) -> tuple[str, dict[str, object]]:
-    path = str(_fill(step.path, values))
-    body = _fill(step.body, values) if step.body is not None else None
+    path = str(fill(step.path, values))
+    body = fill(step.body, values) if step.body is not None else None
     start = time.monotonic()
     try:
         response = (
