@@ -6,7 +6,9 @@ outside the registry (a test's own) gets the profile of the suite's configuratio
 
 from __future__ import annotations
 
+import functools
 import weakref
+from pathlib import Path
 
 from opsready.errors import ConfigError
 from opsready.profile.model import Journey, Profile, builtin_profile
@@ -25,16 +27,23 @@ def profile_of(target: object) -> Profile:
         return _attached[target]
     except (KeyError, TypeError):
         pass
-    from opsready.config import load_config
-    from opsready.profile.load import profile_for
+    from opsready.config import find_config
 
     try:
-        config = load_config()
+        path = find_config()
     except ConfigError:
         return builtin_profile()
     name = getattr(target, "name", None)
-    names = {t.name for t in config.targets}
-    return profile_for(config, name if name in names else None)
+    return _suite_profile(path, path.stat().st_mtime_ns, name if isinstance(name, str) else None)
+
+
+@functools.lru_cache(maxsize=8)
+def _suite_profile(path: Path, mtime_ns: int, name: str | None) -> Profile:
+    from opsready.config import load_config
+    from opsready.profile.load import profile_for
+
+    config = load_config(path)
+    return profile_for(config, name if name in {t.name for t in config.targets} else None)
 
 
 def kind_of(target: object) -> str:

@@ -156,7 +156,7 @@ def _journey(name: str, r: MapReader) -> Journey:
     return journey
 
 
-def _smoke(r: MapReader | None, journeys: tuple[Journey, ...], loc: Loc) -> Smoke:
+def _smoke(r: MapReader | None, journeys: tuple[Journey, ...]) -> Smoke:
     names = [j.name for j in journeys]
     if r is None:
         return Smoke(tuple(names))
@@ -261,7 +261,7 @@ def parse_profile(data: object, path: Path) -> Profile:
         path=path,
         service=r.string("service", path.stem),
         journeys=journeys,
-        smoke=_smoke(r.optional_map("smoke"), journeys, r.loc_of("smoke")),
+        smoke=_smoke(r.optional_map("smoke"), journeys),
         endpoints=_endpoints(r.optional_map("endpoints")),
         data=_data(r.optional_map("data")),
         backlog=_backlog(r.optional_map("backlog")),

@@ -115,3 +115,17 @@ def test_config_check_reports_a_bad_profile_as_path_line_with_exit_2(tmp_path: P
         f"{tmp_path / 'profiles' / 'shelf.yaml'}:{line}: 'GTE' is not an HTTP method" in result.stderr + result.stdout
     )
     assert "Traceback" not in result.stderr
+
+
+def test_a_target_opened_by_the_registry_carries_its_profile(tmp_path: Path) -> None:
+    """Probes ask the target: the registry attaches the target's profile when it opens it (nothing is started)."""
+    from opsready.profile import profile_of
+    from opsready.targets.registry import open_target
+
+    config = load_config(_suite(tmp_path, SHELF_PROFILE, "profiles/other.yaml"))
+    target = open_target(config, "sandbox")
+    try:
+        assert profile_of(target).service == "other"
+        assert not target.is_running()
+    finally:
+        target.close()
