@@ -31,6 +31,7 @@ SERIAL = (
     ("::test_added_latency_", "the diagnosis apportions a user's wait by timing; a busy machine blurs the parts"),
     ("test_proxy_reconcile.py::", "it restarts proxies and races their start against the reconcile's journal"),
     ("fleet/test_rolling.py::", "it holds 64 requests/s through the fleet's balancer and times a release's decay"),
+    ("fleet/test_rolling_failures.py::", "it counts users' failed requests through the fleet's balancer in a rollback"),
     ("fleet/test_host_resource_faults.py::", "a fleet host's CPU hog and memory pressure take the machine's own"),
 )
 

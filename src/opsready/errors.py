@@ -8,7 +8,8 @@
     │   ├── ValidationError            checklists, runbooks, experiments, plans and other input files
     │   └── UsageError                 a bad argument or an impossible request (unknown release, ...)
     ├── EnvironmentProblem             the machine is not ready (port taken, PostgreSQL missing, sandbox down); exit 2
-    │   └── MissingExtra               a platform's optional dependencies are not installed
+    │   ├── MissingExtra               a platform's optional dependencies are not installed
+    │   └── PluginError                an installed plugin is broken, ambiguous or takes a built-in name
     └── TargetError                    the target misbehaved while we drove it; exit 1
         ├── DeployError                a deployment could not be completed
         ├── RollbackError              a rollback could not be completed
@@ -26,6 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^:/@\s]*):[^@/\s]*@", re.IGNORECASE)
+# a key that names a credential, and its value (block or flow style): a quoted line never shows the value
+_SECRET_VALUE = re.compile(
+    r"""(\b[\w.-]*(?:password|passwd|passphrase|secret|token|credential)[\w.-]*["']?\s*[:=]\s*)"""
+    r"""("[^"]*"|'[^']*'|[^\s,}\]#]+)""",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -69,8 +76,10 @@ class OpsreadyError(Exception):
         if self.loc is not None:
             text = self.loc.source_line()
             if text is not None:
-                # a quoted line may hold a URL with a password (a refused host spec): never echo it
-                out.append("    " + _URL_PASSWORD.sub(r"\g<1>:***@", text.rstrip()))
+                # a quoted line may hold a URL with a password (a refused host spec) or a credential under a key
+                # (``password: ...``, refused as unknown): never echo either
+                masked = _SECRET_VALUE.sub(r"\g<1>***", _URL_PASSWORD.sub(r"\g<1>:***@", text.rstrip()))
+                out.append("    " + masked)
         if self.hint:
             out.append(f"hint: {self.hint}")
         return "\n".join(out)
@@ -107,6 +116,11 @@ class MissingExtra(EnvironmentProblem):
         super().__init__(f"platform '{platform}' needs the {extra} extra: pip install 'opsready[{extra}]'")
         self.platform = platform
         self.extra = extra
+
+
+class PluginError(EnvironmentProblem):
+    """An installed plugin (entry points ``opsready.*``) failed to load, shares its name with another, or takes the
+    name of a built-in one; the message names its package."""
 
 
 class TargetError(OpsreadyError):

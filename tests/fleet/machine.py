@@ -36,6 +36,11 @@ DEGRADE_AFTER = 3.5
 INITIAL_RELEASE = RELEASES[0]
 SERVICE = "web"  # the supervisor program serving the app
 SUPERVISOR_CONF = "/srv/app/supervisord.conf"
+# A user that is not root on every fleet host (its own /etc/passwd line, bind-mounted in the host's mount namespace:
+# the machine's own /etc/passwd is not touched), for the tests of ``sudo`` from the configuration.
+DEPLOY_USER = "deploy"
+DEPLOY_UID = 4711
+DEPLOY_HOME = f"/run/{DEPLOY_USER}-home"
 
 
 @dataclass
@@ -123,6 +128,8 @@ def sshd_config(workdir: Path, name: str, address: str) -> Path:
         "MaxStartups 50",
         "MaxSessions 50",
         "LogLevel VERBOSE",
+        f"Match User {DEPLOY_USER}",
+        f"    AuthorizedKeysFile {DEPLOY_HOME}/.ssh/authorized_keys",
     ]
     path = home / "sshd_config"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -153,6 +160,7 @@ def start_machine(
         "mount -t tmpfs -o mode=0755,size=8m fleet-run /run",
         "mkdir -p /run/sshd /srv/app",
         f"echo {shlex.quote(name)} > /srv/app/hostname",
+        "mkdir -p -m 1777 /run/lock",  # as Debian makes it: any user may take a lock there
     ]
     if not WEB_PYTHON.startswith("/root/"):
         # root's home of its own: this machine's dotfiles (a .bashrc that bash reads for every ssh command) stay out,
@@ -161,7 +169,7 @@ def start_machine(
     if web:
         script += app_host_script(workdir, address)
     if not balancer:
-        script += cgroup_script()
+        script += cgroup_script() + deploy_user_script(workdir)
     script.append("exec " + shlex.join(command))
     argv = ["ip", "netns", "exec", namespace, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts"]
     argv += ["--propagation", "private", "sh", "-c", "\n".join(script)]
@@ -212,6 +220,26 @@ def cgroup_script() -> list[str]:
         quoted = shlex.quote(point)
         lines += [f"mkdir -p {quoted}", f"mount -t cgroup -o {together} fleet-cgroup {quoted}"]
     return lines
+
+
+def deploy_user_script(workdir: Path) -> list[str]:
+    """Shell lines adding DEPLOY_USER to the host's own copies of /etc/passwd and /etc/group (bind-mounted over the
+    machine's in the host's private mount namespace), with a home under /run holding the fleet's authorized key (sshd
+    reads a user's authorized keys as that user: the fleet's directory is root's alone)."""
+    home = DEPLOY_HOME
+    keys = shlex.quote(str(workdir / "authorized_keys"))
+    return [
+        "cp /etc/passwd /run/passwd && cp /etc/group /run/group",
+        f"echo '{DEPLOY_USER}:x:{DEPLOY_UID}:{DEPLOY_UID}:fleet deploy user:{home}:/bin/sh' >> /run/passwd",
+        f"echo '{DEPLOY_USER}:x:{DEPLOY_UID}:' >> /run/group",
+        "mount --bind /run/passwd /etc/passwd && mount --bind /run/group /etc/group",
+        f"mkdir -p -m 0700 {home}/.ssh && cp {keys} {home}/.ssh/authorized_keys",
+        f"chown -R {DEPLOY_UID}:{DEPLOY_UID} {home} && chmod 0755 {home}",
+        # where sudo is installed: DEPLOY_USER may run anything as root without a password, in this host only
+        "if [ -d /etc/sudoers.d ]; then mkdir -p /run/sudoers.d && cp -a /etc/sudoers.d/. /run/sudoers.d/ && "
+        f"echo '{DEPLOY_USER} ALL=(root) NOPASSWD: ALL' > /run/sudoers.d/fleet-deploy && "
+        "chmod 0440 /run/sudoers.d/fleet-deploy && mount --bind /run/sudoers.d /etc/sudoers.d; fi",
+    ]
 
 
 def _root_of_its_own() -> list[str]:

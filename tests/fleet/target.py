@@ -90,6 +90,7 @@ def rolling_yaml(
     drain_timeout: str = "5s",
     servers: str = "{app1: app1, app2: app2}",
     admin_socket: str | None = None,
+    drain_last: bool = False,
 ) -> str:
     """The fleet with its balancer drained through HAProxy's runtime API: rolling deploys, a batch of one host."""
     text = fleet_yaml(fleet).replace('names: ["1", "2", "3"]', f'names: ["1", "2", "3", "{DEGRADING_RELEASE}"]')
@@ -102,6 +103,7 @@ def rolling_yaml(
       batch: 1
       drain: {"true" if drain else "false"}
       drain_timeout: {drain_timeout}
+      drain_last: {"true" if drain_last else "false"}
       soak: {soak}
       check_every: 200ms
       max_error_rate: 2%

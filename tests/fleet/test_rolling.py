@@ -151,10 +151,11 @@ def test_a_drain_that_times_out_leaves_that_host_drained_and_says_so(fleet: Flee
     """A request that outlasts ``drain_timeout`` on app1: the deploy stops at draining app1, names the host and the
     step, leaves app1 drained (its request finishes on the old release) and switches nothing."""
     holders = [
-        threading.Thread(target=lambda: urllib.request.urlopen(fleet.balancer_url + "work?ms=3000", timeout=10).read())
+        threading.Thread(target=lambda: urllib.request.urlopen(fleet.balancer_url + "work?ms=5000", timeout=10).read())
         for _ in range(2)  # round robin: one of them lands on app1
     ]
     for target in open_rolling(fleet, tmp_path, drain_timeout="500ms"):
+        target.lock_state()  # every host's connection open before the requests start: the deploy reaches the drain fast
         for holder in holders:
             holder.start()
         deadline = time.monotonic() + 2

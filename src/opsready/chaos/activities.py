@@ -11,7 +11,7 @@ from typing import Any
 
 from opsready.chaos.baseline import Change, parse_change
 from opsready.errors import Loc, ValidationError
-from opsready.probes.registry import PROBES, ProbeCall, parse_probe_call
+from opsready.probes.registry import ProbeCall, all_probes, parse_probe_call
 from opsready.spelling import did_you_mean
 from opsready.targets.faults import FaultKind, FaultSpec, parse_fault_spec
 from opsready.yamlsrc import MapReader
@@ -42,7 +42,7 @@ class Checked:
 
 def probe_functions() -> tuple[str, ...]:
     """Every probe function of :mod:`opsready.chaos.probes`."""
-    return (*PROBES, *CHAOS_PROBES)
+    return (*all_probes(), *CHAOS_PROBES)
 
 
 def _probe_list(reader: MapReader, key: str) -> tuple[ProbeCall, ...]:
@@ -118,7 +118,7 @@ def check_arguments(
         checked = _action(func, r, kinds)
     else:
         checked = _probe(func, r, args_loc)
-        if func in PROBES:
+        if func in all_probes():
             r.names()  # the registry has read and checked them
     r.done()
     return checked

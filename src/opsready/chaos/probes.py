@@ -21,7 +21,7 @@ from opsready.chaos.baseline import Detection, baseline_note, detected
 from opsready.chaos.session import Session, current
 from opsready.errors import Loc
 from opsready.observation import Observation
-from opsready.probes.registry import PROBES, REQUIRED, ProbeCall, parse_probe_call
+from opsready.probes.registry import REQUIRED, ProbeCall, all_probes, parse_probe_call
 
 DEFAULT_STEADY = ("readiness", "processes")
 
@@ -36,7 +36,7 @@ def _observe(name: str, arguments: dict[str, Any], configuration: dict[str, Any]
 
 
 def _wrapper(name: str) -> Callable[..., bool]:
-    spec = PROBES[name]
+    spec = all_probes()[name]
 
     def probe(**arguments: Any) -> bool:
         configuration = arguments.pop("configuration", None)
@@ -59,7 +59,7 @@ def _wrapper(name: str) -> Callable[..., bool]:
     return probe
 
 
-for _name in PROBES:
+for _name in all_probes():  # plugins' probes too: plain `chaos run` finds them here
     globals()[_name] = _wrapper(_name)
 
 
@@ -152,4 +152,4 @@ def await_steady_state(
     return False
 
 
-__all__ = [*PROBES, "await_steady_state", "detect"]  # noqa: PLE0604  # the shared probes, generated above
+__all__ = [*all_probes(), "await_steady_state", "detect"]  # noqa: PLE0604  # the shared probes, generated above

@@ -56,9 +56,9 @@ def _run_probe(config: Config, target_name: str | None, name: str, pairs: tuple[
 
 
 def _list_probes() -> None:
-    from opsready.probes.registry import PROBES
+    from opsready.probes.registry import all_probes
 
-    for spec in PROBES.values():
+    for spec in all_probes().values():
         params = ", ".join(f"{p.name}" for p in spec.params)
         answers = f"; answers: {', '.join(spec.answers)}" if spec.answers else ""
         out.print(f"{spec.name}({params}): {spec.summary}{answers}", markup=False)

@@ -13,7 +13,9 @@ from opsready.cli.diagnose import diagnose, remedy
 from opsready.cli.gameday import gameday
 from opsready.cli.gate import gate
 from opsready.cli.incident import incident
+from opsready.cli.init import init
 from opsready.cli.maintenance import maintenance
+from opsready.cli.plugins import plugins
 from opsready.cli.runbooks import runbooks
 from opsready.cli.sandbox import sandbox
 
@@ -25,6 +27,7 @@ def cli() -> None:
 
     \b
     Typical use:
+      opsready init DIR              write a starter suite (--platform sandbox|hosts|kubernetes)
       opsready sandbox up            start the bundled reference system
       opsready deploy 1.1.0          deploy by the runbook (checklists, soak, automatic rollback)
       opsready rollback --reason ... roll back by hand
@@ -37,6 +40,7 @@ def cli() -> None:
       opsready capacity find         the highest throughput that still meets the thresholds
       opsready maintenance window    the quietest allowed maintenance window
       opsready gameday PLAN          play a game day (--auto: unattended)
+      opsready plugins               platforms, probes and fault kinds installed packages add
       pytest -m rollback             rehearse the rollback drills
     """
 
@@ -75,6 +79,8 @@ cli.add_command(recover)
 cli.add_command(diagnose)
 cli.add_command(remedy)
 cli.add_command(gameday)
+cli.add_command(plugins)
+cli.add_command(init)
 
 
 def main() -> None:

@@ -17,13 +17,14 @@ from opsready.cli.common import config_option, err, handle_errors, load, out
 PLATFORM_ONLY = {"sandbox": "sandbox"}
 
 
-def run_lint(root: Path) -> bool:
-    """Lint runbooks/ against features/ under ``root``; print problems; True when there is no error."""
+def run_lint(root: Path, strict: bool = False) -> bool:
+    """Lint runbooks/ against features/ under ``root``; print problems; True when there is no error (``strict``:
+    placeholders left to fill in are errors)."""
     from opsready.runbooks import lint
 
     context = click.get_current_context(silent=True)
     tree = context.find_root().command if context is not None else None
-    report = lint(root / "runbooks", root / "features", cli=tree, platform_only=PLATFORM_ONLY)
+    report = lint(root / "runbooks", root / "features", cli=tree, platform_only=PLATFORM_ONLY, strict=strict)
     for problem in report.problems:
         colour = "red" if problem.severity == "error" else "yellow"
         err.print(f"[{colour}]{problem.severity}[/{colour}]: {problem.loc}: {problem.message}")
@@ -45,12 +46,15 @@ def runbooks() -> None:
     show_default=True,
     help="Suite directory holding runbooks/ and features/.",
 )
+@click.option("--strict", is_flag=True, help="Placeholders left to fill in ([FILL IN: ...]) are errors, not warnings.")
 @handle_errors
-def lint(root: Path) -> None:
+def lint(root: Path, strict: bool) -> None:
     """Check structure, front matter and review dates, that every runbook is verified by a scenario
     (@runbook:<id> tags) and every tag names a runbook, and that every `opsready` command a runbook names exists
-    (subcommands, options, arguments) and is marked when it exists for one platform only. Exit code 2 on any error."""
-    if not run_lint(root):
+    (subcommands, options, arguments) and is marked when it exists for one platform only. Placeholders left to fill
+    in (`[FILL IN: ...]`, as `opsready init` writes them) are warnings, errors with --strict. Exit code 2 on any
+    error."""
+    if not run_lint(root, strict):
         sys.exit(2)
 
 

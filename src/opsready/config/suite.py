@@ -189,8 +189,17 @@ def _safety(r: MapReader | None) -> Safety:
     return safety
 
 
+def _platforms(wanted: object) -> tuple[str, ...]:
+    """The platforms a target may name: plugins' (opsready.platforms entry points) only looked up when needed."""
+    if wanted in PLATFORMS:
+        return PLATFORMS
+    from opsready.plugins import PLATFORMS_GROUP, names
+
+    return (*PLATFORMS, *names(PLATFORMS_GROUP, PLATFORMS))
+
+
 def _target(name: str, r: MapReader) -> TargetConfig:
-    platform = r.choice("platform", PLATFORMS)
+    platform = r.choice("platform", _platforms(r.data.get("platform")))
     kind: TargetKind = r.choice("kind", KINDS, "disposable" if platform in DISPOSABLE_PLATFORMS else "real")
     profile = r.string("profile", None)
     options = YamlMap((k, v) for k, v in r.data.items() if k not in ("platform", "kind", "profile"))

@@ -20,11 +20,16 @@ from opsready.hosts.connection import HostConnection, connect
 from opsready.hosts.faults import catalog as host_faults
 from opsready.hosts.faults.residue import residue as fault_residue
 from opsready.hosts.instances import InstanceState, probe, wait_serving
+from opsready.hosts.lock import LEASE, FleetLock, LockState
+from opsready.hosts.lock import clear as clear_lock_on
+from opsready.hosts.lock import read as read_lock
+from opsready.hosts.maintenance import HostsMaintenanceOps
 from opsready.hosts.options import HostEntry, HostsOptions, LinkReleases, Role, check_release_name, parse_options
 from opsready.hosts.releases import HostReleases
 from opsready.hosts.rolling import RollingDeploy
 from opsready.observation import Observation
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec
+from opsready.targets.maintenance import MaintenanceOps, SupportsMaintenance
 from opsready.targets.protocol import (
     HostExpectations,
     Instance,
@@ -53,6 +58,7 @@ class HostsTarget:
         self.kind: TargetKind = kind
         self.state_dir = state_dir or Path(".opsready") / "hosts" / name
         self._connections: dict[str, HostConnection] = {}
+        self.lock_lease = LEASE  # seconds the fleet lock outlives its holder's last renewal (see hosts/lock.py)
 
     @property
     def base_url(self) -> str:
@@ -128,16 +134,37 @@ class HostsTarget:
         """The release each app host is switched to."""
         return {e.name: self._releases(e).current() for e in self._app()}
 
-    def current_release(self) -> str:
-        """The release every app host runs; app hosts on different releases is a DeployError naming them."""
+    def current_release(self, kind: str = "", error: type[TargetError] = DeployError) -> str:
+        """The release every app host runs; app hosts on different releases (their ``current`` links differ) is one
+        ``error`` naming each host and its release, raised before ``kind`` changes anything."""
         currents = self.currents()
         if len(set(currents.values())) > 1:
             found = ", ".join(f"{host} -> {v}" for host, v in currents.items())
-            raise DeployError(
-                f"the app hosts are on different releases ({found})",
+            refused = f"{kind} refused: " if kind else ""
+            raise error(
+                f"{refused}the app hosts are on different releases ({found})"
+                + ("; nothing was changed" if kind else ""),
                 hint="switch them to one release by hand (or finish the deploy that was interrupted), then retry",
             )
         return next(iter(currents.values()))
+
+    # -- the fleet lock ---------------------------------------------------------------------------------------------
+    def fleet_lock(self, operation: str, say: Say = quiet) -> FleetLock:
+        """The lock on every app host (the role every target has), for a mutating ``operation`` (use it as
+        ``with``): a second run, from this machine or another, is refused (UsageError, exit 2) while it is held; see
+        :mod:`hosts.lock`. The database hosts are left out, so one that is down does not block a rollback."""
+        return FleetLock(
+            lambda: [self.connection(e.name) for e in self._app()], self.name, operation, self.lock_lease, say
+        )
+
+    def lock_state(self) -> tuple[LockState, ...]:
+        """The fleet lock on each app host, read without taking it (free, held, or stale)."""
+        return tuple(read_lock(self.connection(e.name)) for e in self._app())
+
+    def clear_lock(self) -> None:
+        """Remove the fleet lock from every app host, whoever holds it: for a run known to be dead."""
+        for e in self._app():
+            clear_lock_on(self.connection(e.name))
 
     def history(self) -> tuple[ReleaseRecord, ...]:
         """Release history, oldest first: the longest of the app hosts' histories."""
@@ -154,7 +181,8 @@ class HostsTarget:
             if record is None:
                 raise DeployError(report.describe())
             return record
-        return self._switch(version, kind, note, self._app(), DeployError)
+        with self.fleet_lock(f"{kind} {version}"):
+            return self._switch(version, kind, note, self._app(), DeployError)
 
     def rollback(self, note: str = "") -> ReleaseRecord:
         """Back to the release before the current one, newest (last switched) host first."""
@@ -162,11 +190,12 @@ class HostsTarget:
             record = self._roll("rollback", "", note, Timeline("rollback"), quiet)[1]
             assert record is not None  # a rollback has no triggers: it succeeds or raises
             return record
-        return self._switch(self._previous(), "rollback", note, tuple(reversed(self._app())), RollbackError)
+        with self.fleet_lock("rollback"):
+            return self._switch(self._previous(), "rollback", note, tuple(reversed(self._app())), RollbackError)
 
     def _previous(self) -> str:
         history = self.history()
-        current = self.current_release()
+        current = self.current_release("rollback", RollbackError)
         if not history or history[-1].version != current or history[-1].previous is None:
             raise RollbackError(f"no earlier release to go back to from {current} in the hosts' release history")
         return history[-1].previous
@@ -196,12 +225,13 @@ class HostsTarget:
             raise UsageError(f"target '{self.name}' has no balancer to roll through (balancer.kind)")
         error: type[TargetError] = DeployError if kind == "deploy" else RollbackError
         order = self._app() if kind == "deploy" else tuple(reversed(self._app()))
-        version = version or self._previous()
-        previous = self._prepare(version, order, error)
-        report = RollingDeploy(self.options, self._releases, timeline, say).run(kind, version, previous, order)
-        if report.result != "succeeded":
-            return report, None
-        return report, self._record(ReleaseRecord(version, previous, kind, _now(), note), order)
+        with self.fleet_lock(f"{kind} {version}".strip(), say):
+            version = version or self._previous()
+            previous = self._prepare(version, order, error)
+            report = RollingDeploy(self.options, self._releases, timeline, say).run(kind, version, previous, order)
+            if report.result != "succeeded":
+                return report, None
+            return report, self._record(ReleaseRecord(version, previous, kind, _now(), note), order)
 
     def _record(self, record: ReleaseRecord, order: tuple[HostEntry, ...]) -> ReleaseRecord:
         for entry in order:
@@ -210,7 +240,8 @@ class HostsTarget:
 
     def _prepare(self, version: str, order: tuple[HostEntry, ...], error: type[TargetError]) -> str:
         """The release every app host runs, once each has ``version`` installed; nothing changes before."""
-        previous = self.current_release()  # refuses hosts on different releases before anything changes
+        # refuses hosts on different releases before anything changes
+        previous = self.current_release(f"{'deploy' if error is DeployError else 'rollback'} to {version}", error)
         missing = [e.name for e in order if version not in self._releases(e).installed()]
         if missing:
             raise error(f"release {version} is not installed on {', '.join(missing)}; nothing was changed")
@@ -319,6 +350,11 @@ class HostsTarget:
         """Every host swept over SSH for fault tables, cgroups, timers and a stopped service."""
         return fault_residue(self)
 
+    # -- SupportsMaintenance -----------------------------------------------------------------------------------
+    def maintenance_ops(self) -> MaintenanceOps:
+        """Backups on the database host, logs, disk and certificates over SSH (the ``maintenance`` section)."""
+        return HostsMaintenanceOps(self.name, self.options, self.connection)
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -331,7 +367,7 @@ def open_target(config: Config, target: TargetConfig) -> HostsTarget:
     return HostsTarget(target.name, parse_options(config, target), target.kind, state / "hosts" / target.name)
 
 
-def _implements(target: HostsTarget) -> tuple[Target, RollingTarget, FaultInjectable]:
-    """Never called: mypy checks here that the adapter implements the Target, RollingTarget and FaultInjectable
-    protocols."""
-    return target, target, target
+def _implements(target: HostsTarget) -> tuple[Target, RollingTarget, FaultInjectable, SupportsMaintenance]:
+    """Never called: mypy checks here that the adapter implements the Target, RollingTarget, FaultInjectable and
+    SupportsMaintenance protocols."""
+    return target, target, target, target

@@ -3,7 +3,9 @@
 - Host keys are checked: ``StrictHostKeyChecking yes`` against the configured known_hosts file only; a changed or
   unknown host key is a :class:`~opsready.errors.HostError`, never a prompt or a silent accept.
 - Every remote command has a time limit. testinfra has none, so each command runs under ``timeout`` on the host;
-  ``ConnectTimeout`` bounds the connection and ``ServerAlive*`` a link that dies mid-command.
+  ``ConnectTimeout`` bounds the connection and ``ServerAlive*`` a link that dies mid-command, and the ssh process
+  itself is killed here when it outlives the command's limit + the connect timeout + ``HANG_GRACE``: a hang is a
+  HostError naming the host, never a wait without end.
 - Logins are by key only (``BatchMode``, no password or keyboard-interactive), and no error quotes the ssh command line,
   a key path or key material (:func:`redact`).
 
@@ -13,9 +15,11 @@ first value it reads, so the user's file can add hosts, users and keys but canno
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import weakref
@@ -30,6 +34,9 @@ from opsready.hosts.spec import HostSpec
 
 TIMED_OUT = 124  # the exit status of coreutils `timeout` when it stopped the command
 DIR_PREFIX = "ors-ssh-"
+# seconds added to a command's limit before this machine gives up on ssh itself (connect, the host's own
+# `timeout -k 2`, the answer's way back)
+HANG_GRACE = 5.0
 OWNER = "owner"  # in each connection's directory: the pid and start time of the process that made it
 
 
@@ -239,15 +246,41 @@ def _backend_class() -> Any:
             inner = command if built else self.get_command(command)
             limit = max(0.1, float(timeout))
             wrapped = f"timeout -k 2 {limit:g} sh -c {shlex.quote(inner)}"
-            try:
-                out = self.run_ssh(wrapped)
-            except RuntimeError as exc:
-                result = exc.args[0] if exc.args else None
-                stderr = getattr(result, "stderr", "") or ""
-                raise explain_ssh_failure(self.host.name, stderr, self._identity()) from None
+            out = self._ssh_bounded(wrapped, limit + self.timeout + HANG_GRACE)
+            if out.rc == 255:  # ssh's own failure, explained on its stderr
+                raise explain_ssh_failure(self.host.name, out.stderr or "", self._identity())
             if out.rc == TIMED_OUT:
                 shown = redact(inner if len(inner) <= 80 else inner[:77] + "...", self._identity())
                 raise HostError(f"`{shown}` did not finish within {limit:g} s and was stopped", self.host.name)
+            return out
+
+        def _ssh_bounded(self, command: str, limit: float) -> Any:
+            """``run_ssh`` with a time limit on this machine too: the ``timeout`` on the host bounds the command, but
+            not a link that hangs (a host whose network drops our packets, a stuck control master); after
+            ``limit`` the ssh process group we started is killed and the hang is a HostError naming the host."""
+            cmd, cmd_args = self._build_ssh_command(command)
+            line = self.quote(" ".join(cmd), *cmd_args)
+            proc = subprocess.Popen(
+                self.encode(line),
+                shell=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,  # a group of its own, so a hang is ended with everything ssh started
+            )
+            try:
+                stdout, stderr = proc.communicate(timeout=limit)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)  # the group of the shell we just started, nobody else's
+                proc.communicate()
+                raise HostError(
+                    f"no answer over SSH within {limit:g} s: the connection hung and was stopped",
+                    self.host.name,
+                    hint="check that the host is up and that nothing drops its SSH port",
+                ) from None
+            out = self.result(proc.returncode, self.encode(line), stdout, stderr)
+            out.command = self.encode(command)
             return out
 
         def _identity(self) -> tuple[str, ...]:

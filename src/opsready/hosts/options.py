@@ -14,6 +14,7 @@
         instances: {port: 8080}
         balancer: {url: http://lb.example.com/, kind: haproxy, admin_socket: /run/haproxy/admin.sock, backend: app}
         rollout: {batch: 1, drain_timeout: 30s, soak: 30s}
+        maintenance: {database: {...}, logs: {app: [/srv/app/*.log]}, disk: [/], certificate: {...}}
 
 The full reference is docs/hosts.md.
 """
@@ -28,6 +29,7 @@ from typing import Literal
 from opsready.config import Config, TargetConfig
 from opsready.errors import ConfigError, Loc, ValidationError
 from opsready.hosts.connection import SshSettings
+from opsready.hosts.maintenance_options import HostsMaintenance, parse_maintenance
 from opsready.hosts.rollout_options import HaproxyBalancer, Rollout, parse_haproxy, parse_rollout
 from opsready.hosts.spec import HostSpec, parse_host_spec
 from opsready.yamlsrc import MapReader
@@ -113,6 +115,7 @@ class HostsOptions:
     haproxy: HaproxyBalancer | None  # None: deploys switch host by host without the balancer
     rollout: Rollout
     loc: Loc
+    maintenance: HostsMaintenance | None = None  # backups, logs, disk and certificate (None: not configured)
 
     def role(self, role: Role) -> tuple[HostEntry, ...]:
         """The hosts of one role, in configuration order."""
@@ -271,6 +274,7 @@ def parse_options(config: Config, target: TargetConfig) -> HostsOptions:
             haproxy=haproxy,
             rollout=rollout,
             loc=target.loc,
+            maintenance=parse_maintenance(r.optional_map("maintenance", "'maintenance'"), tuple(expectations)),
         )
         inst.done()
         r.done()

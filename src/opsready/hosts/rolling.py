@@ -7,6 +7,12 @@ watches the users' errors through the balancer and each switched instance. A tri
 switched so far, newest first, each drained again first; a step that fails does the same and names the host and
 the step. A host whose drain timed out is left drained (its requests still run on the old release) and reported.
 
+A host whose drain would leave no server in rotation (every other one is down by the balancer's health checks, or
+drained) is not drained: it is switched in rotation, and the step says so (``draining`` with ``skipped: ...``), so users
+keep being served; ``rollout.drain_last: true`` drains it anyway (a control run: users then get the balancer's 503s).
+A host that cannot be switched back (SSH lost in the middle of a batch) is left drained, out of rotation, and the
+error names it and what failed: the other hosts keep serving.
+
 ``rollout.drain: false`` switches in rotation, without draining: a control run that shows what draining saves users.
 """
 
@@ -109,17 +115,37 @@ class RollingDeploy:
         names = tuple(e.name for e in switched)
         return RolloutReport(kind, version, previous, result, names, restored, hit, tuple(self.steps))
 
+    def _leaves_none(self, host: str) -> str:
+        """Why draining ``host`` would leave no server in rotation ("" when another one serves)."""
+        if self.rules.drain_last:
+            return ""
+        stats = self.gate.stats()
+        others = {h: self.gate.of(stats, h).status for h in self.servers if h != host}
+        if any(status in SERVING for status in others.values()):
+            return ""
+        shown = ", ".join(f"{self.gate.server(h)} is {status or 'unknown'}" for h, status in others.items())
+        return f"skipped: draining would leave no server in rotation ({shown}); switched in rotation"
+
+    def _drain(self, entry: HostEntry) -> bool:
+        """Drain ``entry`` unless that would leave users no server; whether it was drained."""
+        at = time.monotonic()
+        skipped = self._leaves_none(entry.name)
+        if skipped:
+            self._step(entry.name, "draining", skipped, at)
+            return False
+        in_flight = self.gate.drain(entry.name)
+        self._step(entry.name, "draining", f"{in_flight} request(s) in flight", at)
+        return True
+
     def _batch(self, batch: tuple[HostEntry, ...], version: str, switched: list[HostEntry], rollback: bool) -> None:
+        drained: list[HostEntry] = []
         if self.rules.drain:
-            for entry in batch:
-                at = time.monotonic()
-                in_flight = self.gate.drain(entry.name)
-                self._step(entry.name, "draining", f"{in_flight} request(s) in flight", at)
-            for entry in batch:
+            drained = [entry for entry in batch if self._drain(entry)]
+            for entry in drained:
                 try:
                     waited = self.gate.wait_drained(entry.name, self.rules.drain_timeout)
                 except DrainTimeout:
-                    for other in batch:  # drained but untouched: back in rotation; the stuck one stays out
+                    for other in drained:  # drained but untouched: back in rotation; the stuck one stays out
                         if other is not entry:
                             self.gate.ready(other.name)
                     raise
@@ -131,27 +157,32 @@ class RollingDeploy:
         for entry in batch:
             wait_serving(self.options, entry, version)
             self._step(entry.name, "checked", f"ready on {version}, asked directly")
-        if self.rules.drain:
-            for entry in batch:
-                self.gate.ready(entry.name)
-                self._step(entry.name, "ready", "back in rotation")
+        for entry in drained:
+            self.gate.ready(entry.name)
+            self._step(entry.name, "ready", "back in rotation")
 
     def _restore(self, switched: list[HostEntry], previous: str) -> str:
-        """Switch ``switched`` back to ``previous``, newest first, each drained first; what happened, as a sentence."""
+        """Switch ``switched`` back to ``previous``, newest first, each drained first (unless that leaves users no
+        server); a host that cannot be switched back stays drained. What happened, as a sentence."""
         failed = []
         for entry in reversed(switched):
+            drained = False
             try:
                 if self.rules.drain:
-                    self.gate.drain(entry.name)
-                    with contextlib.suppress(DrainTimeout):  # its release is the one that must go: switch it anyway
-                        self.gate.wait_drained(entry.name, self.rules.drain_timeout)
+                    drained = self._drain(entry)
+                    if drained:
+                        with contextlib.suppress(DrainTimeout):  # its release is the one that must go: switch anyway
+                            self.gate.wait_drained(entry.name, self.rules.drain_timeout)
                 self.releases(entry).switch(previous, rollback=True)
                 wait_serving(self.options, entry, previous)
-                if self.rules.drain:
+                if drained:
                     self.gate.ready(entry.name)
                 self._step(entry.name, "restored", previous)
             except StepFailure as exc:
-                failed.append(exc.message)
+                kept = (
+                    f" ({entry.name} stays drained in the balancer, {self.gate.server(entry.name)})" if drained else ""
+                )
+                failed.append(exc.message + kept)
         if not switched:
             return "nothing was switched"
         hosts = ", ".join(e.name for e in reversed(switched))

@@ -13,6 +13,7 @@ how it proceeds, checked at their lines before any host or balancer is contacted
       batch: 1                               # hosts switched at once
       drain: true                            # false only for a control run: users will see errors
       drain_timeout: 30s                     # how long a drained server's requests may take to finish
+      drain_last: false                      # true only for a control run: drain even the last server in rotation
       soak: 30s                              # watched after each batch is back in rotation
       check_every: 500ms
       max_error_rate: 1%                     # of the backend's requests (through the balancer), per batch
@@ -57,6 +58,8 @@ class Rollout:
     max_error_rate: float
     min_requests: int
     unready_after: int
+    # drain a server even when no other is left in rotation (users then get the balancer's 503s): a control run only
+    drain_last: bool = False
 
 
 DEFAULT_ROLLOUT = Rollout(1, True, 30.0, 30.0, 0.5, 0.01, 20, 2)
@@ -119,6 +122,7 @@ def parse_rollout(r: MapReader | None, hosts: int) -> Rollout:
         max_error_rate=float(r.percent("max_error_rate", d.max_error_rate)),
         min_requests=int(r.integer("min_requests", d.min_requests, minimum=1)),
         unready_after=int(r.integer("unready_after", d.unready_after, minimum=1)),
+        drain_last=bool(r.flag("drain_last", d.drain_last)),
     )
     if rollout.check_every <= 0:
         raise ValidationError("'check_every' must be longer than 0", r.loc_of("check_every"))

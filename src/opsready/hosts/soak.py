@@ -5,7 +5,8 @@
   ``min_requests`` answered 5xx (HAProxy's own 502/503 for a broken connection included).
 - **Each instance directly** (``readiness``): every host switched so far is asked for health, readiness and version
   over HTTP on its own address (never through the balancer); ``unready_after`` failures in a row roll back. HAProxy's
-  own health check marking a switched server DOWN counts as a failure of that instance too.
+  own health check marking a switched server DOWN counts as a failure of that instance too (a server still UP after
+  one failed check, ``UP 1/2``, does not).
 
 A ``/metrics`` scraped through the balancer is never used: it would mix the instances behind it.
 """
@@ -57,7 +58,9 @@ class Watch:
             problem = state.detail if not state.serving else ""
             if not problem and state.version != self.version:
                 problem = f"it reports version {state.version!r}, not {self.version}"
-            if not problem and status not in SERVING and status != "DRAIN":
+            # "UP 1/2" is still in rotation with one failed health check, often the one that ran while the host
+            # was switched: only DOWN (or out of rotation) counts; the instance itself is asked directly above
+            if not problem and status not in SERVING and status != "DRAIN" and not status.startswith("UP "):
                 problem = f"the balancer's health check has it {status}"
             self.misses[entry.name] = self.misses.get(entry.name, 0) + 1 if problem else 0
             if self.misses[entry.name] >= rules.unready_after:

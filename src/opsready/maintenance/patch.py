@@ -4,6 +4,11 @@ The switch is the target's own graceful deploy; the rollback triggers of :mod:`o
 deployments are held to) then watch the patched service. When a trigger fires, the procedure rolls back at once,
 waits until the service is healthy again, and records time to detect, to roll back and until healthy on the drill's
 timeline against the SLOs.
+
+A target that rolls through a load balancer (:func:`~opsready.targets.rolling.rolling_of`) patches as a rolling
+deploy instead: batch by batch, each host drained, switched, checked directly and soaked, its own triggers judging
+from what users see through the balancer and from each instance (a ``/metrics`` behind a balancer mixes instances);
+a trigger switches back every host already switched, newest first.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from opsready.errors import UsageError
 from opsready.probes import metrics
 from opsready.probes.readiness import wait_healthy
 from opsready.targets.protocol import Target
+from opsready.targets.rolling import RollingTarget, rolling_of
+from opsready.targets.rolling import TriggerHit as RolloutHit
 from opsready.timeline import Timeline
 from opsready.triggers import TriggerHit, watch
 
@@ -31,7 +38,8 @@ class PatchOutcome:
     previous: str
     result: Literal["succeeded", "rolled_back"]
     serving: str
-    hit: TriggerHit | None = None
+    hit: TriggerHit | RolloutHit | None = None
+    hosts: tuple[str, ...] = ()  # a rolling patch: the hosts switched, in order
 
 
 def check_patch(target: Target, release: str) -> None:
@@ -46,6 +54,9 @@ def check_patch(target: Target, release: str) -> None:
 def apply_patch(config: Config, target: Target, release: str, timeline: Timeline, progress: Progress) -> PatchOutcome:
     """Switch to ``release``, guard it for the soak, roll back automatically when a trigger fires."""
     check_patch(target, release)
+    rolling = rolling_of(target)
+    if rolling is not None:
+        return _roll_patch(rolling, target, release, timeline, progress)
     slos, rules, tl = config.slos, config.triggers, timeline
     previous = target.current_release()
     baseline = metrics.scrape(target)
@@ -70,3 +81,15 @@ def apply_patch(config: Config, target: Target, release: str, timeline: Timeline
     tl.measure("time until healthy", "rolled_back", "healthy", slos.healthy_within)
     tl.measure("time to recover", "deployed", "healthy", slos.rollback_within)
     return PatchOutcome(release, previous, "rolled_back", target.current_release(), hit)
+
+
+def _roll_patch(
+    rolling: RollingTarget, target: Target, release: str, timeline: Timeline, progress: Progress
+) -> PatchOutcome:
+    """The patch as the target's rolling deploy; its report says whether a trigger rolled it back."""
+    progress(f"patching {target.current_release()} -> {release} as a rolling deploy through the balancer")
+    report = rolling.roll_out(release, timeline, progress)
+    serving = target.current_release()
+    if report.result == "succeeded":
+        return PatchOutcome(release, report.previous, "succeeded", serving, None, report.switched)
+    return PatchOutcome(release, report.previous, "rolled_back", serving, report.trigger, report.switched)

@@ -131,7 +131,9 @@ def log_rotation(ctx: Context) -> Work:
     keep = ctx.request.keep or ctx.config.maintenance.log_keep
     ctx.progress(f"rotating logs (keeping {keep} archives per log)")
     rotation = maintenance_of(ctx.target).rotate_logs(keep)
-    broken = [r.archive.name for r in rotation.rotated if not _readable(r.archive)]
+    broken = [
+        r.archive.name for r in rotation.rotated if not (_readable(r.archive) if r.reads_back is None else r.reads_back)
+    ]
     archived = sum(r.size_bytes for r in rotation.rotated)
     text = (
         f"rotated {len(rotation.rotated)} log(s) ({archived / 1024:.1f} KiB archived), "
@@ -146,7 +148,13 @@ def disk_check(ctx: Context) -> Work:
     usage = maintenance_of(ctx.target).disk_usage()
     limit = ctx.config.maintenance.disk_threshold
     own = ", ".join(f"{area} {size / 1024**2:.1f} MiB" for area, size in usage.target_bytes)
-    text = f"disk {usage.used_fraction:.1%} used (threshold {limit:.0%}); target's own: {own}"
+    where = f" on {usage.where}" if usage.where else ""
+    others = (
+        "; every filesystem: " + ", ".join(f"{fs.where or fs.path} {fs.used_fraction:.1%}" for fs in usage.filesystems)
+        if len(usage.filesystems) > 1
+        else ""
+    )
+    text = f"disk {usage.used_fraction:.1%} used{where} (threshold {limit:.0%}); target's own: {own}{others}"
     return Work(_verdict(usage.used_fraction <= limit), text, disk=usage)
 
 

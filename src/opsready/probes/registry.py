@@ -1,13 +1,18 @@
-"""Probes by name, with typed parameters, so YAML (checklists, trees, experiments) can name them and be validated."""
+"""Probes by name, with typed parameters, so YAML (checklists, trees, experiments) can name them and be validated.
+
+:data:`PROBES` holds the built-in probes; :func:`all_probes` adds those installed packages ship through the
+``opsready.probes`` entry-point group (:mod:`opsready.plugins`), loaded the first time a probe is looked up."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from opsready.errors import Loc, ValidationError
+from opsready.errors import Loc, PluginError, ValidationError
 from opsready.observation import Observation
+from opsready.plugins import PROBES_GROUP, load_as, names
 from opsready.probes import breakdown, capacity, components, contention, host, http, metrics, paths, platform, upkeep
 from opsready.spelling import did_you_mean
 from opsready.targets.protocol import Target
@@ -223,6 +228,22 @@ PROBES: dict[str, ProbeSpec] = {
 }
 
 
+@functools.cache
+def all_probes() -> Mapping[str, ProbeSpec]:
+    """The built-in probes and every plugin's (a broken, ambiguous or shadowing plugin: :class:`PluginError`)."""
+    found = dict(PROBES)
+    for name, entry in names(PROBES_GROUP, PROBES).items():
+        spec = load_as(entry, ProbeSpec, "an opsready.probes.registry.ProbeSpec")
+        if spec.name != name:
+            raise PluginError(
+                f"plugin {entry.describe()} is a probe named '{spec.name}': the entry point and the probe must share "
+                "one name",
+                hint=f"fix or uninstall {entry.package}",
+            )
+        found[name] = spec
+    return found
+
+
 @dataclass(frozen=True)
 class ProbeCall:
     """A probe with its arguments, validated at load time."""
@@ -233,17 +254,18 @@ class ProbeCall:
 
     def run(self, target: Target) -> Observation:
         """Make the observation."""
-        return PROBES[self.probe].fn(target, **dict(self.kwargs))
+        return all_probes()[self.probe].fn(target, **dict(self.kwargs))
 
 
 def parse_probe_call(name: object, args: object, name_loc: Loc, args_loc: Loc) -> ProbeCall:
     """Validate a probe name and its arguments (unknown probe or parameter: ``path:line``)."""
-    if not isinstance(name, str) or name not in PROBES:
+    probes = all_probes()
+    if not isinstance(name, str) or name not in probes:
         raise ValidationError(
-            f"unknown probe {name!r}{did_you_mean(str(name), tuple(PROBES))}; known probes: {', '.join(PROBES)}",
+            f"unknown probe {name!r}{did_you_mean(str(name), tuple(probes))}; known probes: {', '.join(probes)}",
             name_loc,
         )
-    spec = PROBES[name]
+    spec = probes[name]
     reader = MapReader(args if args is not None else {}, args_loc, f"arguments of probe '{name}'")
     kwargs: list[tuple[str, Any]] = []
     for param in spec.params:

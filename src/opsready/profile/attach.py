@@ -14,11 +14,15 @@ from opsready.errors import ConfigError
 from opsready.profile.model import Journey, Profile, builtin_profile
 
 _attached: weakref.WeakKeyDictionary[object, Profile] = weakref.WeakKeyDictionary()
+_pinned: dict[int, tuple[object, Profile]] = {}  # targets that cannot be weakly referenced (kept alive: rare)
 
 
 def attach(target: object, profile: Profile) -> None:
     """Remember that ``target`` serves ``profile``."""
-    _attached[target] = profile
+    try:
+        _attached[target] = profile
+    except TypeError:  # unhashable, or without __weakref__ (a plugin's target with __slots__)
+        _pinned[id(target)] = (target, profile)
 
 
 def profile_of(target: object) -> Profile:
@@ -26,7 +30,9 @@ def profile_of(target: object) -> Profile:
     try:
         return _attached[target]
     except (KeyError, TypeError):
-        pass
+        pinned = _pinned.get(id(target))
+        if pinned is not None and pinned[0] is target:
+            return pinned[1]
     from opsready.config import find_config
 
     try:

@@ -162,11 +162,20 @@ def lint(
     today: date | None = None,
     cli: click.Command | None = None,
     platform_only: Mapping[str, str] | None = None,
+    *,
+    strict: bool = False,
 ) -> LintReport:
-    """Lint every runbook and feature file; errors fail it, stale reviews are warnings. Given the command tree
-    (``cli``), every ``opsready`` command the runbooks name is checked against it too."""
+    """Lint every runbook and feature file; errors fail it, stale reviews and placeholders left to fill in
+    (``[FILL IN: ...]``) are warnings (placeholders are errors when ``strict``). Given the command tree (``cli``),
+    every ``opsready`` command the runbooks name is checked against it too."""
+    from opsready.runbooks.placeholders import find_placeholders, suite_places
+
     day = today or date.today()
     problems: list[Problem] = []
+    problems.extend(
+        Problem(p.loc, f"placeholder left to fill in: {p.text}", ERROR if strict else WARNING)
+        for p in find_placeholders(*suite_places(runbooks_dir, features_dir))
+    )
     if cli is not None and runbooks_dir.is_dir():
         from opsready.runbooks.cmdlint import lint_commands
 

@@ -205,6 +205,7 @@ class Sandbox:
                 progress("starting postgres, db_proxy")
                 sup.start_many(["postgres", "db_proxy"])
                 database.wait_postgres(layout, ports)
+                database.wait_listening(ports.db_proxy, "the database proxy")  # the release migrates through it
             if not layout.current.exists():
                 progress(f"installing initial release {self.options.initial_release}")
                 installed.install_first(layout, self.db_url(), self.options.initial_release)

@@ -2,7 +2,9 @@
 
 A *fault* is an inject/revert pair on a target (stop a service, hold a database lock, add latency on a link, ...).
 Platforms offer faults through the optional :class:`FaultInjectable` protocol; code that needs them asks with
-:func:`faults_of`, which names what is missing instead of failing with an AttributeError.
+:func:`faults_of`, which names what is missing instead of failing with an AttributeError, and adds the fault kinds
+installed packages ship for the target's platform (entry-point group ``opsready.faults``, a :class:`FaultPlugin`
+each): the guard, the dead-man watchdog, ``opsready recover`` and the reconcile all see them.
 
 A fault must be revertible by a *different process* than the one that injected it (the dead-man watchdog, ``opsready
 recover``): everything :meth:`Fault.revert` needs is the :class:`FaultSpec`, the fault id and the *facts* that
@@ -12,14 +14,16 @@ idempotent: reverting a fault that was never applied, or twice, is harmless.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from opsready.durations import parse_duration
-from opsready.errors import Loc, UsageError, ValidationError
+from opsready.errors import Loc, PluginError, UsageError, ValidationError
 from opsready.observation import Observation
+from opsready.plugins import FAULTS_GROUP, Installed, load_as, names
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader
 
@@ -226,11 +230,98 @@ class FaultInjectable(Protocol):
 
 
 def faults_of(target: object) -> FaultInjectable:
-    """``target`` as :class:`FaultInjectable`, or a :class:`UsageError` naming what the platform lacks."""
+    """``target`` as :class:`FaultInjectable` (with the fault kinds installed plugins add for its platform), or a
+    :class:`UsageError` naming what the platform lacks."""
     if not isinstance(target, FaultInjectable):
         platform = getattr(target, "platform", type(target).__name__)
         raise UsageError(f"fault injection is not supported on platform '{platform}' (no FaultInjectable)")
-    return target
+    return with_plugins(target, str(getattr(target, "platform", "")))
+
+
+# -- fault kinds from installed packages (docs/plugins.md) ------------------------------------------------------------
+
+FaultOpener = Callable[[object, FaultSpec, str, Facts], Fault]  # (target, spec, fault id, facts) -> Fault
+Residue = Callable[[object], tuple[Observation, ...]]  # (target) -> observations, all ok when nothing is left
+
+
+@dataclass(frozen=True)
+class FaultPlugin:
+    """A fault kind a package adds: its schema, how a fault of it is opened on a target, and where it applies."""
+
+    kind: FaultKind
+    open: FaultOpener
+    platforms: tuple[str, ...] = ()  # the platforms it applies to; empty: every platform that injects faults
+    residue: Residue | None = None  # an independent sweep for anything its faults may leave behind
+
+    def applies_to(self, platform: str) -> bool:
+        """Whether targets of ``platform`` offer this kind."""
+        return not self.platforms or platform in self.platforms
+
+
+@functools.cache
+def fault_plugins() -> tuple[tuple[Installed, FaultPlugin], ...]:
+    """Every installed fault plugin, loaded and checked (a :class:`PluginError` naming the package if broken)."""
+    found = []
+    for name, entry in names(FAULTS_GROUP).items():
+        plugin = load_as(entry, FaultPlugin, "an opsready.targets.faults.FaultPlugin")
+        if plugin.kind.name != name:
+            raise PluginError(
+                f"plugin {entry.describe()} is a fault kind named '{plugin.kind.name}': the entry point and the kind "
+                "must share one name",
+                hint=f"fix or uninstall {entry.package}",
+            )
+        found.append((entry, plugin))
+    return tuple(found)
+
+
+class PluginFaults:
+    """A target's faults with the installed plugins' kinds beside its own (a :class:`FaultInjectable`)."""
+
+    def __init__(self, target: FaultInjectable, platform: str, plugins: tuple[tuple[Installed, FaultPlugin], ...]):
+        self.target = target
+        self.platform = platform
+        self.plugins = plugins
+        self._by_kind = {plugin.kind.name: plugin for _, plugin in plugins}
+
+    def fault_kinds(self) -> tuple[FaultKind, ...]:
+        """The platform's kinds, then the plugins'; a plugin kind named like a platform's is a PluginError."""
+        own = self.target.fault_kinds()
+        taken = {kind.name for kind in own}
+        for entry, plugin in self.plugins:
+            if plugin.kind.name in taken:
+                raise PluginError(
+                    f"plugin {entry.describe()} takes the name of a fault kind platform '{self.platform}' offers "
+                    "itself; a plugin cannot replace it",
+                    hint=f"rename the entry point and its kind, or uninstall {entry.package}",
+                )
+        return (*own, *(plugin.kind for _, plugin in self.plugins))
+
+    def fault(self, spec: FaultSpec, fault_id: str, facts: Facts = ()) -> Fault:
+        """A plugin's fault for its kinds, else the platform's own."""
+        plugin = self._by_kind.get(spec.kind)
+        if plugin is None:
+            return self.target.fault(spec, fault_id, facts)
+        return plugin.open(self.target, spec, fault_id, facts)
+
+    def fault_journal_dir(self) -> Path:
+        """The platform's journal directory: plugin faults are journaled with its own."""
+        return self.target.fault_journal_dir()
+
+    def fault_residue(self) -> tuple[Observation, ...]:
+        """The platform's sweep, then each plugin's."""
+        found = list(self.target.fault_residue())
+        for _, plugin in self.plugins:
+            if plugin.residue is not None:
+                found.extend(plugin.residue(self.target))
+        return tuple(found)
+
+
+def with_plugins(target: FaultInjectable, platform: str) -> FaultInjectable:
+    """``target`` itself when no installed fault plugin applies to ``platform``, else :class:`PluginFaults`."""
+    if not names(FAULTS_GROUP):  # by metadata alone: nothing is imported when no fault plugin is installed
+        return target
+    applying = tuple((entry, plugin) for entry, plugin in fault_plugins() if plugin.applies_to(platform))
+    return PluginFaults(target, platform, applying) if applying else target
 
 
 def find_kind(kinds: tuple[FaultKind, ...], name: object, loc: Loc | None = None) -> FaultKind:

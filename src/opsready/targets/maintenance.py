@@ -73,6 +73,9 @@ class RotatedLog:
     name: str
     archive: Path
     size_bytes: int
+    # the archive read back in full as gzip where it lives (a remote host); None: it is on this machine, and the
+    # procedure reads it back itself
+    reads_back: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,10 @@ class DiskUsage:
     used_bytes: int
     free_bytes: int
     target_bytes: tuple[tuple[str, int], ...]  # (area, bytes): database, logs, backups, ...
+    # where the filesystem is when the target spans machines ('db:/srv'; empty: this machine's state directory);
+    # a fleet reports its fullest filesystem here and every one it measured in ``filesystems``
+    where: str = ""
+    filesystems: tuple[DiskUsage, ...] = ()
 
     @property
     def used_fraction(self) -> float:

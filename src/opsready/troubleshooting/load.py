@@ -15,7 +15,7 @@ from typing import Any
 
 from opsready.durations import parse_duration
 from opsready.errors import Loc, ValidationError
-from opsready.probes.registry import PROBES, parse_probe_call
+from opsready.probes.registry import all_probes, parse_probe_call
 from opsready.severity import SEVERITIES
 from opsready.spelling import did_you_mean
 from opsready.troubleshooting.model import (
@@ -142,7 +142,7 @@ def _question(node: str, reader: MapReader, at: Loc) -> Question:
         )
     locs = [(key, reader.loc_of(key)) for key in ("ok", "failed", HUNG)]
     answers: list[tuple[str, str]] = []
-    offered = PROBES[call.probe].answers
+    offered = all_probes()[call.probe].answers
     answer_reader = reader.optional_map("answers", f"answers of '{node}'")
     if answer_reader is not None:
         for answer in answer_reader.names():

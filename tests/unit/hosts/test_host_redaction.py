@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from opsready.errors import ConfigError, Loc
 from opsready.hosts.messages import explain_ssh_failure, redact
 
 PEM = (
@@ -73,3 +76,20 @@ def test_unknown_failure_quotes_ssh_redacted() -> None:
     error = explain_ssh_failure("db", f"debug\nsomething odd with /secret/key {PUB}", ("/secret/key",))
     assert str(error).startswith("host db: ssh failed: something odd with ***")
     assert "/secret/key" not in str(error) and "AAAAC3" not in str(error)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "      password: hunter2",
+        "      ssh_key_passphrase: 'hunter2'",
+        "    ssh: {known_hosts: ./kh, password: hunter2, sudo: true}",
+        "        hosts: ['ssh://root:hunter2@app1:22']",
+    ],
+)
+def test_a_quoted_configuration_line_never_shows_a_credential(tmp_path: Path, line: str) -> None:
+    """An error at a line holding a password-like key's value or a URL password quotes the line masked."""
+    path = tmp_path / "opsready.yaml"
+    path.write_text(f"targets:\n{line}\n", encoding="utf-8")
+    rendered = ConfigError("refused", Loc(str(path), 2)).render()
+    assert "hunter2" not in rendered and "***" in rendered, rendered

@@ -69,3 +69,10 @@ def test_mistakes_are_reported_at_their_line(tmp_path: Path, old: str, new: str,
     with pytest.raises(ConfigError, match=message) as caught:
         load(tmp_path, ROLLING.replace(old, new, 1))
     assert f"opsready.yaml:{line}:" in str(caught.value), caught.value.render()
+
+
+def test_drain_last_is_off_unless_asked_for(tmp_path: Path) -> None:
+    """The last server in rotation is not drained by default; ``drain_last: true`` (the control) drains it anyway."""
+    assert load(tmp_path, ROLLING).options.rollout.drain_last is False
+    control = load(tmp_path, ROLLING.replace("      batch: 1\n", "      batch: 1\n      drain_last: true\n"))
+    assert control.options.rollout.drain_last is True
