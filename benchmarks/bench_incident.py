@@ -28,6 +28,7 @@ from opsready.incident.drill import Drill, DrillPlan
 from opsready.incident.files import IncidentFiles, check_all
 from opsready.incident.mitigation import load_mitigation
 from opsready.incident.responder import AutomaticResponder
+from opsready.profile import traffic_of
 from opsready.runbooks.parse import parse_runbook
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
@@ -80,7 +81,9 @@ def main() -> None:
             for _ in range(args.runs):
                 timeline = Timeline(f"bench {experiment_name}")
                 session = Session(cfg, target, timeline, experiment=f"bench {experiment_name}")
-                with Traffic(target.base_url, clients=2, rate=20, max_seconds=120, timeline=timeline) as traffic:
+                with Traffic(
+                    target.base_url, clients=2, rate=20, max_seconds=120, timeline=timeline, journeys=traffic_of(target)
+                ) as traffic:
                     drill = Drill(
                         plan,
                         checked.classification,

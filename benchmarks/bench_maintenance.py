@@ -23,6 +23,7 @@ from opsready.config.maintenance import MaintenancePolicy
 from opsready.maintenance.procedures import MaintenanceRequest
 from opsready.maintenance.runner import MaintenanceRunner
 from opsready.maintenance.window import find_window
+from opsready.profile import traffic_of
 from opsready.sandbox import database
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
@@ -90,7 +91,7 @@ def main() -> None:
         target.deploy("1.2.0", note="benchmark baseline")
         broken = []
         for _ in range(args.runs):
-            with Traffic(target.base_url, clients=4, rate=40, max_seconds=120):
+            with Traffic(target.base_url, clients=4, rate=40, max_seconds=120, journeys=traffic_of(target)):
                 seconds, record = run("patch", release="1.2.1-broken")
             assert record.outcome == "rolled_back"  # type: ignore[attr-defined]
             broken.append(seconds)

@@ -14,6 +14,7 @@ import argparse
 from _common import config, private_sandbox, summary
 
 from opsready.deploy.procedure import Procedures
+from opsready.profile import traffic_of
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
 
@@ -32,7 +33,7 @@ def main() -> None:
             totals, detects, rollbacks = [], [], []
             for _ in range(args.runs):
                 tl = Timeline(f"bench {flaw}")
-                with Traffic(target.base_url, clients=4, rate=40, max_seconds=120):
+                with Traffic(target.base_url, clients=4, rate=40, max_seconds=120, journeys=traffic_of(target)):
                     outcome = Procedures(cfg, target, tl).deploy(flaw)
                 assert outcome.result == "rolled_back", f"{flaw} was not rolled back"
                 totals.append(tl.between("deploy_started", "healthy") or 0.0)

@@ -9,7 +9,7 @@ Feature: Incident response drills
 
   Background:
     Given the target is healthy
-    And users place orders in the background
+    And users use the service in the background
 
   @runbook:incident-service-down
   Scenario: A stopped orders service is critical; starting it brings the service back

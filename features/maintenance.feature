@@ -9,13 +9,13 @@ Feature: Maintenance and update procedures
   Scenario: A backup restores into a scratch database with no order lost
     Given the target is healthy
     And maintenance is authorised for this drill
-    When 25 orders are placed
-    And the orders are counted
+    When the "order" journey runs 25 times
+    And the data is counted
     And the "backup" maintenance procedure runs
     Then the maintenance succeeded with its pre- and post-checks passed
-    And the backup restored every counted order with the same checksum
+    And the backup restored the data counted, with the same checksum
     And the scratch database was removed
-    And no order was lost
+    And no data was lost
     And the maintenance duration was within its target
     And the start and completion notices name the measured outcome
 
@@ -53,12 +53,12 @@ Feature: Maintenance and update procedures
   Scenario: Housekeeping under traffic keeps every order and drops no request
     Given the target is healthy
     And maintenance is authorised for this drill
-    And 10 orders have been placed and counted before any traffic
+    And the "order" journey has run 10 times and the data is counted before any traffic
     And background traffic is running
     When the "housekeeping" maintenance procedure runs
     Then the maintenance succeeded with its pre- and post-checks passed
     And the database integrity check passed
-    And no order was lost
+    And no data was lost
     And the users saw 0 failed requests
 
   @runbook:log-rotation

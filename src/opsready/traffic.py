@@ -1,5 +1,7 @@
 """Background traffic: a few bounded client threads playing users against the target while a drill runs.
 
+Users do what the service profile's journeys say (weighted; :mod:`opsready.profile`), or GET a few given paths.
+
 This is the lightweight generator drills use to prove "zero failed requests" and to see when user impact began and
 ended; capacity tests use locust in a subprocess instead. Every loop is bounded in time and in request count.
 """
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from opsready.profile import Journey, Request, builtin_profile, run_journey
 from opsready.results import TrafficPoint
 from opsready.timeline import Timeline
 
@@ -91,9 +94,13 @@ class Traffic:
         max_requests: int = 50_000,
         timeline: Timeline | None = None,
         paths: tuple[str, ...] = (),
+        journeys: tuple[Journey, ...] = (),
     ) -> None:
         self.base_url = base_url
-        self.paths = paths  # GET these in turn instead of the orders journey (a service of the user's own)
+        self.paths = paths  # GET these in turn instead of journeys (one request each: a plain page, a slow path)
+        # the profile's journeys in proportion to their weights (profile.traffic(kind)); none: the built-in profile's
+        journeys = journeys or (() if paths else builtin_profile().traffic("real"))
+        self.plan = tuple(j for j in journeys for _ in range(max(1, j.weight)))
         self.clients = clients
         self.interval = clients / rate
         self.max_seconds = max_seconds
@@ -118,6 +125,9 @@ class Traffic:
         with self._lock:
             self._samples.append(sample)
 
+    def _seen(self, request: Request) -> None:
+        self._record(Sample(request.at, request.endpoint, request.status, request.latency, request.error))
+
     def _request(
         self, client: httpx.Client, method: str, path: str, endpoint: str, **kw: object
     ) -> httpx.Response | None:
@@ -141,15 +151,8 @@ class Traffic:
                 if self.paths:
                     path = self.paths[(n + step) % len(self.paths)]
                     self._request(client, "GET", path, path.partition("?")[0])
-                elif step % 3 == 0:
-                    self._request(client, "GET", "/products", "/products")
                 else:
-                    created = self._request(
-                        client, "POST", "/orders", "/orders", json={"item": f"load-{n}", "quantity": 1}
-                    )
-                    if created is not None and created.status_code == 201:
-                        order_id = created.json().get("id")
-                        self._request(client, "GET", f"/orders/{order_id}", "/orders/<id>")
+                    run_journey(client, self.plan[(n + step) % len(self.plan)], self._seen)
                 self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
     def snapshot(self) -> TrafficReport:

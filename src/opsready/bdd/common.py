@@ -1,7 +1,7 @@
 """Steps every feature uses: the target's health and release, background traffic, the drill context.
 
 Steps hand each other typed state, never a bag of string keys: :class:`Drill` holds what steps of several features
-share (background traffic, the orders counted), and each area has its own per-scenario state fixture
+share (background traffic, the data counted), and each area has its own per-scenario state fixture
 (``incident_state``, ``capacity_state``, ``deployment_state``, ``maintenance_drill``, ``trouble``) or a pytest-bdd
 ``target_fixture`` (``experiment_result``).
 """
@@ -17,6 +17,7 @@ from pytest_bdd import given, parsers, then
 
 from opsready.config import Config
 from opsready.probes import http, platform
+from opsready.profile import DataCount
 from opsready.safety import EntryPoint
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
@@ -25,28 +26,19 @@ from opsready.traffic import Traffic, TrafficReport
 ENOUGH_TRAFFIC = 20  # requests: fewer say too little about what users saw
 
 
-@dataclass(frozen=True)
-class OrderCount:
-    """How many orders the service held, up to which id, and the checksum over them."""
-
-    total: int
-    last_id: int | None  # None while there is no order
-    checksum: str
-
-
 @dataclass
 class Drill:
     """What steps of several features hand to each other in one scenario (per test)."""
 
     traffic: Traffic | None = None
     traffic_report: TrafficReport | None = None
-    orders: OrderCount | None = None
+    data: DataCount | None = None
 
     @property
-    def counted(self) -> OrderCount:
-        """The orders counted earlier in the scenario."""
-        assert self.orders is not None, "the orders were not counted before"
-        return self.orders
+    def counted(self) -> DataCount:
+        """The service's data as counted earlier in the scenario (the profile's count and checksum)."""
+        assert self.data is not None, "the data was not counted before"
+        return self.data
 
     def stop_traffic(self) -> TrafficReport:
         """Stop background traffic (once) and keep what users saw."""
@@ -137,7 +129,7 @@ def impact_within(drill: Drill, timeline: Timeline) -> None:
     assert last <= healthy.at, f"users still saw failures at +{last:.2f} s, after recovery at +{healthy.at:.2f} s"
 
 
-__all__ = ["Config", "Drill", "OrderCount", "drill"]
+__all__ = ["Config", "Drill", "drill"]
 
 
 def entry_point(pytestconfig: pytest.Config) -> EntryPoint:

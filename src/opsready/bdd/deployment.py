@@ -8,9 +8,10 @@ import httpx
 import pytest
 from pytest_bdd import parsers, then, when
 
-from opsready.bdd.common import Drill, OrderCount
+from opsready.bdd.common import Drill
 from opsready.config import Config
 from opsready.deploy.procedure import DeployOutcome, Procedures, RollbackOutcome
+from opsready.profile import count_data, data_intact, profile_of, run_journey
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 
@@ -41,13 +42,6 @@ def deployment_state() -> DeploymentState:
     return DeploymentState()
 
 
-def _stats(target: Target, upto: int | None = None) -> OrderCount:
-    params = {"upto": str(upto)} if upto is not None else {}
-    data = httpx.get(f"{target.base_url}/orders/stats", params=params, timeout=5).json()
-    last = data["last_id"]
-    return OrderCount(int(data["total"]), None if last is None else int(last), str(data["checksum"]))
-
-
 @when(parsers.parse('release "{version}" is deployed by the runbook'))
 def deploy_by_runbook(deployment_state: DeploymentState, procedures: Procedures, version: str) -> None:
     """The standard procedure: checklists, switch, soak with rollback triggers."""
@@ -66,23 +60,25 @@ def manual_rollback(deployment_state: DeploymentState, procedures: Procedures, r
     deployment_state.rollback = procedures.rollback(reason)
 
 
-@when(parsers.parse("{count:d} orders are placed"))
-@when(parsers.parse('{count:d} orders with priority "{priority}" are placed'))
-def place_orders(target: Target, count: int, priority: str = "") -> None:
-    """Real orders through the public API."""
+@when(parsers.parse('the "{journey}" journey runs {count:d} times'))
+def journey_runs(target: Target, journey: str, count: int) -> None:
+    """A journey of the service's profile, ``count`` times through the public URL; every run must pass."""
+    profile = profile_of(target)
+    try:
+        chosen = profile.journey(journey)
+    except KeyError:
+        names = ", ".join(j.name for j in profile.journeys)
+        pytest.fail(f"{profile.where()} has no journey '{journey}' (it has: {names})", pytrace=False)
     with httpx.Client(base_url=target.base_url, timeout=5) as client:
-        for i in range(count):
-            body: dict[str, object] = {"item": f"drill-{i}", "quantity": i % 5 + 1}
-            if priority:
-                body["priority"] = priority
-            response = client.post("/orders", json=body)
-            assert response.status_code == 201, f"order {i}: HTTP {response.status_code} {response.text[:200]}"
+        for _ in range(count):
+            run = run_journey(client, chosen)
+            assert run.ok, run.failure or run.cleanup_failure
 
 
-@when("the orders are counted")
-def count_orders(drill: Drill, target: Target) -> None:
-    """Remember how many orders exist and their checksum."""
-    drill.orders = _stats(target)
+@when("the data is counted")
+def count_data_now(drill: Drill, target: Target) -> None:
+    """Remember the service's count and checksum (the profile's "data intact"), and up to where."""
+    drill.data = count_data(profile_of(target), target.base_url)
 
 
 @then("the pre-deploy checklist passed")
@@ -145,17 +141,19 @@ def within_target(timeline: Timeline, measurement: str) -> None:
     assert m.ok, m.describe()
 
 
-@then("no order was lost")
-def no_order_lost(drill: Drill, target: Target) -> None:
-    """Every order counted before is still there, unchanged (same count and checksum up to the last id then)."""
+@then("no data was lost")
+def no_data_lost(drill: Drill, target: Target) -> None:
+    """Everything counted before is still there, unchanged: same count and checksum (up to the watermark then)."""
     before = drill.counted
-    assert before.total > 0, "no orders to lose: the drill proves nothing"
-    after = _stats(target, upto=before.last_id)
-    assert after.total == before.total, f"orders before {before.total}, after {after.total}"
-    assert after.checksum == before.checksum, "order contents changed"
+    assert before.count > 0, "no data to lose: the drill proves nothing"
+    ok, seen = data_intact(profile_of(target), target.base_url, before)
+    assert ok, seen
 
 
-@then("new orders can be placed")
-def new_orders(target: Target) -> None:
-    """The service takes orders after the change."""
-    place_orders(target, 3)
+@then("the service's smoke test passes")
+def smoke_passes(target: Target) -> None:
+    """The profile's smoke test: each of its journeys, every answer as expected."""
+    from opsready.probes.http import smoke
+
+    observation = smoke(target)
+    assert observation.ok, observation.describe()

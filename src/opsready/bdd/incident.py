@@ -88,9 +88,9 @@ def webhook_url(pytestconfig: pytest.Config) -> str | None:
     return pytestconfig.getoption("opsready_incident_webhook") or os.environ.get(WEBHOOK_ENV) or None
 
 
-@given("users place orders in the background")
+@given("users use the service in the background")
 def users_in_background(drill: Drill, background_traffic: Callable[..., Traffic]) -> None:
-    """Two users keep browsing and placing orders (20 requests/s in all, bounded at 3 minutes), so there is
+    """Two users keep following the profile's journeys (20 requests/s in all, bounded at 3 minutes), so there is
     something to measure without queueing every request behind the fault."""
     drill.traffic = background_traffic(clients=2, rate=20.0, max_seconds=180.0)
 

@@ -84,15 +84,15 @@ def authorised(maintenance_drill: MaintenanceDrill, request: pytest.FixtureReque
     maintenance_drill.force_reason = f"drill rehearsal: {request.node.name}"
 
 
-@given(parsers.parse("{count:d} orders have been placed and counted before any traffic"))
-def counted_before_traffic(drill: Drill, target: Target, count: int) -> None:
-    """Orders counted while nothing else writes, so every order up to the last id counted is committed:
-    'no order lost' can then compare checksums exactly while traffic adds orders afterwards."""
-    from opsready.bdd.deployment import count_orders, place_orders
+@given(parsers.parse('the "{journey}" journey has run {count:d} times and the data is counted before any traffic'))
+def counted_before_traffic(drill: Drill, target: Target, journey: str, count: int) -> None:
+    """Data counted while nothing else writes, so everything up to the watermark counted is committed: 'no data was
+    lost' can then compare checksums exactly while traffic writes more afterwards."""
+    from opsready.bdd.deployment import count_data_now, journey_runs
 
     assert drill.traffic is None, "count before starting the background traffic"
-    place_orders(target, count)
-    count_orders(drill, target)
+    journey_runs(target, journey, count)
+    count_data_now(drill, target)
 
 
 @given(parsers.parse("the allowed maintenance window opens {hours:d} hours from now"))
@@ -166,15 +166,15 @@ def failed_validation(maintenance_drill: MaintenanceDrill) -> None:
     assert record.post is not None and record.post.ok, record.post and record.post.summary()
 
 
-@then("the backup restored every counted order with the same checksum")
+@then("the backup restored the data counted, with the same checksum")
 def restored_all(drill: Drill, maintenance_drill: MaintenanceDrill) -> None:
     """The restore matched the backup, and the backup matched what the api counted just before."""
     record = maintenance_drill.last
     counted = drill.counted
-    assert counted.total > 0, counted
+    assert counted.count > 0, counted
     assert record.backup is not None and record.restore is not None, record.summary()
     assert record.restore.ok, record.validation
-    assert record.restore.restored.orders == counted.total, (record.restore.restored, counted)
+    assert record.restore.restored.orders == counted.count, (record.restore.restored, counted)
     assert record.restore.restored.checksum == counted.checksum, (record.restore.restored, counted)
     assert record.backup.path.is_file() and record.backup.size_bytes > 0
 

@@ -148,17 +148,17 @@ def runs_again(target: Target, component: str, seconds: int) -> None:
 
 
 def _snapshot(target: Target) -> tuple[Any, ...]:
-    """What a read-only diagnosis must leave as it found it: orders, release, processes, faults in place."""
-    import httpx
-
+    """What a read-only diagnosis must leave as it found it: the data, release, processes, faults in place."""
+    from opsready.errors import OpsreadyError
+    from opsready.profile import count_data, profile_of
     from opsready.targets.diagnostics import diagnostics_of
     from opsready.targets.faults import faults_of
 
     try:
-        stats = httpx.get(f"{diagnostics_of(target).direct_url()}/orders/stats", timeout=5).json()
-        orders = (stats["total"], stats["last_id"], stats["checksum"])
-    except (httpx.HTTPError, ValueError, KeyError) as exc:
-        pytest.fail(f"cannot count orders directly at the service: {exc}", pytrace=False)
+        counted = count_data(profile_of(target), diagnostics_of(target).direct_url())
+        orders = (counted.count, counted.watermark, counted.checksum)
+    except OpsreadyError as exc:
+        pytest.fail(f"cannot count the data directly at the service: {exc}", pytrace=False)
     instances = tuple((i.name, i.state, i.pid) for i in target.instances())
     residue = tuple(o.describe() for o in faults_of(target).fault_residue())
     return (target.current_release(), len(target.history()), orders, instances, residue)
@@ -178,7 +178,7 @@ def _shown(result: Walk) -> str:
 
 @when("the state of the target is noted")
 def state_noted(target: Target, trouble: Troubleshooting) -> None:
-    """Orders, release, history, processes and faults in place, to compare after the diagnosis."""
+    """The data's count and checksum, release, history, processes, faults in place, to compare after the diagnosis."""
     trouble.before = _snapshot(target)
 
 
@@ -250,7 +250,7 @@ def within_limit(trouble: Troubleshooting) -> None:
 
 @then("the diagnosis changed nothing on the target")
 def changed_nothing(target: Target, trouble: Troubleshooting) -> None:
-    """Orders, release, history, processes and faults in place are as they were before the diagnosis."""
+    """The data's count and checksum, release, history, processes, faults in place are as before the diagnosis."""
     assert trouble.before is not None, "the state of the target was not noted before the diagnosis"
     assert _snapshot(target) == trouble.before
 
@@ -271,7 +271,7 @@ def served_again(target: Target) -> None:
     """Users get answers through the public URL and the user's path works end to end."""
     from opsready.probes import http, paths
 
-    for observation in (paths.availability(target), http.smoke(target, orders=2)):
+    for observation in (paths.availability(target), http.smoke(target, runs=1)):
         assert observation.ok, observation.describe()
 
 

@@ -13,7 +13,8 @@ import httpx
 
 from opsready.chaos.activities import ACTIONS_MODULE, check_arguments
 from opsready.chaos.session import current
-from opsready.errors import Loc
+from opsready.errors import Loc, UsageError
+from opsready.profile import kind_of, profile_of, run_journey
 
 __all__ = ["inject", "place_orders", "revert", "revert_all"]
 
@@ -65,17 +66,18 @@ def revert_all(configuration: dict[str, Any] | None = None) -> list[dict[str, An
 
 
 def place_orders(count: int = 10, configuration: dict[str, Any] | None = None) -> int:
-    """Place ``count`` orders through the public API (work for the worker); returns how many were accepted."""
+    """Run the profile's writing journeys ``count`` times in turn (work for the service: orders for the sandbox's
+    worker); returns how many runs passed."""
     session = current(configuration)
     check_arguments(
         ACTIONS_MODULE, "place_orders", {"count": count}, Loc("place_orders"), Loc("place_orders"), kinds=()
     )
+    profile = profile_of(session.target)
+    journeys = profile.writing(kind_of(session.target))
+    if not journeys:
+        raise UsageError(f"{profile.where()} has no writing journey in its traffic to place work with")
     accepted = 0
     with httpx.Client(base_url=session.target.base_url, timeout=3.0) as client:
         for i in range(count):
-            try:
-                response = client.post("/orders", json={"item": f"chaos-{i}", "quantity": 1})
-            except httpx.HTTPError:
-                continue
-            accepted += response.status_code == 201
+            accepted += run_journey(client, journeys[i % len(journeys)]).ok
     return accepted

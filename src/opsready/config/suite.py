@@ -32,6 +32,8 @@ class TargetConfig:
     options: dict[str, object]
     loc: Loc
     kind: TargetKind = "real"
+    profile: Path | None = None  # the service profile for this target, overriding the suite's (relative to the config)
+    profile_loc: Loc | None = None
 
     def reader(self) -> MapReader:
         """A reader over the platform options, for the adapter to build its typed options from."""
@@ -94,6 +96,8 @@ class Config:
     maintenance: MaintenancePolicy = field(default_factory=MaintenancePolicy)
     gate: GateConfig = field(default_factory=GateConfig)
     reports_dir: Path = Path("reports")
+    profile: Path | None = None  # the service profile (profiles/*.yaml): what users do, the smoke test, data intact
+    profile_loc: Loc = field(default_factory=lambda: Loc(""))
 
     @property
     def root(self) -> Path:
@@ -110,6 +114,15 @@ class Config:
         raise ConfigError(
             f"unknown target '{wanted}'{did_you_mean(wanted, names)}; {self.path.name} defines: {', '.join(names)}"
         )
+
+    def profile_of(self, name: str | None = None) -> tuple[Path, Loc] | None:
+        """The profile file of a target (its own ``profile:``, else the suite's) and where it was named, or None."""
+        target = self.target(name)
+        if target.profile is not None:
+            return self.resolve(target.profile), target.profile_loc or target.loc
+        if self.profile is not None:
+            return self.resolve(self.profile), self.profile_loc
+        return None
 
     def resolve(self, path: Path) -> Path:
         """A configured path made absolute against the configuration's directory."""
@@ -188,11 +201,20 @@ def _platforms(wanted: object) -> tuple[str, ...]:
 def _target(name: str, r: MapReader) -> TargetConfig:
     platform = r.choice("platform", _platforms(r.data.get("platform")))
     kind: TargetKind = r.choice("kind", KINDS, "disposable" if platform in DISPOSABLE_PLATFORMS else "real")
-    options = YamlMap((k, v) for k, v in r.data.items() if k not in ("platform", "kind"))
+    profile = r.string("profile", None)
+    options = YamlMap((k, v) for k, v in r.data.items() if k not in ("platform", "kind", "profile"))
     options.line = r.loc.line
     options.key_lines = {k: r.loc_of(k).line for k in options}  # keep lines so adapters report options precisely
     r.names()
-    return TargetConfig(name=name, platform=platform, options=options, loc=r.loc, kind=kind)
+    return TargetConfig(
+        name=name,
+        platform=platform,
+        options=options,
+        loc=r.loc,
+        kind=kind,
+        profile=Path(profile) if profile is not None else None,
+        profile_loc=r.loc_of("profile"),
+    )
 
 
 def parse_config(data: object, path: Path) -> Config:
@@ -226,6 +248,8 @@ def parse_config(data: object, path: Path) -> Config:
             maintenance=parse_policy(r.optional_map("maintenance")),
             gate=parse_gate(r.optional_map("gate")),
             reports_dir=Path(r.string("reports_dir", "reports")),
+            profile=Path(profile) if (profile := r.string("profile", None)) is not None else None,
+            profile_loc=r.loc_of("profile"),
         )
         r.done()
     except ValidationError as exc:

@@ -28,6 +28,7 @@ from opsready.gameday.plan import Catalogue, GameDayPlan, Scenario, load_plan
 from opsready.gameday.results import notes
 from opsready.incident.files import Checked, IncidentFiles, check_all
 from opsready.incident.responder import AutomaticResponder, Responder
+from opsready.profile import traffic_of
 from opsready.results import Artifact, RunResult, ScenarioResult
 from opsready.runbooks.parse import parse_runbook
 from opsready.targets.protocol import Target
@@ -131,6 +132,7 @@ class GameDay:
             rate=plan.load.rate,
             max_seconds=plan.load.max_duration,
             paths=plan.load.paths,
+            journeys=traffic_of(target),
         )
         self.board = Board(plan.title, len(prepared), lambda: recent_load(self.traffic.snapshot(), time.monotonic()))
         self.auto = auto

@@ -14,6 +14,7 @@ from opsready.bdd.common import entry_point
 from opsready.config import Config, TargetConfig, load_config
 from opsready.errors import OpsreadyError
 from opsready.plugin.state import RUN_KEY
+from opsready.profile import traffic_of
 from opsready.safety import check_destructive, ensure_running
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
@@ -122,7 +123,14 @@ def background_traffic(
     started: list[Traffic] = request.config.stash[RUN_KEY].traffic.setdefault(request.node.nodeid, [])
 
     def start(clients: int = 4, rate: float = 40.0, max_seconds: float = 120.0) -> Traffic:
-        traffic = Traffic(target.base_url, clients=clients, rate=rate, max_seconds=max_seconds, timeline=timeline)
+        traffic = Traffic(
+            target.base_url,
+            clients=clients,
+            rate=rate,
+            max_seconds=max_seconds,
+            timeline=timeline,
+            journeys=traffic_of(target),
+        )
         started.append(traffic.start())
         return traffic
 

@@ -3,13 +3,14 @@ database, and the database itself.
 
 The same work is timed along different paths, and the differences are the parts:
 
-- users' network = ``GET /products`` through the public URL - the same request directly at the service (it does
-  not touch the database, so nothing else differs);
+- users' network = ``GET`` of the profile's ``page`` through the public URL - the same request directly at the
+  service (it does not touch the database, so nothing else differs);
 - database = one query on a fresh direct connection to the database (a result of :data:`PAYLOAD` bytes, so a
   throttled link shows as well as a delayed one);
 - database network = the same query through the service's own path to the database - directly;
-- application = ``GET /orders?limit=1`` directly at the service - one round trip through the service's path to the
-  database: what the service itself adds (an upper bound when a page makes several round trips).
+- application = ``GET`` of the profile's ``database_page`` directly at the service - one round trip through the
+  service's path to the database: what the service itself adds (an upper bound when a page makes several round
+  trips).
 
 A request is timed a few times and the fastest counts: waiting for a busy worker (other users' requests, a slow
 release) only ever adds time, and the same request on two paths must not differ by whose turn came sooner. A query
@@ -28,11 +29,11 @@ from dataclasses import dataclass
 from opsready.errors import ProbeError
 from opsready.observation import Observation
 from opsready.probes.paths import timed_get, timed_gets
+from opsready.profile import profile_of
 from opsready.targets.diagnostics import diagnostics_of
 from opsready.targets.protocol import Target
 
 PARTS = ("users-network", "application", "database-network", "database")
-ORDERS = "/orders?limit=1"
 PAYLOAD = 500  # bytes: about one page of orders, so a bandwidth limit costs as much as a delay of the same size
 
 
@@ -98,10 +99,16 @@ def _median_query(target: Target, path: str, samples: int, timeout: float) -> fl
 
 def measure_breakdown(target: Target, samples: int = 3, timeout: float = 2.0) -> Breakdown:
     """Time every path ``samples`` times; a path that fails is a :class:`ProbeError` naming it."""
+    endpoints = profile_of(target).endpoints
+    if not endpoints.database_page:
+        raise ProbeError(
+            f"the latency breakdown needs a page that reads the database: add 'endpoints.database_page' to "
+            f"{profile_of(target).where()}"
+        )
     direct = diagnostics_of(target).direct_url()
-    public_page = _fastest_get(target.base_url, "/products", samples, timeout, at_once=True)  # a slow link: one delay
-    direct_page = _fastest_get(direct, "/products", samples, timeout)
-    direct_orders = _fastest_get(direct, ORDERS, samples, timeout)
+    public_page = _fastest_get(target.base_url, endpoints.page, samples, timeout, at_once=True)  # slow link: one delay
+    direct_page = _fastest_get(direct, endpoints.page, samples, timeout)
+    direct_orders = _fastest_get(direct, endpoints.database_page, samples, timeout)
     db_direct = _median_query(target, "direct", samples, timeout)
     db_service = _median_query(target, "service", samples, timeout)
     return Breakdown(

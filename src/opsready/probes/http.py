@@ -1,4 +1,4 @@
-"""HTTP probes through the target's public URL: liveness, readiness, version, and a functional smoke test."""
+"""HTTP probes through the target's public URL: liveness, readiness, version, and the profile's smoke test."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 import httpx
 
 from opsready.observation import Observation
+from opsready.profile import kind_of, profile_of, run_journey
 from opsready.targets.protocol import Target
 
 INTERNAL_ENDPOINTS = frozenset({"/healthz", "/readyz", "/metrics", "/version"})
@@ -37,56 +38,69 @@ def _get(target: Target, path: str, timeout: float) -> tuple[int | None, str, fl
 
 
 def liveness(target: Target, timeout: float = 2.0) -> Observation:
-    """The service process answers /healthz."""
-    status, body, _ = _get(target, "/healthz", timeout)
+    """The service process answers its health endpoint (the profile's; /healthz by default)."""
+    status, body, _ = _get(target, profile_of(target).endpoints.health, timeout)
     return Observation("liveness", status == 200, status, "", body if status != 200 else "HTTP 200")
 
 
 def readiness(target: Target, timeout: float = 2.0) -> Observation:
-    """The service says it can serve (/readyz checks its database and schema)."""
-    status, body, _ = _get(target, "/readyz", timeout)
+    """The service says it can serve (its readiness endpoint, e.g. one that checks its database)."""
+    status, body, _ = _get(target, profile_of(target).endpoints.readiness, timeout)
     detail = "HTTP 200 ready" if status == 200 else (f"HTTP {status}: {body}" if status else body)
     return Observation("readiness", status == 200, status, "", detail)
 
 
 def version(target: Target, expect: str = "", timeout: float = 2.0) -> Observation:
     """The version the service reports (and, when ``expect`` is set, that it is that one)."""
+    endpoints = profile_of(target).endpoints
     try:
         with client(timeout=timeout) as http_client:
-            served = str(http_client.get(f"{target.base_url}/version").json().get("version", ""))
+            document = http_client.get(f"{target.base_url}{endpoints.version}").json()
     except (httpx.HTTPError, ValueError) as exc:
         return Observation("version", False, None, "", f"{type(exc).__name__}")
+    found, value = endpoints.version_field.find(document)
+    served = str(value) if found and value is not None else ""
     ok = served == expect if expect else bool(served)
     detail = f"expected {expect}" if expect and not ok else ""
     return Observation("version", ok, served, "", detail)
 
 
-def smoke(target: Target, orders: int = 6, timeout: float = 3.0) -> Observation:
-    """Browse, create ``orders`` orders and read each back: the user's path end to end."""
+def smoke(target: Target, runs: int = 0, timeout: float = 0.0, orders: int = 0) -> Observation:
+    """The profile's smoke test: each of its journeys ``runs`` times (the profile's number when 0), every answer as
+    expected. Writing journeys that would leave data behind are held back on a real target, and the detail says so.
+    (``orders`` is the former name of ``runs``.)"""
+    profile = profile_of(target)
+    kind = kind_of(target)
+    smoke = profile.smoke
+    runs = runs or orders or smoke.runs
+    chosen = [profile.journey(name) for name in smoke.journeys]
+    allowed = [j for j in chosen if j.allowed_on(kind)]
+    held = [j.name for j in chosen if not j.allowed_on(kind)]
     failures: list[str] = []
-    created = 0
-    with client(target.base_url, timeout) as http_client:
-        try:
-            if http_client.get("/products").status_code != 200:
-                failures.append("GET /products")
-            for i in range(orders):
-                response = http_client.post("/orders", json={"item": "smoke-test", "quantity": i + 1})
-                if response.status_code != 201:
-                    failures.append(f"POST /orders -> {response.status_code}")
-                    continue
-                created += 1
-                order_id = response.json()["id"]
-                if http_client.get(f"/orders/{order_id}").status_code != 200:
-                    failures.append(f"GET /orders/{order_id}")
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
-            failures.append(f"{type(exc).__name__}: {exc}"[:200])
-    ok = not failures
-    detail = f"{created}/{orders} orders created" + ("" if ok else "; failed: " + ", ".join(failures[:3]))
+    passed = 0
+    with client(target.base_url, timeout or smoke.timeout) as http_client:
+        for _ in range(runs):
+            for journey in allowed:
+                result = run_journey(http_client, journey)
+                if result.ok:
+                    passed += 1
+                else:
+                    failures.append(result.failure or result.cleanup_failure)
+    total = runs * len(allowed)
+    ok = not failures and total > 0
+    names = ", ".join(j.name for j in allowed) or "none"
+    detail = f"{passed}/{total} journeys passed ({names})"
+    if held:
+        detail += f"; held back on a real target (they write and do not clean up): {', '.join(held)}"
+    if failures:
+        detail += "; failed: " + "; ".join(list(dict.fromkeys(failures))[:2])  # each distinct failure once
     return Observation("smoke", ok, float(len(failures)), " failures", detail)
 
 
-def response_time(target: Target, path: str = "/products", max_s: float = 0.3, timeout: float = 5.0) -> Observation:
-    """How long a user waits for ``path`` through the public URL (the network included, unlike server metrics)."""
+def response_time(target: Target, path: str = "", max_s: float = 0.3, timeout: float = 5.0) -> Observation:
+    """How long a user waits for ``path`` (the profile's page by default) through the public URL (the network
+    included, unlike server metrics)."""
+    path = path or profile_of(target).endpoints.page
     status, body, seconds = _get(target, path, timeout)
     if status != 200:
         return Observation("response_time", False, seconds * 1000, " ms", f"GET {path}: {status or body}")

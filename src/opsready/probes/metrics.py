@@ -1,4 +1,5 @@
-"""Error rate and latency from the service's Prometheus metrics, over a window between two scrapes."""
+"""Error rate and latency from the service's Prometheus metrics (names and labels from its profile), over a window
+between two scrapes."""
 
 from __future__ import annotations
 
@@ -11,10 +12,23 @@ import httpx
 from opsready.errors import ProbeError
 from opsready.observation import Observation
 from opsready.probes.http import INTERNAL_ENDPOINTS, client
+from opsready.profile import profile_of
 from opsready.targets.protocol import Target
 
-REQUESTS = "opsready_http_requests"
+REQUESTS = "opsready_http_requests"  # the names a profile without a 'metrics:' section is assumed to export
 DURATION = "opsready_http_request_duration_seconds"
+
+
+def _names(target: Target) -> tuple[str, str, str, str, frozenset[str]]:
+    """(requests sample, duration histogram, endpoint label, status label, endpoints that are not users')."""
+    profile = profile_of(target)
+    endpoints = profile.endpoints
+    internal = INTERNAL_ENDPOINTS | {endpoints.health, endpoints.readiness, endpoints.version}
+    spec = profile.metrics
+    if spec is None:
+        return f"{REQUESTS}_total", DURATION, "endpoint", "status", internal
+    requests = spec.requests if spec.requests.endswith("_total") else f"{spec.requests}_total"
+    return requests, spec.duration or DURATION, spec.endpoint_label, spec.status_label, internal
 
 
 @dataclass(frozen=True)
@@ -43,18 +57,19 @@ def scrape(target: Target, timeout: float = 2.0) -> Scrape:
         families = list(text_string_to_metric_families(response.text))
     except ValueError as exc:  # the parser's word for a page that is not the Prometheus text format
         raise ProbeError(f"cannot scrape metrics: {url} is not in the Prometheus text format ({exc})") from None
+    requests_name, duration_name, endpoint_label, status_label, internal = _names(target)
     requests = errors = 0.0
     buckets: dict[float, float] = {}
     for family in families:
         for sample in family.samples:
-            endpoint = sample.labels.get("endpoint", "")
-            if endpoint in INTERNAL_ENDPOINTS:
+            endpoint = sample.labels.get(endpoint_label, "")
+            if endpoint in internal:
                 continue
-            if sample.name == f"{REQUESTS}_total":
+            if sample.name == requests_name:
                 requests += sample.value
-                if sample.labels.get("status", "").startswith("5"):
+                if sample.labels.get(status_label, "").startswith("5"):
                     errors += sample.value
-            elif sample.name == f"{DURATION}_bucket":
+            elif sample.name == f"{duration_name}_bucket":
                 bound = float(sample.labels["le"])
                 buckets[bound] = buckets.get(bound, 0.0) + sample.value
     return Scrape(time.monotonic(), requests, errors, tuple(sorted(buckets.items())))

@@ -17,6 +17,7 @@ import httpx
 
 from opsready.observation import Observation
 from opsready.probes.http import client
+from opsready.profile import profile_of
 from opsready.targets.diagnostics import diagnostics_of
 from opsready.targets.protocol import Target
 
@@ -53,23 +54,26 @@ def timed_gets(base_url: str, paths: tuple[str, ...], timeout: float) -> list[tu
 
 
 def availability(target: Target, timeout: float = 1.5) -> Observation:
-    """Users get answers through the public URL: /readyz says ready and a page (/products) is served.
+    """Users get answers through the public URL: the readiness endpoint says ready and a page is served (both the
+    profile's).
 
-    Both requests go at once, so a slow or hung path costs one delay or one timeout, not two; a failing /readyz is
+    Both requests go at once, so a slow or hung path costs one delay or one timeout, not two; a failing readiness is
     the answer before a failing page."""
-    paths = ("/readyz", "/products")
+    endpoints = profile_of(target).endpoints
+    paths = (endpoints.readiness, endpoints.page)
     for path, (seconds, status, failure) in zip(paths, timed_gets(target.base_url, paths, timeout), strict=True):
         if status != 200:
             what = failure or f"http-{status}"
             return Observation("availability", False, what, "", f"GET {path}: {what} after {seconds * 1000:.0f} ms")
-    return Observation("availability", True, None, "", "GET /readyz and GET /products answered 200")
+    return Observation("availability", True, None, "", f"GET {paths[0]} and GET {paths[1]} answered 200")
 
 
 def direct_liveness(target: Target, timeout: float = 1.0) -> Observation:
-    """The service's own port answers /healthz within ``timeout``, bypassing the network in front of it: a health
-    check of the instance, as a load balancer or kubelet makes it. A hung service fails it within the timeout,
+    """The service's own port answers its health endpoint within ``timeout``, bypassing the network in front of it:
+    a health check of the instance, as a load balancer or kubelet makes it. A hung service fails it within the timeout,
     however slow the users' network is."""
-    seconds, status, failure = timed_get(diagnostics_of(target).direct_url(), "/healthz", timeout)
+    health = profile_of(target).endpoints.health
+    seconds, status, failure = timed_get(diagnostics_of(target).direct_url(), health, timeout)
     if status != 200:
         what = failure or f"http-{status}"
         return Observation(
@@ -77,9 +81,9 @@ def direct_liveness(target: Target, timeout: float = 1.0) -> Observation:
             False,
             what,
             "",
-            f"GET /healthz on the service's own port: {what} after {seconds * 1000:.0f} ms",
+            f"GET {health} on the service's own port: {what} after {seconds * 1000:.0f} ms",
         )
-    return Observation("direct_liveness", True, seconds * 1000, " ms", "GET /healthz on the service's own port: 200")
+    return Observation("direct_liveness", True, seconds * 1000, " ms", f"GET {health} on the service's own port: 200")
 
 
 def _stream_rate(url: str, window: float, timeout: float) -> tuple[float, bool]:
@@ -107,19 +111,20 @@ def users_link(
 ) -> Observation:
     """The network between users and the service passes traffic and adds at most ``max_added`` seconds."""
     direct = diagnostics_of(target).direct_url()
+    page = profile_of(target).endpoints.page
     direct_times = []
     edge_times = []
     for _ in range(samples):  # one after the other: requests sent at once would queue behind each other
-        seconds, status, failure = timed_get(direct, "/products", timeout)
+        seconds, status, failure = timed_get(direct, page, timeout)
         if status != 200:
-            detail = f"the service itself fails (direct GET /products: {failure or status}): look behind the link"
+            detail = f"the service itself fails (direct GET {page}: {failure or status}): look behind the link"
             return Observation("users_link", False, "behind", "", detail)
         direct_times.append(seconds)
-        seconds, status, failure = timed_get(target.base_url, "/products", timeout)
+        seconds, status, failure = timed_get(target.base_url, page, timeout)
         if status is None:
             # the link failed where the service answered: unless the service fails now too (busy, queueing), the
             # link is to blame; asking directly again tells a broken link from an overloaded service
-            _, again_status, again_failure = timed_get(direct, "/products", timeout)
+            _, again_status, again_failure = timed_get(direct, page, timeout)
             if again_status != 200:
                 detail = f"through the link: {failure}; then directly too: {again_failure or again_status}"
                 return Observation("users_link", False, "behind", "", f"{detail}: look behind the link")
@@ -137,7 +142,7 @@ def users_link(
         )
     shown = f"{rate / 1000:.1f} kB/s" if rate != float("inf") else "at once"
     detail = (
-        f"the link adds {added * 1000:.0f} ms to GET /products (max {max_added * 1000:.0f} ms); "
+        f"the link adds {added * 1000:.0f} ms to GET {page} (max {max_added * 1000:.0f} ms); "
         f"throughput after the first byte {shown} (min {min_kbps:g} kB/s)"
     )
     if unfinished and rate < min_kbps * 1000:

@@ -6,6 +6,7 @@ import httpx
 
 from opsready.observation import Observation
 from opsready.probes.http import client
+from opsready.profile import profile_of
 from opsready.targets.protocol import Target
 
 
@@ -27,14 +28,21 @@ def database(target: Target, timeout: float = 2.0) -> Observation:
 
 
 def backlog(target: Target, max_age: float = 10.0, timeout: float = 2.0) -> Observation:
-    """Pending orders get fulfilled: the oldest pending order is younger than ``max_age`` seconds."""
+    """Work the service owes its users gets done: the oldest pending item (the profile's ``backlog``) is younger
+    than ``max_age`` seconds. A profile without a backlog passes, saying so."""
+    spec = profile_of(target).backlog
+    if spec is None:
+        return Observation("backlog", True, 0.0, " s", "the profile defines no backlog")
     try:
         with client(timeout=timeout) as http_client:
-            stats = http_client.get(f"{target.base_url}/orders/stats").json()
+            stats = http_client.get(f"{target.base_url}{spec.endpoint}").json()
     except (httpx.HTTPError, ValueError) as exc:
         return Observation("backlog", False, "unreadable", "", f"stats unavailable: {type(exc).__name__}")
-    age = stats.get("oldest_pending_age_s")
+    _, pending = spec.pending.find(stats)
+    found, age = spec.oldest_age.find(stats)
+    if not found:
+        return Observation("backlog", False, "unreadable", "", f"GET {spec.endpoint}: no '{spec.oldest_age.text}'")
     if age is None:
-        return Observation("backlog", True, 0.0, " s", f"{stats.get('pending', 0)} pending")
-    detail = f"{stats.get('pending', 0)} pending, oldest {float(age):.1f} s, max {max_age:.0f} s"
-    return Observation("backlog", float(age) <= max_age, float(age), " s", detail)
+        return Observation("backlog", True, 0.0, " s", f"{pending or 0} pending")
+    detail = f"{pending or 0} pending, oldest {float(str(age)):.1f} s, max {max_age:.0f} s"
+    return Observation("backlog", float(str(age)) <= max_age, float(str(age)), " s", detail)

@@ -67,7 +67,10 @@ PROBES: dict[str, ProbeSpec] = {
     spec.name: spec
     for spec in (
         ProbeSpec(
-            "liveness", http.liveness, "the service answers /healthz", (Param("timeout", "timeout", DURATION, 2.0),)
+            "liveness",
+            http.liveness,
+            "the service answers its health endpoint",
+            (Param("timeout", "timeout", DURATION, 2.0),),
         ),
         ProbeSpec(
             "readiness", http.readiness, "the service is ready to serve", (Param("timeout", "timeout", DURATION, 2.0),)
@@ -76,9 +79,8 @@ PROBES: dict[str, ProbeSpec] = {
         ProbeSpec(
             "smoke",
             http.smoke,
-            "browse, create and read back orders",
-            (Param("orders", "orders", INT, 6),),
-            needs=("orders-api",),
+            "the profile's smoke test: its journeys, every answer as expected",
+            (Param("runs", "runs", INT, 0), Param("orders", "orders", INT, 0)),  # orders: the former name of runs
         ),
         ProbeSpec(
             "error_rate",
@@ -103,7 +105,7 @@ PROBES: dict[str, ProbeSpec] = {
             http.response_time,
             "how long a user waits for a page, network included",
             (
-                Param("path", "path", TEXT, "/products"),
+                Param("path", "path", TEXT, ""),  # the profile's page
                 Param("max", "max_s", DURATION, 0.3),
                 Param("timeout", "timeout", DURATION, 5.0),
             ),
@@ -113,7 +115,7 @@ PROBES: dict[str, ProbeSpec] = {
         ProbeSpec(
             "backlog",
             platform.backlog,
-            "pending orders are being fulfilled",
+            "the service's backlog (the profile's) is being worked off",
             (Param("max_age", "max_age", DURATION, 10.0),),
             ("unreadable",),  # the stats could not be read: no verdict on the worker
             needs=("orders-api",),

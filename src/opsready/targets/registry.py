@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from opsready.errors import ConfigError, PluginError
 from opsready.plugins import PLATFORMS_GROUP, load, names
+from opsready.profile import attach, profile_for
 
 if TYPE_CHECKING:
     from opsready.config import Config, TargetConfig
@@ -62,4 +63,7 @@ def open_target(config: Config, name: str | None = None) -> Target:
             f"(available: {', '.join(sorted(platforms()))})",
             target.loc,
         )
-    return opener(config, target)
+    profile = profile_for(config, target.name)  # a bad profile is reported before the target is opened
+    opened = opener(config, target)
+    attach(opened, profile)
+    return opened

@@ -177,7 +177,8 @@ def test_latency_on_a_link_is_applied_and_cleared(
     state = target.sandbox.layout.state
     config_file = tmp_path / "opsready.yaml"
     config_file.write_text(
-        f"version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: {state}\n    ports: auto\n",
+        f"version: 1\nprofile: {ROOT / 'profiles' / 'orders.yaml'}\n"
+        f"targets:\n  sandbox:\n    platform: sandbox\n    state_dir: {state}\n    ports: auto\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("OPSREADY_STATE_DIR", str(state))  # what the latency's dead-man watchdog inherits

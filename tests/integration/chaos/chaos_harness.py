@@ -25,6 +25,7 @@ from opsready.sandbox import database
 from opsready.sandbox.manager import Sandbox, SandboxOptions
 from opsready.sandbox.supervisor import recorded_session
 
+REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 CONTROL = {"name": "opsready", "provider": {"type": "python", "module": "opsready.chaos.control"}}
 
@@ -49,7 +50,7 @@ def start_env(root: Path) -> Env:
     state = root / "state"
     config = root / "opsready.yaml"
     config.write_text(
-        "version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n"
+        f"version: 1\nprofile: {REPO / 'profiles' / 'orders.yaml'}\ntargets:\n  sandbox:\n    platform: sandbox\n"
         f"    state_dir: {state}\n    ports: auto\nsafety:\n  destructive_targets: [sandbox]\n"
         f"reports_dir: {root / 'reports'}\n",
         encoding="utf-8",

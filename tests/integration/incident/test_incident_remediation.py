@@ -51,7 +51,8 @@ def config(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     (tmp_path / "runbooks").symlink_to(ROOT / "runbooks")
     path = tmp_path / "opsready.yaml"
     path.write_text(
-        f"version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: {sandbox.layout.state}\n"
+        f"version: 1\nprofile: {ROOT / 'profiles' / 'orders.yaml'}\ntargets:\n  sandbox:\n    platform: sandbox\n"
+        f"    state_dir: {sandbox.layout.state}\n"
         "    ports: auto\n"
     )
     return path

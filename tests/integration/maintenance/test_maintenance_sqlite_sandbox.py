@@ -82,7 +82,7 @@ def test_the_sqlite_backup_matches_the_api_stats(target: SandboxTarget, config: 
 def test_the_cli_runs_a_forced_backup_and_records_the_reason(target: SandboxTarget, tmp_path: Path) -> None:
     """`opsready maintenance run backup --force --reason ...`: exit 0, the JSON record names the reason."""
     (tmp_path / "opsready.yaml").write_text(
-        "version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n"
+        f"version: 1\nprofile: {ROOT / 'profiles' / 'orders.yaml'}\ntargets:\n  sandbox:\n    platform: sandbox\n"
         f"    state_dir: {target.sandbox.layout.state}\n    ports: auto\n"
         f"maintenance:\n  templates_dir: {ROOT / 'runbooks' / 'templates'}\n"
         "  allowed_windows:\n    - days: [mon]\n      from: '00:00'\n      to: '00:01'\n"

@@ -59,7 +59,8 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
         (root / name).symlink_to(ROOT / name)
     state = root / "state"
     (root / "opsready.yaml").write_text(
-        f"version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: {state}\n    ports: auto\n"
+        f"version: 1\nprofile: {ROOT / 'profiles' / 'orders.yaml'}\n"
+        f"targets:\n  sandbox:\n    platform: sandbox\n    state_dir: {state}\n    ports: auto\n"
     )
     env = _env(root, state)
     sandbox = Sandbox(SandboxOptions(state_dir=state, ports="auto"))

@@ -52,7 +52,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 def config_for(state: Path, directory: Path) -> Path:
     path = directory / "opsready.yaml"
     path.write_text(
-        f"version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: {state}\n    ports: auto\n"
+        f"version: 1\nprofile: {ROOT / 'profiles' / 'orders.yaml'}\n"
+        f"targets:\n  sandbox:\n    platform: sandbox\n    state_dir: {state}\n    ports: auto\n"
     )
     return path
 

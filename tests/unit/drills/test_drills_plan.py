@@ -21,10 +21,11 @@ RUNBOOK = REPO / "runbooks" / "incidents" / "feature-not-working.md"
 
 @pytest.fixture
 def suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A suite with the repository's experiments, opsready.yaml and one incident runbook (a copy to edit)."""
+    """A suite with the repository's experiments, profiles, opsready.yaml and one incident runbook (a copy to edit)."""
     monkeypatch.setenv("OPSREADY_STATE_DIR", str(tmp_path / "state"))
     shutil.copy(REPO / "opsready.yaml", tmp_path / "opsready.yaml")
     (tmp_path / "experiments").symlink_to(REPO / "experiments")
+    (tmp_path / "profiles").symlink_to(REPO / "profiles")
     incidents = tmp_path / "runbooks" / "incidents"
     incidents.mkdir(parents=True)
     shutil.copy(RUNBOOK, incidents / RUNBOOK.name)
