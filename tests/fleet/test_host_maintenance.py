@@ -225,8 +225,8 @@ def test_certificates_are_read_on_the_hosts_and_the_first_to_expire_is_reported(
 
 def test_a_backup_runs_through_the_maintenance_runner(maintained: HostsTarget, tmp_path: Path) -> None:
     """The procedure the CLI runs: pre-checks pass on the fleet, the backup is verified by its restore, the record
-    is written. The post-check's smoke test is the orders journey (browse, order, read back), which the fleet's
-    service does not offer: it is the one post-check that fails here."""
+    is written. The post-check's smoke test is the target's profile's: this fleet names none, so the built-in one
+    (health and readiness through the balancer), not the orders journeys of the suite in the working directory."""
     config = load_config(tmp_path / "opsready.yaml")
     request = MaintenanceRequest("backup", allow_destructive=True)
     record = MaintenanceRunner(config, maintained, Timeline("maintenance backup")).run(request)
@@ -235,8 +235,7 @@ def test_a_backup_runs_through_the_maintenance_runner(maintained: HostsTarget, t
     assert record.backup is not None and record.restore is not None and record.restore.ok
     assert "scratch removed" in record.validation
     assert record.post is not None
-    failed = [r.name for r in record.post.results if not r.observation.ok]
-    assert failed == ["users can browse, order and read back"], record.post.summary()
+    assert record.post.ok, record.post.summary()
     assert list((tmp_path / "records").glob("*backup*.json")), list((tmp_path / "records").iterdir())
 
 

@@ -1,7 +1,8 @@
 """Which profile a target serves: attached when the registry opens it, else the suite's (or the built-in one).
 
 Probes receive a target, not a configuration; :func:`profile_of` lets them ask what its users do. A target opened
-outside the registry (a test's own) gets the profile of the suite's configuration found from the working directory.
+outside the registry (a test's own) gets the profile the suite found from the working directory gives a target of its
+name, or the built-in one when the suite names no such target.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def attach(target: object, profile: Profile) -> None:
 
 
 def profile_of(target: object) -> Profile:
-    """The profile attached to ``target``; else the suite's for a target of its name; else the built-in one."""
+    """The profile attached to ``target``; else the suite's for a target the suite names; else the built-in one."""
     try:
         return _attached[target]
     except (KeyError, TypeError):
@@ -49,7 +50,9 @@ def _suite_profile(path: Path, mtime_ns: int, name: str | None) -> Profile:
     from opsready.profile.load import profile_for
 
     config = load_config(path)
-    return profile_for(config, name if name in {t.name for t in config.targets} else None)
+    if name not in {t.name for t in config.targets}:
+        return builtin_profile()  # a target the suite does not name does not serve the suite's service
+    return profile_for(config, name)
 
 
 def kind_of(target: object) -> str:
