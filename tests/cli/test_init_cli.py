@@ -67,7 +67,8 @@ def test_strict_lint_turns_placeholders_into_errors(tmp_path: Path) -> None:
     strict = _opsready("runbooks", "lint", "--strict", cwd=suite)
     assert strict.returncode == 2
     assert "error: runbooks/rollback.md:4: placeholder left to fill in: [FILL IN: owning team]" in strict.stderr
-    assert "error: profile.yaml:" in strict.stderr and "error: gamedays/README.md:" in strict.stderr
+    assert "error: gamedays/README.md:" in strict.stderr
+    assert "error: profile.yaml:" not in strict.stderr  # the sandbox serves the orders service: its profile is complete
     for path in suite.rglob("*"):
         if path.is_file() and "[FILL IN" in path.read_text(encoding="utf-8"):
             text = path.read_text(encoding="utf-8").replace("[FILL IN: owning team]", "platform-operations")
