@@ -164,7 +164,8 @@ def lint(
     platform_only: Mapping[str, str] | None = None,
 ) -> LintReport:
     """Lint every runbook and feature file; errors fail it, stale reviews are warnings. Given the command tree
-    (``cli``), every ``opsready`` command the runbooks name is checked against it too."""
+    (``cli``), every ``opsready`` command the runbooks name is checked against it too. Alert rules
+    (``runbooks/alerts``) and incident runbooks must name each other (:mod:`opsready.runbooks.alerts`)."""
     day = today or date.today()
     problems: list[Problem] = []
     if cli is not None and runbooks_dir.is_dir():
@@ -184,6 +185,12 @@ def lint(
             read_catalogue(runbooks_dir / CATALOGUE_FILE, known)
         except ValidationError as exc:
             problems.append(_problem(exc))
+    from opsready.runbooks.alerts import alert_findings
+
+    problems.extend(
+        Problem(loc, message, ERROR if error else WARNING)
+        for loc, message, error in alert_findings(runbooks_dir, runbooks)
+    )
     coverage = []
     for runbook in runbooks:
         refs = tuple(s for s in scenarios if runbook.id in s.runbook_ids)

@@ -35,13 +35,15 @@ def parse_options(config: Config, target: TargetConfig) -> SandboxOptions:
     d = SandboxOptions()
     state = Path(r.string("state_dir", str(d.state_dir)))
     ports = r.choice("ports", ("fixed", "auto"), d.ports)
+    bare = r.raw("monitoring", None)  # YAML reads a bare on/off as a boolean
+    watch = ("on" if bare else "off") if isinstance(bare, bool) else r.choice("monitoring", MODES, "auto")
     options = SandboxOptions(
         state_dir=config.resolve(state),
         ports=ports,
         database=r.choice("database", ENGINES, d.database),
         api_workers=r.integer("api_workers", d.api_workers, minimum=1),
         initial_release=r.string("initial_release", d.initial_release),
-        monitoring=r.choice("monitoring", MODES, d.monitoring),
+        monitoring=watch,
         alert_rules=config.resolve(Path(r.string("alert_rules", "runbooks/alerts"))),
     )
     r.done()

@@ -39,7 +39,7 @@ class SandboxOptions:
     database: str = "auto"
     api_workers: int = 2
     initial_release: str = "1.0.0"
-    monitoring: monitoring.MonitoringMode = "auto"
+    monitoring: monitoring.MonitoringMode = "off"  # opt-in here; a configured sandbox target defaults to auto
     alert_rules: Path | None = None  # the suite's rule files (runbooks/alerts), loaded by the sandbox's Prometheus
 
 
