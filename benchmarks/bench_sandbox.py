@@ -37,7 +37,9 @@ def main() -> None:
     for _ in range(args.runs):
         for mode in modes:
             with tempfile.TemporaryDirectory(prefix="opsready-bench-") as tmp:
-                options = SandboxOptions(state_dir=Path(tmp) / "state", ports="auto", monitoring=mode, alert_rules=RULES)
+                options = SandboxOptions(
+                    state_dir=Path(tmp) / "state", ports="auto", monitoring=mode, alert_rules=RULES
+                )
                 sandbox = Sandbox(options)
                 try:
                     started = time.monotonic()

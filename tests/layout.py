@@ -36,7 +36,12 @@ SERIAL = (
 
 # The longest files (a minute or more each, mostly waiting), started first so that at the end neither worker is left
 # alone with one of them (a file stays on one worker: its scenarios share that worker's sandbox, in order)
-FIRST = ("steps/test_troubleshooting.py::", "steps/test_incident_response.py::", "tests/integration/gameday/")
+FIRST = (
+    "steps/test_troubleshooting.py::",
+    "steps/test_incident_response.py::",
+    "tests/integration/gameday/",
+    "tests/integration/monitoring/",  # an alert held for its production `for:` (1 minute) before it pages
+)
 
 
 def serial_reason(nodeid: str) -> str | None:

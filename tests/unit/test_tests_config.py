@@ -30,4 +30,6 @@ def test_the_tests_configuration_is_the_suites_with_a_shorter_soak() -> None:
     assert documented.triggers.soak == 10.0 and shorter.triggers.soak == 4.0
     assert shorter.root == documented.root
     assert parse_options(shorter, shorter.target("sandbox")).monitoring == "off"
-    assert parse_options(documented, documented.target("sandbox")).monitoring == "auto"  # experiments/, runbooks/ and loadtests/ are found the same way
+    assert (
+        parse_options(documented, documented.target("sandbox")).monitoring == "auto"
+    )  # experiments/, runbooks/ and loadtests/ are found the same way

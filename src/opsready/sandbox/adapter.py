@@ -12,7 +12,7 @@ from opsready.observation import Observation
 from opsready.sandbox import rollout
 from opsready.sandbox.database import ENGINES
 from opsready.sandbox.manager import Sandbox, SandboxOptions
-from opsready.sandbox.monitoring import MODES
+from opsready.sandbox.monitoring import MODES, MonitoringMode
 from opsready.targets.capacity import ResourceSnapshot
 from opsready.targets.diagnostics import DiagnosticOps, RemedyOps
 from opsready.targets.faults import Facts, Fault, FaultKind, FaultSpec
@@ -36,7 +36,9 @@ def parse_options(config: Config, target: TargetConfig) -> SandboxOptions:
     state = Path(r.string("state_dir", str(d.state_dir)))
     ports = r.choice("ports", ("fixed", "auto"), d.ports)
     bare = r.raw("monitoring", None)  # YAML reads a bare on/off as a boolean
-    watch = ("on" if bare else "off") if isinstance(bare, bool) else r.choice("monitoring", MODES, "auto")
+    watch: MonitoringMode = (
+        ("on" if bare else "off") if isinstance(bare, bool) else r.choice("monitoring", MODES, "auto")
+    )
     options = SandboxOptions(
         state_dir=config.resolve(state),
         ports=ports,

@@ -49,7 +49,8 @@ FEATURE = "@runbook:incident-down\nFeature: Down\n  Scenario: It is down\n    Gi
 def rule(alert: str, severity: str | None = "critical", runbook: str | None = "incident-down") -> str:
     labels = f"        labels:\n          severity: {severity}\n" if severity else ""
     notes = f"        annotations:\n          runbook: {runbook}\n" if runbook else ""
-    return f"groups:\n  - name: g\n    rules:\n      - alert: {alert}\n        expr: up == 0\n        for: 1m\n{labels}{notes}"
+    head = f"groups:\n  - name: g\n    rules:\n      - alert: {alert}\n"
+    return f"{head}        expr: up == 0\n        for: 1m\n{labels}{notes}"
 
 
 @pytest.fixture

@@ -1,0 +1,139 @@
+"""A sandbox with its monitoring: Prometheus scrapes every program, and an alert fires and pages when its condition
+is made real (the api stopped), all measured on the real processes.
+
+Time to alert is held to the incident classification's ``alert_within`` for the alert's severity, and both figures
+are shown beside their limits (``-rA``). Firing is seen by polling Prometheus's /api/v1/alerts every
+:data:`POLL` s, so the firing time is known to that resolution; ``activeAt`` (pending) is Prometheus's own clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from opsready.incident.classification import load_classification
+from opsready.monitoring.client import ActiveAlert, PrometheusClient
+from opsready.monitoring.receiver import AlertReceiver
+from opsready.monitoring.rules import read_alert_rules
+from opsready.sandbox.manager import Sandbox, SandboxOptions
+from opsready.sandbox.monitoring import GROUP_WAIT, decide
+
+ROOT = Path(__file__).resolve().parents[3]
+ALERTS = ROOT / "runbooks" / "alerts"
+POLL = 0.5
+SCRAPE = EVALUATION = 5.0
+
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.monitoring,
+    pytest.mark.skipif(
+        not decide("auto", None)[0].on,
+        reason="Prometheus and Alertmanager are not installed (Debian's prometheus, prometheus-alertmanager; "
+        "make test installs them as root)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A PostgreSQL-backed sandbox with monitoring on, on free ports, evaluating the shipped alert rules."""
+    options = SandboxOptions(
+        state_dir=tmp_path_factory.mktemp("monitoring") / "state", ports="auto", monitoring="on", alert_rules=ALERTS
+    )
+    sbx = Sandbox(options)
+    try:
+        sbx.up()
+        yield sbx
+    finally:
+        sbx.down(purge=True)
+
+
+def prometheus(sbx: Sandbox) -> PrometheusClient:
+    state = sbx.status().monitoring
+    assert state is not None and state.on, state
+    return PrometheusClient(state.prometheus)
+
+
+def test_status_says_monitoring_is_on_and_where(sandbox: Sandbox) -> None:
+    """Prometheus, Alertmanager and (with PostgreSQL) the exporter run under supervisord; status names them."""
+    status = sandbox.status()
+    running = {p.name for p in status.programs if p.state == "RUNNING"}
+    assert {"prometheus", "alertmanager", "api", "worker", "edge", "db_proxy", "postgres"} <= running
+    assert status.monitoring is not None
+    assert status.monitoring.describe().startswith(f"on: prometheus http://127.0.0.1:{status.ports.prometheus}")  # type: ignore[union-attr]
+    assert len(status.monitoring.rule_files) == 4
+
+
+def test_every_program_is_scraped_and_up(sandbox: Sandbox) -> None:
+    """/api/v1/targets: one target per program, every one healthy, within a few scrape intervals of the start."""
+    client = prometheus(sandbox)
+    expected = {"api", "worker", "edge", "db_proxy", "prometheus", "alertmanager"}
+    state = sandbox.status().monitoring
+    if state is not None and state.postgres_exporter:
+        expected.add("postgres")
+    deadline = time.monotonic() + 60
+    while True:
+        health = {t.job: t.health for t in client.targets()}
+        if set(health) == expected and set(health.values()) == {"up"}:
+            break
+        assert time.monotonic() < deadline, f"targets not all up within 60 s: {client.targets()}"
+        time.sleep(1)
+    # the exported figures are the programs' own: the worker has run batches, the edge proxy listens
+    assert client.query('sum(opsready_worker_batches_total{outcome="ok"})')[0][1] > 0
+    assert client.query('opsready_proxy_listening{proxy="edge"}')[0][1] == 1.0
+
+
+def _watch(client: PrometheusClient, name: str, timeout: float) -> tuple[ActiveAlert | None, float | None]:
+    """Poll until ``name`` fires: the alert and the monotonic time firing was first seen (None: never)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        firing = [a for a in client.alerts() if a.name == name and a.state == "firing"]
+        if firing:
+            return firing[0], time.monotonic()
+        time.sleep(POLL)
+    return None, None
+
+
+def test_stopping_the_api_fires_its_alert_and_pages_within_the_severity_targets(
+    sandbox: Sandbox, record_property: pytest.RecordProperty
+) -> None:
+    """OrdersServiceDown (critical, for 1m) fires after the api stops, within alert_within (2 minutes), and
+    Alertmanager's page reaches opsready's receiver within page_within (3 minutes) and 2 s past group_wait."""
+    rule = next(a for a in read_alert_rules(ALERTS / "service.yaml") if a.name == "OrdersServiceDown")
+    severity = load_classification(ROOT / "runbooks" / "incident-classification.yaml").severity("critical")
+    alert_within, page_within = severity.targets.alert_within, severity.targets.page_within
+    assert alert_within is not None and page_within is not None
+    client = prometheus(sandbox)
+    status = sandbox.status()
+    assert status.ports is not None
+    with AlertReceiver(status.ports.alert_receiver) as receiver:
+        stopped_wall, stopped = datetime.now(tz=UTC), time.monotonic()
+        sandbox.supervisor().stop("api")
+        try:
+            alert, fired = _watch(client, rule.name, alert_within + 60)
+            assert alert is not None and fired is not None, f"alert never fired: {rule.name}"
+            delivery = receiver.wait_for(rule.name, timeout=page_within)
+        finally:
+            sandbox.supervisor().start("api")
+    assert delivery is not None, f"alert {rule.name} fired but was never delivered to {receiver.url}"
+    time_to_alert, time_to_page = fired - stopped, delivery.received - stopped
+    group_wait = float(GROUP_WAIT.rstrip("s"))
+    limit = rule.alert_limit(SCRAPE, EVALUATION)
+    figures = (
+        f"time to alert {time_to_alert:.1f} s (limit {limit:.0f} s, alert_within {alert_within:.0f} s, poll {POLL} s); "
+        f"time to page {time_to_page:.1f} s (page_within {page_within:.0f} s); "
+        f"firing -> page {delivery.received - fired:.1f} s (group_wait {group_wait:.0f} s)"
+    )
+    record_property("alerting", figures)
+    print(figures)
+    assert alert.active_at is not None and alert.active_at >= stopped_wall.replace(microsecond=0)
+    assert alert.label("severity") == "critical" and alert.label("job") == "api"
+    assert rule.hold <= time_to_alert <= min(limit, alert_within), figures
+    assert time_to_page <= page_within, figures
+    assert delivery.received - fired <= group_wait + 2.0 + POLL, figures
+    delivered = next(a for a in delivery.alerts if a.name == rule.name)
+    assert dict(delivered.annotations)["runbook"] == "incident-service-down"
