@@ -20,10 +20,12 @@ TargetHealth = Literal["up", "down", "unknown"]
 
 @dataclass(frozen=True)
 class MonitoringEndpoints:
-    """Where a target's Prometheus and Alertmanager answer."""
+    """Where a target's Prometheus and Alertmanager answer, and the loopback port Alertmanager pages opsready on
+    (None: its routes do not reach opsready, so pages cannot be measured)."""
 
     prometheus: str
     alertmanager: str
+    receiver_port: int | None = None
 
 
 @runtime_checkable

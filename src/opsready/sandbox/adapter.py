@@ -113,7 +113,8 @@ class SandboxTarget:
         state = self.sandbox.status().monitoring
         if not self.sandbox.is_up() or state is None or not state.on:
             return None
-        return MonitoringEndpoints(state.prometheus, state.alertmanager)
+        ports = self.sandbox.ports()
+        return MonitoringEndpoints(state.prometheus, state.alertmanager, ports.alert_receiver)
 
     def monitoring_off_reason(self) -> str:
         """Why the sandbox has no monitoring now ('' when it has)."""

@@ -1,5 +1,6 @@
 """A sandbox with its monitoring: Prometheus scrapes every program, and an alert fires and pages when its condition
-is made real (the api stopped), all measured on the real processes.
+is made real (the api stopped), all measured on the real processes; an incident drill measures its runbook's alert,
+and fails with "alert never fired" when the rule is broken.
 
 Time to alert is held to the incident classification's ``alert_within`` for the alert's severity, and both figures
 are shown beside their limits (``-rA``). Firing is seen by polling Prometheus's /api/v1/alerts every
@@ -8,19 +9,31 @@ are shown beside their limits (``-rA``). Firing is seen by polling Prometheus's 
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
+from opsready.config import Config, load_config
+from opsready.drills.faults import DrillFaults
+from opsready.drills.incident import rehearse
+from opsready.drills.plan import incident_runbooks, plan_drill
+from opsready.errors import TargetError
 from opsready.incident.classification import load_classification
+from opsready.incident.drill import DrillResult
+from opsready.incident.files import IncidentFiles, check_all
+from opsready.incident.responder import AutomaticResponder
 from opsready.monitoring.client import ActiveAlert, PrometheusClient
 from opsready.monitoring.receiver import AlertReceiver
 from opsready.monitoring.rules import read_alert_rules
+from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.manager import Sandbox, SandboxOptions
 from opsready.sandbox.monitoring import GROUP_WAIT, decide
+from opsready.timeline import Timeline
 
 ROOT = Path(__file__).resolve().parents[3]
 ALERTS = ROOT / "runbooks" / "alerts"
@@ -39,10 +52,23 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A PostgreSQL-backed sandbox with monitoring on, on free ports, evaluating the shipped alert rules."""
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's suite, except that runbooks/alerts is a copy a test may break (the rest are links)."""
+    root = tmp_path_factory.mktemp("suite")
+    (root / "runbooks").mkdir()
+    for entry in (ROOT / "runbooks").iterdir():
+        if entry.name != "alerts":
+            (root / "runbooks" / entry.name).symlink_to(entry)
+    shutil.copytree(ALERTS, root / "runbooks" / "alerts")
+    (root / "experiments").symlink_to(ROOT / "experiments")
+    return root
+
+
+@pytest.fixture(scope="module")
+def sandbox(suite: Path) -> Iterator[Sandbox]:
+    """A PostgreSQL-backed sandbox with monitoring on, on free ports, evaluating the suite's alert rules."""
     options = SandboxOptions(
-        state_dir=tmp_path_factory.mktemp("monitoring") / "state", ports="auto", monitoring="on", alert_rules=ALERTS
+        state_dir=suite / "state", ports="auto", monitoring="on", alert_rules=suite / "runbooks" / "alerts"
     )
     sbx = Sandbox(options)
     try:
@@ -50,6 +76,19 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield sbx
     finally:
         sbx.down(purge=True)
+
+
+@pytest.fixture
+def config(suite: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Config:
+    """An opsready.yaml for this sandbox in the suite (`make test` points the environment at its own sandbox)."""
+    monkeypatch.delenv("OPSREADY_STATE_DIR", raising=False)
+    monkeypatch.delenv("OPSREADY_PORTS", raising=False)
+    path = suite / "opsready.yaml"
+    path.write_text(
+        f"version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: {sandbox.layout.state}\n"
+        "    ports: auto\n    monitoring: 'on'\n"
+    )
+    return load_config(path)
 
 
 def prometheus(sbx: Sandbox) -> PrometheusClient:
@@ -119,6 +158,7 @@ def test_stopping_the_api_fires_its_alert_and_pages_within_the_severity_targets(
             delivery = receiver.wait_for(rule.name, timeout=page_within)
         finally:
             sandbox.supervisor().start("api")
+            sandbox.wait_ready(60.0)
     assert delivery is not None, f"alert {rule.name} fired but was never delivered to {receiver.url}"
     time_to_alert, time_to_page = fired - stopped, delivery.received - stopped
     group_wait = float(GROUP_WAIT.rstrip("s"))
@@ -137,3 +177,73 @@ def test_stopping_the_api_fires_its_alert_and_pages_within_the_severity_targets(
     assert delivery.received - fired <= group_wait + 2.0 + POLL, figures
     delivered = next(a for a in delivery.alerts if a.name == rule.name)
     assert dict(delivered.annotations)["runbook"] == "incident-service-down"
+
+
+def drill(config: Config, sandbox: Sandbox, runbook: str) -> DrillResult:
+    """The incident drill of ``runbook`` on the sandbox, every stage, its faults reverted whatever happens."""
+    sandbox.wait_ready(60.0)  # a test before may just have started a program again
+    files = IncidentFiles.of(config)
+    checked, problems = check_all(files, datetime.now(tz=UTC))
+    assert checked is not None, [p.render() for p in problems]
+    target = SandboxTarget("sandbox", sandbox)
+    planned = plan_drill(config.root, incident_runbooks(files)[runbook], target)
+    timeline = Timeline(runbook)
+    faults = DrillFaults(config, target, timeline, "incident drill")
+    try:
+        rehearsal = rehearse(
+            planned, checked, files, target, timeline, faults=faults, responder=AutomaticResponder(), traffic=None
+        )
+        stages = rehearsal.drill
+        stages.prepare()
+        rehearsal.inject()  # through the chaos guard: journaled, reverted whatever happens
+        stages.detect()
+        stages.classify()
+        stages.acknowledge()
+        stages.mitigate()
+        stages.recover()
+        return rehearsal.finish().result
+    finally:
+        faults.close()
+
+
+def test_an_incident_drill_measures_its_runbooks_alert(config: Config, sandbox: Sandbox) -> None:
+    """The service-down drill (the api stopped) records pending, firing and delivered beside the probe's detection,
+    holds time to alert and time to page to the critical severity's targets, and shows the detection gap."""
+    result = drill(config, sandbox, "incident-service-down")
+    kinds = [e.kind for e in result.timeline.events]
+    assert kinds.index("injected") < kinds.index("alert_firing") < kinds.index("alert_delivered")
+    assert kinds.index("alert_delivered") < kinds.index("acknowledged")  # the responder answers the page
+    to_alert, to_page = result.measurement("time to alert"), result.measurement("time to page")
+    gap = result.measurement("detection gap (alert minus probe)")
+    assert to_alert is not None and to_page is not None and gap is not None
+    print(f"{to_alert.describe()}; {to_page.describe()}; {gap.describe()}; {result.alerting}")
+    assert to_alert.target == 120.0 and to_alert.ok and to_alert.seconds >= 60.0  # never before its `for: 1m`
+    assert to_page.target == 180.0 and to_page.ok and to_page.seconds >= to_alert.seconds
+    assert gap.seconds > 0  # the probes see a stopped api within seconds; the alert waits its minute
+    assert "polled every 0.5 s" in result.alerting
+
+
+def test_a_broken_rule_fails_the_drill_with_alert_never_fired(config: Config, sandbox: Sandbox, suite: Path) -> None:
+    """A rule that watches a job that does not exist (a renamed job, a typo) never fires: the drill fails with
+    that reason after the severity's alert_within, and reports no alert time."""
+    rules = suite / "runbooks" / "alerts" / "service.yaml"
+    text = rules.read_text()
+    rules.write_text(text.replace('expr: up{job="api"} == 0', 'expr: up{job="orders-api"} == 0'))
+    client = prometheus(sandbox)
+    try:
+        sandbox.supervisor().signal("prometheus", "HUP")  # Prometheus re-reads its rule files
+        deadline = time.monotonic() + 30
+        while not _reloaded(client):
+            assert time.monotonic() < deadline, "Prometheus did not reload the broken rule"
+            time.sleep(0.5)
+        with pytest.raises(TargetError, match="alert never fired: OrdersServiceDown within 2 min"):
+            drill(config, sandbox, "incident-service-down")
+    finally:
+        rules.write_text(text)
+        sandbox.supervisor().signal("prometheus", "HUP")
+
+
+def _reloaded(client: PrometheusClient) -> bool:
+    """Whether Prometheus evaluates the broken rule now."""
+    groups = httpx.get(f"{client.base_url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    return any('job="orders-api"' in r["query"] for g in groups for r in g["rules"])
