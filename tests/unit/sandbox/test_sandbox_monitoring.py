@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from opsready.errors import EnvironmentProblem
+from opsready.errors import EnvironmentProblem, ValidationError
 from opsready.sandbox.layout import Layout, Ports
 from opsready.sandbox.monitoring import MonitoringState, decide, load_state, programs, save_state
 
@@ -70,3 +70,14 @@ def test_prometheus_scrapes_every_program_and_alertmanager_pages_opsready(tmp_pa
     if state.postgres_exporter:
         env = dict(next(p for p in made if p.name == "postgres_exporter").environment)
         assert "password" not in env["DATA_SOURCE_NAME"] and env["PGPASSFILE"] == str(tmp_path / "pgpass")
+
+
+@pytest.mark.monitoring
+@pytest.mark.skipif(not decide("auto", None)[0].on, reason="Prometheus and Alertmanager are not installed")
+def test_a_rule_file_prometheus_would_refuse_stops_the_start_at_its_line(tmp_path: Path) -> None:
+    """Prometheus exits on a rule file it cannot load: `up` refuses first, with promtool's complaint at its line."""
+    (tmp_path / "bad.yaml").write_text("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up ==\n")
+    with pytest.raises(ValidationError) as caught:
+        decide("auto", tmp_path)
+    assert str(caught.value.loc) == f"{tmp_path / 'bad.yaml'}:5"
+    assert caught.value.exit_code == 2
