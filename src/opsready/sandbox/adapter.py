@@ -7,10 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from opsready.config import Config, TargetConfig, TargetKind
+from opsready.monitoring.client import MonitoringEndpoints
 from opsready.observation import Observation
 from opsready.sandbox import rollout
 from opsready.sandbox.database import ENGINES
 from opsready.sandbox.manager import Sandbox, SandboxOptions
+from opsready.sandbox.monitoring import MODES, MonitoringMode
 from opsready.targets.capacity import ResourceSnapshot
 from opsready.targets.diagnostics import DiagnosticOps, RemedyOps
 from opsready.targets.faults import Facts, Fault, FaultKind, FaultSpec
@@ -33,12 +35,18 @@ def parse_options(config: Config, target: TargetConfig) -> SandboxOptions:
     d = SandboxOptions()
     state = Path(r.string("state_dir", str(d.state_dir)))
     ports = r.choice("ports", ("fixed", "auto"), d.ports)
+    bare = r.raw("monitoring", None)  # YAML reads a bare on/off as a boolean
+    watch: MonitoringMode = (
+        ("on" if bare else "off") if isinstance(bare, bool) else r.choice("monitoring", MODES, "auto")
+    )
     options = SandboxOptions(
         state_dir=config.resolve(state),
         ports=ports,
         database=r.choice("database", ENGINES, d.database),
         api_workers=r.integer("api_workers", d.api_workers, minimum=1),
         initial_release=r.string("initial_release", d.initial_release),
+        monitoring=watch,
+        alert_rules=config.resolve(Path(r.string("alert_rules", "runbooks/alerts"))),
     )
     r.done()
     env_state, env_ports = os.environ.get("OPSREADY_STATE_DIR"), os.environ.get("OPSREADY_PORTS")
@@ -91,12 +99,31 @@ class SandboxTarget:
         ]
         if status.up and status.ports is not None:
             details.append(("ports", ", ".join(f"{name} {port}" for name, port in status.ports.items())))
+        if status.up:
+            details.append(("monitoring", status.monitoring.describe() if status.monitoring else "off: not recorded"))
         return TargetDescription(
             name=self.name,
             platform=self.platform,
             base_url=self.base_url if status.up else "",
             details=tuple(details),
         )
+
+    def monitoring(self) -> MonitoringEndpoints | None:
+        """Where the sandbox's Prometheus and Alertmanager answer, while it runs them."""
+        state = self.sandbox.status().monitoring
+        if not self.sandbox.is_up() or state is None or not state.on:
+            return None
+        ports = self.sandbox.ports()
+        return MonitoringEndpoints(state.prometheus, state.alertmanager, ports.alert_receiver)
+
+    def monitoring_off_reason(self) -> str:
+        """Why the sandbox has no monitoring now ('' when it has)."""
+        if not self.sandbox.is_up():
+            return "the sandbox is not running"
+        state = self.sandbox.status().monitoring
+        if state is None:
+            return "not recorded by the sandbox's start"
+        return "" if state.on else state.reason
 
     def releases(self) -> tuple[Release, ...]:
         """Every shipped release."""
