@@ -100,8 +100,8 @@ def netns() -> Iterator[str]:
 
 
 def test_time_wait_on_the_fixed_ports_is_free_and_a_listener_is_taken(netns: str) -> None:
-    """TIME_WAIT on every fixed port (edge, api, postgres, db proxy, metrics, monitoring, TLS edge): free, and up is not refused; a real
-    listener on each: taken, and up is refused naming the port."""
+    """TIME_WAIT on every fixed port (edge, api, postgres, db proxy, metrics, monitoring, TLS edge): free, and up is
+    not refused; a real listener on each: taken, and up is refused naming the port."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))}
     run = subprocess.run(
         ["ip", "netns", "exec", netns, sys.executable, "-c", CHILD],
