@@ -12,6 +12,7 @@ from typing import Literal
 
 from opsready.config.gate import GateConfig, parse_gate
 from opsready.config.maintenance import MaintenancePolicy, parse_policy
+from opsready.config.monitoring import TargetMonitoring, parse_target_monitoring
 from opsready.errors import ConfigError, Loc, ValidationError
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader, YamlMap, load_yaml
@@ -32,6 +33,7 @@ class TargetConfig:
     options: dict[str, object]
     loc: Loc
     kind: TargetKind = "real"
+    monitoring: TargetMonitoring | None = None  # the team's own Prometheus and Alertmanager (a mapping)
 
     def reader(self) -> MapReader:
         """A reader over the platform options, for the adapter to build its typed options from."""
@@ -179,11 +181,16 @@ def _safety(r: MapReader | None) -> Safety:
 def _target(name: str, r: MapReader) -> TargetConfig:
     platform = r.choice("platform", PLATFORMS)
     kind: TargetKind = r.choice("kind", KINDS, "disposable" if platform in DISPOSABLE_PLATFORMS else "real")
-    options = YamlMap((k, v) for k, v in r.data.items() if k not in ("platform", "kind"))
+    # `monitoring` as a mapping is the team's own monitoring, on any platform; a bare word stays the platform's
+    # option (the sandbox's auto/on/off for the monitoring it runs itself)
+    own = r.data.get("monitoring")
+    watch = parse_target_monitoring(r.map("monitoring", "'monitoring'"), name) if isinstance(own, dict) else None
+    taken = ("platform", "kind", "monitoring") if watch is not None else ("platform", "kind")
+    options = YamlMap((k, v) for k, v in r.data.items() if k not in taken)
     options.line = r.loc.line
     options.key_lines = {k: r.loc_of(k).line for k in options}  # keep lines so adapters report options precisely
     r.names()
-    return TargetConfig(name=name, platform=platform, options=options, loc=r.loc, kind=kind)
+    return TargetConfig(name=name, platform=platform, options=options, loc=r.loc, kind=kind, monitoring=watch)
 
 
 def parse_config(data: object, path: Path) -> Config:
