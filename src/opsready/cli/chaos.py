@@ -155,19 +155,16 @@ def recover(acknowledge: bool, force: bool, config_path: Path | None, target_nam
     Exit code 0: nothing is left applied (a second run finds nothing to do); 3: something needs a manual step
     (listed with the journal's path:line); 2: bad configuration.
     """
-    from opsready.chaos.recover import EXIT_MANUAL
-    from opsready.chaos.recover import recover as run_recover
-    from opsready.maintenance.silences import journal_dir, recover_silences
+    from opsready.drills.recovery import recover_all
     from opsready.safety import check_destructive, ensure_running
-    from opsready.targets.faults import faults_of
 
     config = load(config_path)
     # the rule lets recover revert on any target without the allowlist or a flag: reverting makes it safe again
     check_destructive(config, config.target(target_name), False, "reverting faults", entry="recover")
     target = open_target(config, target_name)
     ensure_running("recover", target)  # used as it is: reverting must work on a stopped target too
-    report = run_recover(faults_of(target), acknowledge=acknowledge, force=force, say=progress)
-    silences = recover_silences(journal_dir(config, target), force=force, say=progress)
+    done = recover_all(config, target, acknowledge=acknowledge, force=force, say=progress)
+    report, silences = done.faults, done.silences
     for journal, silence_id in silences.expired:
         out.print(f"expired silence {silence_id} left by {journal}")
     for journal, silence_id in silences.ended:
@@ -184,12 +181,11 @@ def recover(acknowledge: bool, force: bool, config_path: Path | None, target_nam
         out.print(f"acknowledged {step.where}: {step.what}")
     for step in report.manual:
         err.print(f"[red]manual step[/red] {step.where}: {step.what}")
-    touched = silences.expired or silences.ended or silences.manual
-    if not report.reverted and not report.manual and not report.acknowledged and not touched:
+    if done.nothing_done:
         out.print(f"nothing to recover ({report.journals} journal(s) checked)")
     if report.manual:
         err.print("after doing the manual steps, run: opsready recover --acknowledge")
-    sys.exit(report.exit_code or (EXIT_MANUAL if silences.manual else 0))
+    sys.exit(done.exit_code)
 
 
 __all__ = ["experiment", "plan", "recover"]
