@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from opsready.config import Config, TargetConfig, TargetKind
+from opsready.config.monitoring import Component, Matcher
+from opsready.errors import ConfigError
 from opsready.monitoring.client import MonitoringEndpoints
 from opsready.observation import Observation
 from opsready.sandbox import rollout
@@ -32,6 +34,12 @@ from opsready.targets.protocol import (
 def parse_options(config: Config, target: TargetConfig) -> SandboxOptions:
     """Typed sandbox options; $OPSREADY_STATE_DIR and $OPSREADY_PORTS override the file (tests use them)."""
     r = target.reader()
+    if target.monitoring is not None:
+        raise ConfigError(
+            "the sandbox runs its own Prometheus and Alertmanager: 'monitoring' takes auto, on or off here "
+            "(a mapping of URLs is for hosts and kubernetes targets)",
+            target.monitoring.loc,
+        )
     d = SandboxOptions()
     state = Path(r.string("state_dir", str(d.state_dir)))
     ports = r.choice("ports", ("fixed", "auto"), d.ports)
@@ -55,6 +63,15 @@ def parse_options(config: Config, target: TargetConfig) -> SandboxOptions:
     if env_ports in ("fixed", "auto"):
         options = replace(options, ports=env_ports)
     return options
+
+
+# the sandbox's scrape jobs per component (see sandbox.monitoring.prometheus_config)
+SILENCED_JOBS: dict[Component, str] = {
+    "api": "api",
+    "worker": "worker",
+    "edge": "edge",
+    "database": "postgres|db_proxy",
+}
 
 
 class SandboxTarget:
@@ -124,6 +141,14 @@ class SandboxTarget:
         if state is None:
             return "not recorded by the sandbox's start"
         return "" if state.on else state.reason
+
+    def silence_refusal(self) -> str:
+        """'': the sandbox's Alertmanager is opsready's own, so maintenance may silence it."""
+        return ""
+
+    def silence_matchers(self, component: Component) -> tuple[Matcher, ...]:
+        """The sandbox's alerts of a component, by the scrape job that carries them."""
+        return (Matcher("job", SILENCED_JOBS[component], is_regex=True),)
 
     def releases(self) -> tuple[Release, ...]:
         """Every shipped release."""
