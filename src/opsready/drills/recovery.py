@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from opsready.chaos.recover import EXIT_MANUAL, RecoverReport, recover
+from opsready import exitcodes
+from opsready.chaos.recover import RecoverReport, recover
 from opsready.config import Config
 from opsready.maintenance.silences import SilenceRecovery, journal_dir, recover_silences
 from opsready.targets.faults import faults_of
@@ -31,8 +32,8 @@ class Recovery:
 
     @property
     def exit_code(self) -> int:
-        """0 when nothing is left to do, 3 when a person must act (a fault or a silence)."""
-        return self.faults.exit_code or (EXIT_MANUAL if self.silences.manual else 0)
+        """OK when nothing is left to do, MANUAL when a person must act (a fault or a silence)."""
+        return self.faults.exit_code or (exitcodes.MANUAL if self.silences.manual else exitcodes.OK)
 
     @property
     def nothing_done(self) -> bool:
