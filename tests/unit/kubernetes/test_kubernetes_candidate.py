@@ -30,4 +30,3 @@ def test_the_rehearsal_is_not_done_on_kubernetes(
     assert result.describe().startswith("rollback rehearsal not done: platform 'kubernetes'")
     assert not timeline.has("injected") and "not done" in (timeline.last("finished") or timeline).detail  # type: ignore[union-attr]
     assert not target.fault_journal_dir().exists() or not any(target.fault_journal_dir().iterdir())
-

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 from opsready.probes.platform import backlog
-from opsready.profile import attach, load_profile
 from opsready.probes.registry import PROBES
+from opsready.profile import attach, load_profile
 
 
 @dataclass
