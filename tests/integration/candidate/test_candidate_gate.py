@@ -41,7 +41,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     """A PostgreSQL sandbox on free ports serving 1.0.0, and a copy of the repository's suite that drives it."""
     env = start_env(tmp_path_factory.mktemp("candidate"))
     try:
-        for name in ("features", "steps", "runbooks"):
+        for name in ("features", "steps", "runbooks", "profiles"):
             shutil.copytree(REPO / name, env.root / name)
         data = yaml.safe_load((REPO / "opsready.yaml").read_text(encoding="utf-8"))
         data["targets"] = yaml.safe_load(env.config.read_text(encoding="utf-8"))["targets"]

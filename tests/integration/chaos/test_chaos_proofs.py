@@ -135,6 +135,7 @@ GROUPS: dict[str, list[dict[str, Any]]] = {
         {"name": "db-link-down", "kind": "network-down", "params": {"proxy": "db"}},
         {"name": "worker-stopped", "kind": "process-stop", "params": {"service": "worker"}},
         {"name": "db-down", "kind": "db-stop"},
+        {"name": "flaw", "kind": "synthetic-flaw", "params": {"release": "1.0.0", "error_share": "10%"}},
     ],
 }
 
