@@ -35,18 +35,23 @@ class TriggerHit:
 class SoakJudge(Protocol):
     """Another judge of the soak, such as a PromQL analysis: asked every round, and once more when the soak ends."""
 
-    def observe(self) -> TriggerHit | None:
-        """Measure if a measurement is due; a hit when the judge has already decided the release is bad."""
+    def observe(self) -> Literal["failed", "inconclusive"] | None:
+        """Measure if a measurement is due; what the judge has already decided against the release, if anything."""
 
-    def conclude(self) -> TriggerHit | None:
-        """The verdict when the soak ends (a hit unless the release was judged good)."""
+    def conclude(self) -> Literal["successful", "failed", "inconclusive"]:
+        """The verdict when the soak ends."""
+
+    def describe(self) -> str:
+        """The verdict with its evidence."""
 
 
 def _judged(judges: Sequence[SoakJudge], final: bool) -> TriggerHit | None:
     for judge in judges:
-        hit = judge.conclude() if final else judge.observe()
-        if hit is not None:
-            return hit
+        outcome = judge.conclude() if final else judge.observe()
+        if outcome == "failed":
+            return TriggerHit("promql", judge.describe(), time.monotonic())
+        if outcome == "inconclusive":
+            return TriggerHit("promql_inconclusive", judge.describe(), time.monotonic())
     return None
 
 

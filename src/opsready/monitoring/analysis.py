@@ -11,7 +11,8 @@ An analysis takes measurements every ``interval`` (at most ``count``). It has **
 than ``failure_limit`` allows, is **inconclusive** once more were inconclusive than ``inconclusive_limit`` allows, or
 when it ended without a single successful measurement, and is **successful** otherwise. During a deploy's soak an
 analysis is a :class:`~opsready.triggers.SoakJudge`: failed or inconclusive, the release is rolled back, since a
-release nobody could judge healthy is not kept.
+release nobody could judge healthy is not kept. A single measurement is also the ``promql`` probe
+(:mod:`opsready.probes.prometheus`) of checklists, steady-state hypotheses and troubleshooting trees.
 """
 
 from __future__ import annotations
@@ -27,14 +28,13 @@ from typing import Literal
 
 import httpx
 
-from opsready.config.analysis import PromqlCheck
+from opsready.config.analysis import Condition, PromqlCheck
 from opsready.errors import ConfigError, EnvironmentProblem, ProbeError
 from opsready.monitoring.client import Monitored, PrometheusClient
 from opsready.monitoring.rules import check_rules, promtool
-from opsready.targets.protocol import Target
-from opsready.triggers import TriggerHit
 
 Outcome = Literal["successful", "failed", "inconclusive"]
+Decided = Literal["failed", "inconclusive"]
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,14 @@ class Measurement:
 
 def _series(labels: dict[str, str]) -> str:
     inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__")
-    return f"{labels.get('__name__', '')}{{{inner}}}"
+    name = labels.get("__name__", "")
+    return f"{name}{{{inner}}}" if name or inner else "result"
 
 
-def measure(client: PrometheusClient, check: PromqlCheck) -> Measurement:
-    """Ask Prometheus once and judge the answer."""
+def measure(client: PrometheusClient, query: str, success: Condition) -> Measurement:
+    """Ask Prometheus once and judge the answer against ``success``."""
     try:
-        answer = client.query(check.query)
+        answer = client.query(query)
     except ProbeError as exc:
         return Measurement("inconclusive", (), exc.message, time.monotonic())
     at = time.monotonic()
@@ -64,10 +65,10 @@ def measure(client: PrometheusClient, check: PromqlCheck) -> Measurement:
         return Measurement("inconclusive", (), "no data: the query returned no series", at)
     if any(math.isnan(v) for _, v in values):
         return Measurement("inconclusive", values, "no data: a series is NaN", at)
-    misses = [f"{s} = {v:g}" for s, v in values if not check.success.holds(v)]
+    misses = [f"{s} = {v:g}" for s, v in values if not success.holds(v)]
     if misses:
-        return Measurement("failed", values, f"{check.success} not met: {'; '.join(misses[:3])}", at)
-    return Measurement("successful", values, f"{check.success} met by {len(values)} series", at)
+        return Measurement("failed", values, f"{success} not met: {'; '.join(misses[:3])}", at)
+    return Measurement("successful", values, f"{success} met by {len(values)} series", at)
 
 
 @dataclass
@@ -101,7 +102,7 @@ class Analysis:
 
     def step(self) -> Measurement:
         """Take one measurement now."""
-        m = measure(self.client, self.check)
+        m = measure(self.client, self.check.query, self.check.success)
         self.measurements.append(m)
         self._next = time.monotonic() + self.check.interval
         return m
@@ -124,25 +125,20 @@ class Analysis:
             f"{self.count('inconclusive')} inconclusive (limit {c.inconclusive_limit}); last: {last}"
         )
 
-    def _hit(self, final: bool) -> TriggerHit | None:
-        outcome = self.verdict()
-        if outcome == "failed":
-            return TriggerHit("promql", self.describe(), self.measurements[-1].at)
-        if outcome == "inconclusive" and (final or self.done()):
-            return TriggerHit("promql_inconclusive", self.describe(), time.monotonic())
-        return None
-
-    def observe(self) -> TriggerHit | None:
-        """Measure when due; a hit once the analysis has failed, or is past its inconclusive limit."""
+    def observe(self) -> Decided | None:
+        """Measure when due; ``failed``, or ``inconclusive`` past its limit, once the analysis has decided so."""
         if not self.done() and time.monotonic() >= self._next:
             self.step()
-        return self._hit(final=False)
+        outcome = self.verdict()
+        if outcome == "failed" or (outcome == "inconclusive" and self.done()):
+            return outcome
+        return None
 
-    def conclude(self) -> TriggerHit | None:
-        """The soak ended: measure once if nothing was measured yet, then the verdict (a hit unless successful)."""
+    def conclude(self) -> Outcome:
+        """The soak ended: measure once if nothing was measured yet, then the verdict."""
         if not self.measurements:
             self.step()
-        return self._hit(final=True)
+        return self.verdict()
 
 
 def check_queries(checks: tuple[PromqlCheck, ...], prometheus: str, timeout: float = 5.0) -> None:
@@ -173,7 +169,7 @@ def check_queries(checks: tuple[PromqlCheck, ...], prometheus: str, timeout: flo
             )
 
 
-def soak_judges(target: Target, checks: tuple[PromqlCheck, ...]) -> list[Analysis]:
+def soak_judges(target: object, checks: tuple[PromqlCheck, ...]) -> list[Analysis]:
     """The analyses a deploy's soak is judged by, with every query checked by the target's Prometheus.
 
     Without PromQL triggers there is nothing to ask (the default gate needs no Prometheus); with them, a target
@@ -184,7 +180,8 @@ def soak_judges(target: Target, checks: tuple[PromqlCheck, ...]) -> list[Analysi
     endpoints = target.monitoring() if isinstance(target, Monitored) else None
     if endpoints is None:
         why = target.monitoring_off_reason() if isinstance(target, Monitored) else "the platform has no monitoring"
-        raise EnvironmentProblem(f"the PromQL rollback triggers need target '{target.name}''s Prometheus: {why}")
+        name = getattr(target, "name", "")
+        raise EnvironmentProblem(f"the PromQL rollback triggers need target '{name}''s Prometheus: {why}")
     check_queries(checks, endpoints.prometheus)
     client = PrometheusClient(endpoints.prometheus)
     return [Analysis(check, client) for check in checks]

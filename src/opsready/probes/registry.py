@@ -6,20 +6,34 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from opsready.config.analysis import parse_condition
 from opsready.errors import Loc, ValidationError
 from opsready.observation import Observation
-from opsready.probes import breakdown, capacity, components, contention, host, http, metrics, paths, platform, upkeep
+from opsready.probes import (
+    breakdown,
+    capacity,
+    components,
+    contention,
+    host,
+    http,
+    metrics,
+    paths,
+    platform,
+    prometheus,
+    upkeep,
+)
 from opsready.spelling import did_you_mean
 from opsready.targets.protocol import Target
 from opsready.yamlsrc import MapReader
 
 # parameter kinds: how a YAML value is read
-ParamKind = Literal["duration", "percent", "int", "text", "number"]
+ParamKind = Literal["duration", "percent", "int", "text", "number", "condition"]
 DURATION: ParamKind = "duration"
 PERCENT: ParamKind = "percent"
 INT: ParamKind = "int"
 TEXT: ParamKind = "text"
 NUMBER: ParamKind = "number"
+CONDITION: ParamKind = "condition"  # 'result < 0.05', as in the PromQL rollback triggers
 REQUIRED: Any = object()  # the default of a parameter that must be written
 
 
@@ -211,6 +225,13 @@ PROBES: dict[str, ProbeSpec] = {
             "CPU per serving unit of the service over a window (the scale-out level)",
             (Param("window", "window_s", DURATION, 2.0), Param("max", "max_ratio", PERCENT, 0.7)),
         ),
+        ProbeSpec(
+            "promql",
+            prometheus.promql,
+            "every series of a PromQL query of the target's Prometheus meets a condition (no data: inconclusive)",
+            (Param("query", "query", TEXT, REQUIRED), Param("success", "success", CONDITION, REQUIRED)),
+            prometheus.ANSWERS,
+        ),
     )
 }
 
@@ -245,6 +266,7 @@ def parse_probe_call(name: object, args: object, name_loc: Loc, args_loc: Loc) -
             INT: reader.integer,
             TEXT: reader.string,
             NUMBER: reader.number,
+            CONDITION: lambda key, *default: parse_condition(reader.raw(key, *default), reader.loc_of(key)),
         }
         default = () if param.default is REQUIRED else (param.default,)
         kwargs.append((param.kwarg, reading[param.kind](param.name, *default)))

@@ -21,9 +21,10 @@ import pytest
 
 from opsready.config import load_config
 from opsready.config.analysis import Condition, PromqlCheck
-from opsready.errors import ConfigError, Loc, ProbeError
+from opsready.errors import ConfigError, Loc, ProbeError, ValidationError
 from opsready.monitoring.analysis import Analysis, check_queries, check_queries_offline
-from opsready.monitoring.client import PrometheusClient
+from opsready.monitoring.client import MonitoringEndpoints, PrometheusClient
+from opsready.probes.registry import PROBES, ProbeCall, parse_probe_call
 from opsready.processes import free_port
 
 pytestmark = [
@@ -129,7 +130,7 @@ def test_successful_when_every_measurement_meets_the_condition(prometheus: Prome
     assert [m.outcome for m in analysis.measurements] == ["successful"] * 3
     ((series, value),) = analysis.measurements[0].values
     assert value == 0.01 and series.startswith("demo_error_ratio{") and 'service="api"' in series
-    assert analysis.conclude() is None  # as a soak judge: keep the release
+    assert analysis.conclude() == "successful"  # as a soak judge: keep the release
 
 
 def test_failed_only_past_the_failure_limit(prometheus: PrometheusClient) -> None:
@@ -146,9 +147,8 @@ def test_failed_only_past_the_failure_limit(prometheus: PrometheusClient) -> Non
     assert failed.outcome == "failed"
     assert "result < 0.05 not met" in failed.detail and "= 0.3" in failed.detail
     assert analysis.verdict() == "failed"
-    hit = analysis.observe()
-    assert hit is not None and hit.trigger == "promql"
-    assert "2 failed (limit 1)" in hit.evidence
+    assert analysis.observe() == "failed"  # as a soak judge: roll back now
+    assert "2 failed (limit 1)" in analysis.describe()
     _set(prometheus, 0.01)
 
 
@@ -172,8 +172,7 @@ def test_no_data_is_inconclusive_never_success(prometheus: PrometheusClient, que
     assert analysis.run() == "inconclusive"
     assert [m.outcome for m in analysis.measurements] == ["inconclusive"] * 2  # stopped past the limit
     assert analysis.measurements[-1].detail == why
-    hit = analysis.conclude()
-    assert hit is not None and hit.trigger == "promql_inconclusive"
+    assert analysis.conclude() == "inconclusive"
 
 
 def test_inconclusive_within_the_limit_but_never_successful_is_still_inconclusive(prometheus: PrometheusClient) -> None:
@@ -257,3 +256,46 @@ def test_the_form_is_checked_with_its_line(tmp_path: Path, line: str, message: s
     assert message in err.value.message
     assert str(err.value.loc).startswith(f"{path}:")
     assert err.value.loc is not None and err.value.loc.line >= 9
+
+
+class _Monitored:
+    """A target as the probe sees it: only where its Prometheus answers (None: it has no monitoring)."""
+
+    name = "demo"
+
+    def __init__(self, prometheus: str | None) -> None:
+        self.prometheus = prometheus
+
+    def monitoring(self) -> MonitoringEndpoints | None:
+        return None if self.prometheus is None else MonitoringEndpoints(self.prometheus, "http://127.0.0.1:9")
+
+    def monitoring_off_reason(self) -> str:
+        return "" if self.prometheus else "monitoring is off"
+
+
+def _probe(query: str, success: object = "result < 0.05") -> ProbeCall:
+    return parse_probe_call("promql", {"query": query, "success": success}, Loc("tree.yaml", 3), Loc("tree.yaml", 4))
+
+
+def test_the_promql_probe_holds_a_query_to_its_condition(prometheus: PrometheusClient) -> None:
+    """The steady-state form: one measurement as an observation, failed and inconclusive as its answers."""
+    _set(prometheus, 0.01)
+    target = _Monitored(prometheus.base_url)
+    good = _probe("demo_error_ratio").run(target)  # type: ignore[arg-type]  # only monitoring() is asked
+    assert (good.ok, good.value) == (True, 0.01)
+    bad = _probe("demo_error_ratio * 10").run(target)  # type: ignore[arg-type]
+    assert (bad.ok, bad.value) == (False, "failed") and "= 0.1" in bad.detail
+    empty = _probe("nothing_scraped_by_this_name").run(target)  # type: ignore[arg-type]
+    assert (empty.ok, empty.value) == (False, "inconclusive")
+    off = _probe("demo_error_ratio").run(_Monitored(None))  # type: ignore[arg-type]
+    assert (off.ok, off.value, off.detail) == (False, "inconclusive", "no Prometheus to ask: monitoring is off")
+    assert set(PROBES["promql"].answers) == {"failed", "inconclusive"}
+
+
+def test_the_promql_probe_arguments_are_checked_at_their_line() -> None:
+    with pytest.raises(ValidationError) as err:
+        _probe("up", "result is fine")
+    assert str(err.value.loc) == "tree.yaml:4" and "'success' must read" in err.value.message
+    with pytest.raises(ValidationError) as missing:
+        parse_probe_call("promql", {"success": "result > 0"}, Loc("tree.yaml", 3), Loc("tree.yaml", 4))
+    assert "missing required key 'query'" in missing.value.message
