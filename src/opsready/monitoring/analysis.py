@@ -17,6 +17,7 @@ release nobody could judge healthy is not kept. A single measurement is also the
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -190,22 +191,26 @@ def soak_judges(target: object, checks: tuple[PromqlCheck, ...]) -> list[Analysi
 _PROMTOOL_RULE = re.compile(r'rule (\d+), "opsready_check_\d+": (.*)$')
 
 
-def check_queries_offline(checks: tuple[PromqlCheck, ...]) -> None:
-    """Parse each query with ``promtool check rules`` (no server needed); one it rejects is a :class:`ConfigError` at
-    the query's line. Without promtool this checks nothing: the deploy still asks Prometheus itself."""
-    if not checks or promtool() is None:
-        return
-    rules = [{"record": f"opsready_check_{i}", "expr": c.query} for i, c in enumerate(checks)]
+@functools.lru_cache(maxsize=256)
+def promtool_parse_error(query: str) -> str | None:
+    """What ``promtool check rules`` says of ``query`` as a rule's expression (None: it parses, or no promtool)."""
+    if promtool() is None:
+        return None
+    rules = [{"record": "opsready_check_1", "expr": query}]
     with tempfile.TemporaryDirectory(prefix="opsready-promql-") as tmp:
         path = Path(tmp) / "queries.yaml"
         path.write_text(json.dumps({"groups": [{"name": "opsready", "rules": rules}]}), encoding="utf-8")
         errors = check_rules([path])
     for error in errors:
         match = _PROMTOOL_RULE.search(error.message)
-        if match is not None and 0 < int(match.group(1)) <= len(checks):
-            check = checks[int(match.group(1)) - 1]
-            raise ConfigError(
-                f"PromQL trigger '{check.name}': promtool rejects the query: {match.group(2)}", check.query_loc
-            )
-    if errors:
-        raise ConfigError(f"promtool rejects a PromQL trigger: {errors[0].message}", checks[0].loc)
+        return match.group(2) if match is not None else error.message
+    return None
+
+
+def check_queries_offline(checks: tuple[PromqlCheck, ...]) -> None:
+    """Parse each query with ``promtool check rules`` (no server needed); one it rejects is a :class:`ConfigError` at
+    the query's line. Without promtool this checks nothing: the deploy still asks Prometheus itself."""
+    for check in checks:
+        error = promtool_parse_error(check.query)
+        if error is not None:
+            raise ConfigError(f"PromQL trigger '{check.name}': promtool rejects the query: {error}", check.query_loc)

@@ -7,8 +7,12 @@ pass: a failed observation carries ``failed`` or ``inconclusive`` for trees to b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from opsready.config.analysis import Condition
-from opsready.monitoring.analysis import measure
+from opsready.errors import Loc, ValidationError
+from opsready.monitoring.analysis import measure, promtool_parse_error
 from opsready.monitoring.client import Monitored, PrometheusClient
 from opsready.observation import Observation
 from opsready.targets.protocol import Target
@@ -27,3 +31,10 @@ def promql(target: Target, query: str, success: Condition) -> Observation:
         return Observation("promql", False, m.outcome, "", m.detail, at=m.at)
     worst = max(v for _, v in m.values) if success.op in ("<", "<=") else min(v for _, v in m.values)
     return Observation("promql", True, worst, "", m.detail, at=m.at)
+
+
+def check_promql(arguments: Mapping[str, Any], loc: Loc) -> None:
+    """A query promtool rejects is a :class:`ValidationError` at the arguments' line (without promtool: unchecked)."""
+    error = promtool_parse_error(str(arguments["query"]))
+    if error is not None:
+        raise ValidationError(f"probe 'promql': promtool rejects the query: {error}", loc)

@@ -56,6 +56,7 @@ class ProbeSpec:
     summary: str
     params: tuple[Param, ...] = ()
     answers: tuple[str, ...] = ()  # values a failed observation may carry, for trees that branch on them
+    check: Callable[[Mapping[str, Any], Loc], None] | None = None  # validates the arguments together, at load time
 
 
 PROBES: dict[str, ProbeSpec] = {
@@ -231,6 +232,7 @@ PROBES: dict[str, ProbeSpec] = {
             "every series of a PromQL query of the target's Prometheus meets a condition (no data: inconclusive)",
             (Param("query", "query", TEXT, REQUIRED), Param("success", "success", CONDITION, REQUIRED)),
             prometheus.ANSWERS,
+            prometheus.check_promql,
         ),
     )
 }
@@ -271,4 +273,6 @@ def parse_probe_call(name: object, args: object, name_loc: Loc, args_loc: Loc) -
         default = () if param.default is REQUIRED else (param.default,)
         kwargs.append((param.kwarg, reading[param.kind](param.name, *default)))
     reader.done()
+    if spec.check is not None:
+        spec.check(dict(kwargs), args_loc)
     return ProbeCall(name, tuple(kwargs), name_loc)

@@ -299,3 +299,11 @@ def test_the_promql_probe_arguments_are_checked_at_their_line() -> None:
     with pytest.raises(ValidationError) as missing:
         parse_probe_call("promql", {"success": "result > 0"}, Loc("tree.yaml", 3), Loc("tree.yaml", 4))
     assert "missing required key 'query'" in missing.value.message
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_the_promql_probe_query_is_parsed_at_load_time() -> None:
+    with pytest.raises(ValidationError) as err:
+        _probe("sum(rate(up[1m])")
+    assert str(err.value.loc) == "tree.yaml:4" and "parse error" in err.value.message
+    assert _probe("sum(rate(up[1m]))").probe == "promql"
