@@ -89,8 +89,10 @@ class Procedures:
         # validate both checklists before anything touches the target
         load_checklist(self.config.resolve(self.config.deployment.post_checklist))
         tl, slos, rules = self.timeline, self.config.slos, self.config.triggers
-        # opt-in PromQL triggers: the target's Prometheus must answer and accept every query, before any change
-        judges = soak_judges(self.target, rules.prometheus)
+        # opt-in PromQL triggers: the target's Prometheus must answer and accept every query, before any change;
+        # the emergency path skips the soak, and with it the analyses (one measurement right after the switch
+        # would judge the old release's window)
+        judges = [] if emergency else soak_judges(self.target, rules.prometheus)
         kind: DeployKind = "emergency" if emergency else "deploy"
         tl.mark("started", f"{kind} {version}")
         pre = self.checklist("pre-deploy", mandatory_only=emergency)
