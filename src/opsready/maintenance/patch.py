@@ -1,9 +1,9 @@
 """Patching: roll a patch release out with the target's zero-downtime deploy, guard it, and roll it back by itself.
 
 The switch is the target's own graceful deploy; the rollback triggers of :mod:`opsready.triggers` (the same rules
-deployments are held to, PromQL triggers included) then watch the patched service. When a trigger fires, the procedure rolls back at once,
-waits until the service is healthy again, and records time to detect, to roll back and until healthy on the drill's
-timeline against the SLOs.
+deployments are held to, PromQL triggers included) then watch the patched service. When a trigger fires, the
+procedure rolls back at once, waits until the service is healthy again, and records time to detect, to roll back and
+until healthy on the drill's timeline against the SLOs.
 
 A target that rolls through a load balancer (:func:`~opsready.targets.rolling.rolling_of`) patches as a rolling
 deploy instead: batch by batch, each host drained, switched, checked directly and soaked, its own triggers judging

@@ -288,7 +288,7 @@ PROBES: dict[str, ProbeSpec] = {
             "every series of a PromQL query of the target's Prometheus meets a condition (no data: inconclusive)",
             (Param("query", "query", TEXT, REQUIRED), Param("success", "success", CONDITION, REQUIRED)),
             prometheus.ANSWERS,
-            prometheus.check_promql,
+            check=prometheus.check_promql,
         ),
     )
 }
