@@ -7,8 +7,9 @@ rules from opsready.yaml.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from opsready.config import RollbackTriggers
 from opsready.errors import ProbeError
@@ -16,7 +17,10 @@ from opsready.probes import http, metrics
 from opsready.targets.protocol import Target
 
 # the rollback triggers of opsready.yaml, and the post-deploy checklist that also rolls a release back
-Trigger = Literal["error_rate", "latency", "readiness", "smoke_test", "post_deploy_checklist"]
+# (and the opt-in PromQL triggers: failed past their limit, or inconclusive, since no data is not success)
+Trigger = Literal[
+    "error_rate", "latency", "readiness", "smoke_test", "post_deploy_checklist", "promql", "promql_inconclusive"
+]
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,29 @@ class TriggerHit:
     trigger: Trigger
     evidence: str
     at: float
+
+
+class SoakJudge(Protocol):
+    """Another judge of the soak, such as a PromQL analysis: asked every round, and once more when the soak ends."""
+
+    def observe(self) -> Literal["failed", "inconclusive"] | None:
+        """Measure if a measurement is due; what the judge has already decided against the release, if anything."""
+
+    def conclude(self) -> Literal["successful", "failed", "inconclusive"]:
+        """The verdict when the soak ends."""
+
+    def describe(self) -> str:
+        """The verdict with its evidence."""
+
+
+def _judged(judges: Sequence[SoakJudge], final: bool) -> TriggerHit | None:
+    for judge in judges:
+        outcome = judge.conclude() if final else judge.observe()
+        if outcome == "failed":
+            return TriggerHit("promql", judge.describe(), time.monotonic())
+        if outcome == "inconclusive":
+            return TriggerHit("promql_inconclusive", judge.describe(), time.monotonic())
+    return None
 
 
 def _metric_hit(rules: RollbackTriggers, baseline: metrics.Scrape, target: Target) -> TriggerHit | None:
@@ -47,11 +74,18 @@ def _metric_hit(rules: RollbackTriggers, baseline: metrics.Scrape, target: Targe
     return None
 
 
-def watch(target: Target, rules: RollbackTriggers, baseline: metrics.Scrape, soak: float) -> TriggerHit | None:
+def watch(
+    target: Target,
+    rules: RollbackTriggers,
+    baseline: metrics.Scrape,
+    soak: float,
+    judges: Sequence[SoakJudge] = (),
+) -> TriggerHit | None:
     """Observe the target for ``soak`` seconds (at least one round); the first trigger that fires, or None.
 
     Readiness and the metric triggers are evaluated every interval; the smoke test runs once when the soak ends,
-    and its own requests then count towards the metric triggers (so a quiet system is judged too).
+    and its own requests then count towards the metric triggers (so a quiet system is judged too). ``judges``
+    (PromQL analyses) are asked every round and give their verdict when the soak ends.
     """
     failures = 0
     deadline = time.monotonic() + soak
@@ -63,15 +97,15 @@ def watch(target: Target, rules: RollbackTriggers, baseline: metrics.Scrape, soa
         if failures >= rules.readiness_failures:
             evidence = f"readiness failed {failures} times in a row ({ready.detail})"
             return TriggerHit("readiness", evidence, ready.at)
-        hit = _metric_hit(rules, baseline, target)
+        hit = _metric_hit(rules, baseline, target) or _judged(judges, final=False)
         if hit is not None:
             return hit
         if time.monotonic() >= deadline and failures == 0:
             if not smoke_pending:
-                return None
+                return _judged(judges, final=True)
             smoke_pending = False
             smoke = http.smoke(target)
             if not smoke.ok:
                 return TriggerHit("smoke_test", smoke.detail, smoke.at)
-            return _metric_hit(rules, baseline, target)
+            return _metric_hit(rules, baseline, target) or _judged(judges, final=True)
         time.sleep(max(0.0, rules.interval - (time.monotonic() - started)))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from opsready.config.analysis import PromqlCheck, parse_promql_checks
 from opsready.config.gate import GateConfig, parse_gate
 from opsready.config.maintenance import MaintenancePolicy, parse_policy
 from opsready.config.monitoring import TargetMonitoring, parse_target_monitoring
@@ -64,6 +65,7 @@ class RollbackTriggers:
     soak: float = 10.0
     interval: float = 0.5
     min_requests: int = 10
+    prometheus: tuple[PromqlCheck, ...] = ()  # opt-in PromQL triggers, judged from the target's Prometheus
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ def _triggers(r: MapReader | None) -> RollbackTriggers:
         soak=r.duration("soak", d.soak),
         interval=r.duration("interval", d.interval),
         min_requests=r.integer("min_requests", d.min_requests, minimum=1),
+        prometheus=parse_promql_checks(r),
     )
     if triggers.interval <= 0:
         raise ConfigError("'interval' must be greater than zero", r.loc_of("interval"))

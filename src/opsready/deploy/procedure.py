@@ -17,6 +17,7 @@ from opsready.checks import CheckRun
 from opsready.config import Config
 from opsready.deploy.checklist import load_checklist, run_checklist
 from opsready.errors import DeployError, UsageError
+from opsready.monitoring.analysis import soak_judges
 from opsready.probes import metrics
 from opsready.probes.readiness import wait_healthy
 from opsready.targets.protocol import Target
@@ -88,6 +89,10 @@ class Procedures:
         # validate both checklists before anything touches the target
         load_checklist(self.config.resolve(self.config.deployment.post_checklist))
         tl, slos, rules = self.timeline, self.config.slos, self.config.triggers
+        # opt-in PromQL triggers: the target's Prometheus must answer and accept every query, before any change;
+        # the emergency path skips the soak, and with it the analyses (one measurement right after the switch
+        # would judge the old release's window)
+        judges = [] if emergency else soak_judges(self.target, rules.prometheus)
         kind: DeployKind = "emergency" if emergency else "deploy"
         tl.mark("started", f"{kind} {version}")
         pre = self.checklist("pre-deploy", mandatory_only=emergency)
@@ -102,7 +107,9 @@ class Procedures:
         tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
         soak = self.config.deployment.emergency_soak if emergency else rules.soak
         self.progress(f"watching rollback triggers for {soak:.0f} s")
-        hit = watch(self.target, rules, baseline, soak)
+        hit = watch(self.target, rules, baseline, soak, judges)
+        for judge in judges:
+            tl.mark("analysis", judge.describe(), source="prometheus")
         post: CheckRun | None = None
         if hit is None:
             post = self.checklist("post-deploy", mandatory_only=emergency)
