@@ -19,8 +19,8 @@ from typing import Literal
 
 from opsready.config import Config
 from opsready.errors import UsageError
-from opsready.probes import metrics
 from opsready.probes.readiness import wait_healthy
+from opsready.probes.usage import UsageJudge
 from opsready.targets.protocol import Target
 from opsready.targets.rolling import RollingTarget, rolling_of
 from opsready.targets.rolling import TriggerHit as RolloutHit
@@ -59,14 +59,14 @@ def apply_patch(config: Config, target: Target, release: str, timeline: Timeline
         return _roll_patch(rolling, target, release, timeline, progress)
     slos, rules, tl = config.slos, config.triggers, timeline
     previous = target.current_release()
-    baseline = metrics.scrape(target)
-    tl.mark("deploy_started", f"patch {previous} -> {release}")
-    progress(f"patching {previous} -> {release} (graceful reload)")
-    target.deploy(release, "deploy", "maintenance: patch")
-    tl.mark("deployed", release)
-    tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
-    progress(f"guarding the patch for {rules.soak:.0f} s")
-    hit = watch(target, rules, baseline, rules.soak)
+    with UsageJudge.begin(target) as judge:
+        tl.mark("deploy_started", f"patch {previous} -> {release}")
+        progress(f"patching {previous} -> {release} (graceful reload)")
+        target.deploy(release, "deploy", "maintenance: patch")
+        tl.mark("deployed", release)
+        tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
+        progress(f"guarding the patch for {rules.soak:.0f} s; error rate and latency judged from {judge.describe()}")
+        hit = watch(target, rules, judge, rules.soak)
     if hit is None:
         return PatchOutcome(release, previous, "succeeded", target.current_release())
     tl.mark("detected", f"{hit.trigger}: {hit.evidence}", at=hit.at)
