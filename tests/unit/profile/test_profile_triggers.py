@@ -167,8 +167,11 @@ def test_a_bad_release_without_metrics_is_rolled_back_by_the_traffic_judged_trig
 ) -> None:
     """opsready's own requests saw the failures (or the wait): the trigger fires, says so, and 1.0 serves again."""
     lines: list[str] = []
-    outcome = Procedures.deploy(_procedures(shop, tmp_path, lines), release)
+    procedures = _procedures(shop, tmp_path, lines)
+    outcome = procedures.deploy(release)
     assert outcome.result == "rolled_back" and outcome.trigger is not None, outcome
+    detect = next(m.describe() for m in procedures.timeline.measurements if m.name == "time to detect")
+    print(f"{release}: {outcome.trigger.evidence}; {detect}")  # the measured figures
     assert outcome.trigger.trigger == trigger and outcome.trigger.judged_by == "traffic", outcome.trigger
     assert "(from traffic)" in outcome.trigger.evidence and outcome.judged_by == "traffic"
     assert any("judged from opsready's own traffic" in line for line in lines), lines
@@ -180,7 +183,7 @@ def test_a_bad_release_without_metrics_is_rolled_back_by_the_traffic_judged_trig
 def test_a_healthy_release_without_metrics_is_kept(shop: Shop, tmp_path: Path) -> None:
     """The same traffic sees nothing wrong: the release stays, and the traffic stopped with the soak."""
     lines: list[str] = []
-    outcome = Procedures.deploy(_procedures(shop, tmp_path, lines), "2.0")
+    outcome = _procedures(shop, tmp_path, lines).deploy("2.0")
     assert outcome.result == "succeeded" and outcome.trigger is None, outcome
     assert outcome.judged_by == "traffic" and shop.release == "2.0"
     assert "/metrics" not in shop.seen  # no metric name was assumed: nothing scraped
