@@ -34,7 +34,7 @@ def cli() -> None:
       opsready runbooks lint         check runbooks and their scenario links
       opsready gate                  the CI readiness gate (pytest -m gate + reports)
       opsready experiment run FILE   a chaos experiment, every fault reverted whatever happens
-      opsready recover               revert faults a crashed run left behind
+      opsready recover               revert faults and expire silences a crashed run left behind
       opsready diagnose              walk the troubleshooting tree against the target (read-only)
       opsready incident classify     severity of what the target shows now, with the evidence
       opsready capacity find         the highest throughput that still meets the thresholds
