@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from opsready.config import RollbackTriggers
-from opsready.errors import ProbeError
 from opsready.probes import http, metrics
+from opsready.probes.usage import UsageJudge, UsageSource
 from opsready.targets.protocol import Target
 
 # the rollback triggers of opsready.yaml, and the post-deploy checklist that also rolls a release back
@@ -30,6 +30,7 @@ class TriggerHit:
     trigger: Trigger
     evidence: str
     at: float
+    judged_by: UsageSource | None = None  # error rate and latency: the service's metrics or opsready's traffic
 
 
 class SoakJudge(Protocol):
@@ -55,38 +56,41 @@ def _judged(judges: Sequence[SoakJudge], final: bool) -> TriggerHit | None:
     return None
 
 
-def _metric_hit(rules: RollbackTriggers, baseline: metrics.Scrape, target: Target) -> TriggerHit | None:
-    try:
-        now = metrics.scrape(target)
-    except ProbeError:
-        return None  # readiness answers for an unreachable service; metrics are evidence, not the judge
-    w = metrics.window(baseline, now)
-    if w.requests < rules.min_requests:
+def _metric_hit(rules: RollbackTriggers, judge: UsageJudge) -> TriggerHit | None:
+    usage = judge.now()
+    if usage is None or usage.requests < rules.min_requests:
         return None
-    rate = w.error_rate
+    source = judge.source
+    rate = usage.error_rate
     if rate is not None and rate > rules.error_rate_above:
-        evidence = f"error rate {rate:.1%} ({w.errors:.0f}/{w.requests:.0f}) above {rules.error_rate_above:.1%}"
-        return TriggerHit("error_rate", evidence, now.at)
-    p95 = w.quantile(0.95)
+        evidence = (
+            f"error rate {rate:.1%} ({usage.errors:.0f}/{usage.requests:.0f}) above {rules.error_rate_above:.1%}"
+            f" (from {source})"
+        )
+        return TriggerHit("error_rate", evidence, usage.at, source)
+    p95 = usage.p95
     if p95 is not None and p95 > rules.p95_latency_above:
-        evidence = f"p95 latency {p95 * 1000:.0f} ms above {rules.p95_latency_above * 1000:.0f} ms"
-        return TriggerHit("latency", evidence, now.at)
+        evidence = f"p95 latency {p95 * 1000:.0f} ms above {rules.p95_latency_above * 1000:.0f} ms (from {source})"
+        return TriggerHit("latency", evidence, usage.at, source)
     return None
 
 
 def watch(
     target: Target,
     rules: RollbackTriggers,
-    baseline: metrics.Scrape,
+    baseline: metrics.Scrape | UsageJudge,
     soak: float,
     judges: Sequence[SoakJudge] = (),
 ) -> TriggerHit | None:
     """Observe the target for ``soak`` seconds (at least one round); the first trigger that fires, or None.
 
-    Readiness and the metric triggers are evaluated every interval; the smoke test runs once when the soak ends,
-    and its own requests then count towards the metric triggers (so a quiet system is judged too). ``judges``
+    Readiness and the error-rate and latency triggers are evaluated every interval, the latter two from the
+    ``baseline`` judge (:mod:`opsready.probes.usage`: the service's metrics, or opsready's own traffic); a bare scrape
+    is judged from metrics. The smoke test runs once when the soak ends, and its own requests then count towards the
+    metric triggers (so a quiet system is judged too; traffic-judged, opsready's traffic is never quiet). ``judges``
     (PromQL analyses) are asked every round and give their verdict when the soak ends.
     """
+    judge = baseline if isinstance(baseline, UsageJudge) else UsageJudge.from_scrape(target, baseline)
     failures = 0
     deadline = time.monotonic() + soak
     smoke_pending = rules.smoke_test
@@ -97,7 +101,7 @@ def watch(
         if failures >= rules.readiness_failures:
             evidence = f"readiness failed {failures} times in a row ({ready.detail})"
             return TriggerHit("readiness", evidence, ready.at)
-        hit = _metric_hit(rules, baseline, target) or _judged(judges, final=False)
+        hit = _metric_hit(rules, judge) or _judged(judges, final=False)
         if hit is not None:
             return hit
         if time.monotonic() >= deadline and failures == 0:
@@ -107,5 +111,5 @@ def watch(
             smoke = http.smoke(target)
             if not smoke.ok:
                 return TriggerHit("smoke_test", smoke.detail, smoke.at)
-            return _metric_hit(rules, baseline, target) or _judged(judges, final=True)
+            return _metric_hit(rules, judge) or _judged(judges, final=True)
         time.sleep(max(0.0, rules.interval - (time.monotonic() - started)))

@@ -18,8 +18,8 @@ from opsready.config import Config
 from opsready.deploy.checklist import load_checklist, run_checklist
 from opsready.errors import DeployError, UsageError
 from opsready.monitoring.analysis import soak_judges
-from opsready.probes import metrics
 from opsready.probes.readiness import wait_healthy
+from opsready.probes.usage import UsageJudge, UsageSource
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
 from opsready.triggers import TriggerHit, watch
@@ -47,6 +47,7 @@ class DeployOutcome:
     post: CheckRun | None
     trigger: TriggerHit | None
     review: Path | None = None
+    judged_by: UsageSource | None = None  # the error-rate and latency triggers' source: metrics or traffic
 
 
 @dataclass(frozen=True)
@@ -99,17 +100,19 @@ class Procedures:
         if not pre.ok:
             raise DeployError(f"pre-deploy checklist failed, nothing was changed: {pre.summary()}")
         previous = self.target.current_release()
-        baseline = metrics.scrape(self.target)
-        tl.mark("deploy_started", f"{previous} -> {version}")
-        self.progress(f"switching {previous} -> {version}")
-        self.target.deploy(version, kind, justification)
-        tl.mark("deployed", version)
-        tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
         soak = self.config.deployment.emergency_soak if emergency else rules.soak
-        self.progress(f"watching rollback triggers for {soak:.0f} s")
-        hit = watch(self.target, rules, baseline, soak, judges)
-        for judge in judges:
-            tl.mark("analysis", judge.describe(), source="prometheus")
+        with UsageJudge.begin(self.target) as judge:
+            tl.mark("deploy_started", f"{previous} -> {version}")
+            self.progress(f"switching {previous} -> {version}")
+            self.target.deploy(version, kind, justification)
+            tl.mark("deployed", version)
+            tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
+            judged = f"error rate and latency judged from {judge.describe()}"
+            tl.mark("soak_started", f"rollback triggers for {soak:g} s; {judged}")
+            self.progress(f"watching rollback triggers for {soak:.0f} s; {judged}")
+            hit = watch(self.target, rules, judge, soak, judges)
+        for analysis in judges:
+            tl.mark("analysis", analysis.describe(), source="prometheus")
         post: CheckRun | None = None
         if hit is None:
             post = self.checklist("post-deploy", mandatory_only=emergency)
@@ -120,7 +123,8 @@ class Procedures:
             post = self.checklist("post-deploy")
         review = self._write_review(version, previous, justification, hit) if emergency else None
         tl.mark("finished")
-        return DeployOutcome(version, previous, kind, "rolled_back" if hit else "succeeded", pre, post, hit, review)
+        result: DeployResult = "rolled_back" if hit else "succeeded"
+        return DeployOutcome(version, previous, kind, result, pre, post, hit, review, judge.source)
 
     def roll_back_after(self, hit: TriggerHit) -> None:
         """The automatic rollback once a trigger fired: detected, rolled back, healthy, each measured."""

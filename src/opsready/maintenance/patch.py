@@ -20,8 +20,8 @@ from typing import Literal
 from opsready.config import Config
 from opsready.errors import UsageError
 from opsready.monitoring.analysis import soak_judges
-from opsready.probes import metrics
 from opsready.probes.readiness import wait_healthy
+from opsready.probes.usage import UsageJudge
 from opsready.targets.protocol import Target
 from opsready.targets.rolling import RollingTarget, rolling_of
 from opsready.targets.rolling import TriggerHit as RolloutHit
@@ -61,16 +61,16 @@ def apply_patch(config: Config, target: Target, release: str, timeline: Timeline
     slos, rules, tl = config.slos, config.triggers, timeline
     judges = soak_judges(target, rules.prometheus)  # opt-in PromQL triggers, every query checked before any change
     previous = target.current_release()
-    baseline = metrics.scrape(target)
-    tl.mark("deploy_started", f"patch {previous} -> {release}")
-    progress(f"patching {previous} -> {release} (graceful reload)")
-    target.deploy(release, "deploy", "maintenance: patch")
-    tl.mark("deployed", release)
-    tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
-    progress(f"guarding the patch for {rules.soak:.0f} s")
-    hit = watch(target, rules, baseline, rules.soak, judges)
-    for judge in judges:
-        tl.mark("analysis", judge.describe(), source="prometheus")
+    with UsageJudge.begin(target) as judge:
+        tl.mark("deploy_started", f"patch {previous} -> {release}")
+        progress(f"patching {previous} -> {release} (graceful reload)")
+        target.deploy(release, "deploy", "maintenance: patch")
+        tl.mark("deployed", release)
+        tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
+        progress(f"guarding the patch for {rules.soak:.0f} s; error rate and latency judged from {judge.describe()}")
+        hit = watch(target, rules, judge, rules.soak, judges)
+    for analysis in judges:
+        tl.mark("analysis", analysis.describe(), source="prometheus")
     if hit is None:
         return PatchOutcome(release, previous, "succeeded", target.current_release())
     tl.mark("detected", f"{hit.trigger}: {hit.evidence}", at=hit.at)

@@ -22,6 +22,7 @@ from opsready.chaos.readback import read_journal
 from opsready.config import load_config
 from opsready.drills.candidate import plan_candidate
 from opsready.drills.rehearsal import rehearse_flaw
+from opsready.profile import traffic_of
 from opsready.sandbox import rollout
 from opsready.targets.protocol import Target
 from opsready.targets.registry import open_target
@@ -167,7 +168,8 @@ def test_the_synthetic_flaw_ends_at_the_rollback_while_still_journaled(suite: En
     plan = plan_candidate(target, CANDIDATE)  # made as the gate makes it, before the candidate goes out
     switch_to(suite, CANDIDATE)
     timeline = Timeline("rehearsal")
-    with Traffic(target.base_url, clients=4, rate=40.0, max_seconds=120, timeline=timeline) as traffic:
+    users = traffic_of(target)  # the orders profile's journeys: the metric triggers count user endpoints only
+    with Traffic(target.base_url, clients=4, rate=40.0, max_seconds=120, timeline=timeline, journeys=users) as traffic:
         time.sleep(1.0)
         result = rehearse_flaw(config, target, timeline, plan, error_share=0.3, hold=3.0)
         report = traffic.snapshot()
