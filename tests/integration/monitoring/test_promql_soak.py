@@ -23,6 +23,7 @@ from opsready.sandbox.manager import Sandbox, SandboxOptions
 from opsready.sandbox.monitoring import decide
 from opsready.targets.registry import open_target
 from opsready.timeline import Timeline
+from opsready.profile import traffic_of
 from opsready.traffic import Traffic
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -69,6 +70,7 @@ def _config(path: Path, sandbox: Sandbox, query: str) -> Path:
             (path.parent / name).symlink_to(ROOT / name)
     path.write_text(
         f"""version: 1
+profile: {ROOT / "profiles" / "orders.yaml"}
 targets:
   sandbox:
     platform: sandbox
@@ -115,7 +117,7 @@ def _deploy(config: Config, version: str) -> tuple[str, str | None, Timeline]:
     endpoints = target.monitoring() if isinstance(target, Monitored) else None
     assert endpoints is not None
     timeline = Timeline(f"deploy {version}")
-    with Traffic(target.base_url, clients=2, rate=20.0, max_seconds=180):
+    with Traffic(target.base_url, clients=2, rate=20.0, max_seconds=180, journeys=traffic_of(target)):
         assert eventually(lambda: _has_data(PrometheusClient(endpoints.prometheus)), 60)
         outcome = Procedures(config, target, timeline).deploy(version)
     return outcome.result, outcome.trigger.trigger if outcome.trigger else None, timeline
