@@ -19,11 +19,11 @@ from opsready.config import Config, load_config
 from opsready.deploy.procedure import Procedures
 from opsready.errors import ConfigError, ProbeError
 from opsready.monitoring.client import Monitored, PrometheusClient
+from opsready.profile import traffic_of
 from opsready.sandbox.manager import Sandbox, SandboxOptions
 from opsready.sandbox.monitoring import decide
 from opsready.targets.registry import open_target
 from opsready.timeline import Timeline
-from opsready.profile import traffic_of
 from opsready.traffic import Traffic
 
 ROOT = Path(__file__).resolve().parents[3]
