@@ -223,9 +223,9 @@ def cgroup_script() -> list[str]:
 
 
 def deploy_user_script(workdir: Path) -> list[str]:
-    """Shell lines adding DEPLOY_USER to the host's own copies of /etc/passwd and /etc/group (bind-mounted over the
-    machine's in the host's private mount namespace), with a home under /run holding the fleet's authorized key (sshd
-    reads a user's authorized keys as that user: the fleet's directory is root's alone)."""
+    """Shell lines adding DEPLOY_USER to the host's own copies of /etc/passwd, /etc/group and /etc/shadow
+    (bind-mounted over the machine's in the host's private mount namespace), with a home under /run holding the
+    fleet's authorized key (sshd reads a user's authorized keys as that user: the fleet's directory is root's alone)."""
     home = DEPLOY_HOME
     keys = shlex.quote(str(workdir / "authorized_keys"))
     return [
@@ -233,6 +233,9 @@ def deploy_user_script(workdir: Path) -> list[str]:
         f"echo '{DEPLOY_USER}:x:{DEPLOY_UID}:{DEPLOY_UID}:fleet deploy user:{home}:/bin/sh' >> /run/passwd",
         f"echo '{DEPLOY_USER}:x:{DEPLOY_UID}:' >> /run/group",
         "mount --bind /run/passwd /etc/passwd && mount --bind /run/group /etc/group",
+        # a shadow entry (no password: key logins only), or PAM's account check refuses the user (sudo does ask it)
+        f"cp -a /etc/shadow /run/shadow && echo '{DEPLOY_USER}:*:20000:0:99999:7:::' >> /run/shadow && "
+        "mount --bind /run/shadow /etc/shadow",
         f"mkdir -p -m 0700 {home}/.ssh && cp {keys} {home}/.ssh/authorized_keys",
         f"chown -R {DEPLOY_UID}:{DEPLOY_UID} {home} && chmod 0755 {home}",
         # where sudo is installed: DEPLOY_USER may run anything as root without a password, in this host only
