@@ -28,7 +28,21 @@ class TriggerHit:
     at: float
 
 
-def _metric_hit(rules: RollbackTriggers, baseline: metrics.Scrape, target: Target) -> TriggerHit | None:
+NO_METRICS = "the error-rate and latency triggers do not judge (no metrics: {reason}); readiness and the smoke test do"
+
+
+def metric_baseline(target: Target) -> tuple[metrics.Scrape | None, str]:
+    """The metrics before a change, or None and why when the service exports none opsready can read (a service
+    without ``/metrics``): its soak is then judged by readiness and the smoke test alone, and says so."""
+    try:
+        return metrics.scrape(target), ""
+    except ProbeError as exc:
+        return None, str(exc)
+
+
+def _metric_hit(rules: RollbackTriggers, baseline: metrics.Scrape | None, target: Target) -> TriggerHit | None:
+    if baseline is None:
+        return None
     try:
         now = metrics.scrape(target)
     except ProbeError:
@@ -47,8 +61,9 @@ def _metric_hit(rules: RollbackTriggers, baseline: metrics.Scrape, target: Targe
     return None
 
 
-def watch(target: Target, rules: RollbackTriggers, baseline: metrics.Scrape, soak: float) -> TriggerHit | None:
+def watch(target: Target, rules: RollbackTriggers, baseline: metrics.Scrape | None, soak: float) -> TriggerHit | None:
     """Observe the target for ``soak`` seconds (at least one round); the first trigger that fires, or None.
+    Without a ``baseline`` (a service without metrics) the metric triggers do not judge.
 
     Readiness and the metric triggers are evaluated every interval; the smoke test runs once when the soak ends,
     and its own requests then count towards the metric triggers (so a quiet system is judged too).

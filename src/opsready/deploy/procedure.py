@@ -17,11 +17,10 @@ from opsready.checks import CheckRun
 from opsready.config import Config
 from opsready.deploy.checklist import load_checklist, run_checklist
 from opsready.errors import DeployError, UsageError
-from opsready.probes import metrics
 from opsready.probes.readiness import wait_healthy
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
-from opsready.triggers import TriggerHit, watch
+from opsready.triggers import NO_METRICS, TriggerHit, metric_baseline, watch
 
 Progress = Callable[[str], None]
 
@@ -94,8 +93,11 @@ class Procedures:
         if not pre.ok:
             raise DeployError(f"pre-deploy checklist failed, nothing was changed: {pre.summary()}")
         previous = self.target.current_release()
-        baseline = metrics.scrape(self.target)
-        tl.mark("deploy_started", f"{previous} -> {version}")
+        baseline, no_metrics = metric_baseline(self.target)
+        if baseline is None:
+            self.progress(NO_METRICS.format(reason=no_metrics))
+        note = "" if baseline is not None else f" ({NO_METRICS.format(reason=no_metrics)})"
+        tl.mark("deploy_started", f"{previous} -> {version}{note}")
         self.progress(f"switching {previous} -> {version}")
         self.target.deploy(version, kind, justification)
         tl.mark("deployed", version)
