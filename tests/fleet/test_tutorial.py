@@ -143,7 +143,8 @@ def test_the_tutorial_takes_an_empty_directory_to_a_green_candidate_gate_and_a_f
             timings.append((command, time.monotonic() - started))
             output += done.stdout + done.stderr
             assert done.returncode == 0, (
-                f"{where}: `{command}` exited {done.returncode}\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}"
+                f"{where}: `{command}` exited {done.returncode}{_failures(cwd)}\n{done.stdout[-4000:]}\n"
+                f"{done.stderr[-4000:]}"
             )
             assert "Traceback" not in done.stderr, f"{where}: `{command}`\n{done.stderr[-6000:]}"
             if " gate " in f" {command} ":
@@ -159,6 +160,16 @@ def test_the_tutorial_takes_an_empty_directory_to_a_green_candidate_gate_and_a_f
     for command, seconds in timings:
         print(f"{seconds:7.1f} s  {command}")
     print(f"tutorial on the fleet: empty directory to a green gate {to_gate:.1f} s, to the end {total:.1f} s")
+
+
+def _failures(suite: Path) -> str:
+    """The failed scenarios' messages of the last report, if any: what to look at first."""
+    try:
+        report = _gate_report(suite)
+    except (OSError, ValueError):
+        return ""
+    failed = [f"{s['name']}: {s['message']}" for s in report["scenarios"] if s["outcome"] == "failed"]  # type: ignore[attr-defined]
+    return "".join(f"\n  {line[:1500]}" for line in failed)
 
 
 def _gate_was_green(suite: Path, fleet: Fleet) -> None:
