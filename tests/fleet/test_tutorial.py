@@ -11,12 +11,7 @@ The test prints each command's time and the time from the empty directory to the
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,12 +23,9 @@ from .host_faults import leftovers
 from .machine import INITIAL_RELEASE, RELEASES, SUPERVISOR_BIN, SUPERVISOR_CONF, WEB_PORT
 from .rolling_load import reset
 from .target import fleet_yaml, open_fleet_target
-from .tutorial import Step, steps, substitute
+from .tutorial import DOCUMENT, environment, follow, read_report, steps
 
 pytestmark = pytest.mark.hosts
-REPO = Path(__file__).resolve().parents[2]
-DOCUMENT = REPO / "docs" / "your-service.md"
-BIN = Path(sys.executable).parent  # the virtualenv with opsready installed
 CANDIDATE = RELEASES[1]
 
 
@@ -71,35 +63,6 @@ def fleet_at_start(fleet: Fleet, tmp_path: Path) -> Iterator[Fleet]:
             target.close()
 
 
-def _environment(tmp_path: Path) -> dict[str, str]:
-    """The reader's shell: the installed package first on PATH, this checkout's source first on PYTHONPATH, a state
-    directory of its own, no configuration named from outside, no network proxy."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPSREADY_", "PYTEST_"))}
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])
-    env["OPSREADY_STATE_DIR"] = str(tmp_path / "state")
-    env["COLUMNS"] = "200"  # the terminal's width: what the document shows on one line stays on one line
-    return env
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _shown(step: Step, values: dict[str, str]) -> list[str]:
-    """The output lines the document shows for a console block (``...`` elides)."""
-    return [
-        _flat(substitute(line, values))
-        for line in step.text.splitlines()
-        if line.strip() and not line.startswith("$ ") and line.strip() != "..."
-    ]
-
-
-def _gate_report(suite: Path) -> dict[str, object]:
-    report: dict[str, object] = json.loads((suite / "reports" / "readiness.json").read_text(encoding="utf-8"))
-    return report
-
-
 def test_the_tutorial_takes_an_empty_directory_to_a_green_candidate_gate_and_a_first_game_day(
     fleet_at_start: Fleet, tmp_path: Path
 ) -> None:
@@ -113,45 +76,17 @@ def test_the_tutorial_takes_an_empty_directory_to_a_green_candidate_gate_and_a_f
     followed = steps(DOCUMENT)
     kinds = [s.kind for s in followed]
     assert kinds[0] == "installed" and kinds.count("run") >= 5 and kinds.count("write") >= 2, kinds
-    env = _environment(tmp_path)
     home = tmp_path / "empty"
     home.mkdir()
-    cwd = home
-    timings: list[tuple[str, float]] = []
-    to_gate: float | None = None
-    for step in followed:
-        where = f"docs/your-service.md:{step.line}"
-        if step.kind == "installed":
-            assert "pip install opsready" in step.commands, f"{where}: the install block must install opsready"
-            assert shutil.which("opsready", path=env["PATH"]) == str(BIN / "opsready"), "opsready is not installed"
-            continue
-        if step.kind == "write":
-            path = cwd / step.path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(substitute(step.text, values), encoding="utf-8")
-            continue
-        output = ""
-        for written in step.commands:
-            command = substitute(written, values)
-            if command.startswith("cd "):
-                cwd = (cwd / command[3:].strip()).resolve()
-                continue
-            started = time.monotonic()
-            done = subprocess.run(
-                ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
-            )
-            timings.append((command, time.monotonic() - started))
-            output += done.stdout + done.stderr
-            assert done.returncode == 0, (
-                f"{where}: `{command}` exited {done.returncode}{_failures(cwd)}\n{done.stdout[-4000:]}\n"
-                f"{done.stderr[-4000:]}"
-            )
-            assert "Traceback" not in done.stderr, f"{where}: `{command}`\n{done.stderr[-6000:]}"
-            if " gate " in f" {command} ":
-                to_gate = sum(seconds for _, seconds in timings)
-                _gate_was_green(cwd, fleet)
-        missing = [line for line in _shown(step, values) if line not in _flat(output)]
-        assert not missing, f"{where}: the document shows output the commands no longer print: {missing}\n{output}"
+    after_gate: list[float] = []
+
+    def check(command: str, cwd: Path, seconds: float) -> None:
+        if " gate " in f" {command} ":
+            after_gate.append(seconds)
+            _gate_was_green(cwd, fleet)
+
+    cwd, timings = follow(followed, home, environment(tmp_path), values, check)
+    to_gate = after_gate[0] if after_gate else None
     assert to_gate is not None, "the document never runs the gate"
     _game_day_was_green(cwd)
     _not_the_orders_service(cwd)
@@ -162,22 +97,12 @@ def test_the_tutorial_takes_an_empty_directory_to_a_green_candidate_gate_and_a_f
     print(f"tutorial on the fleet: empty directory to a green gate {to_gate:.1f} s, to the end {total:.1f} s")
 
 
-def _failures(suite: Path) -> str:
-    """The failed scenarios' messages of the last report, if any: what to look at first."""
-    try:
-        report = _gate_report(suite)
-    except (OSError, ValueError):
-        return ""
-    failed = [f"{s['name']}: {s['message']}" for s in report["scenarios"] if s["outcome"] == "failed"]  # type: ignore[attr-defined]
-    return "".join(f"\n  {line[:1500]}" for line in failed)
-
-
 def _gate_was_green(suite: Path, fleet: Fleet) -> None:
     """READY: the candidate's deployment and its rollback rehearsal passed, the host state passed, the synthetic
     flaw skipped as declared; the candidate serves on every app host."""
-    report = _gate_report(suite)
+    report = read_report(suite)
     assert (report["kind"], report["verdict"]) == ("gate", "ready"), report["verdict"]
-    outcomes = {s["name"]: s["outcome"] for s in report["scenarios"]}  # type: ignore[attr-defined]
+    outcomes = {s["name"]: s["outcome"] for s in report["scenarios"]}
     assert outcomes == {
         "The candidate is deployed by the runbook under traffic": "passed",
         "The candidate is rolled back to the previous release and forward again": "passed",
@@ -193,9 +118,9 @@ def _gate_was_green(suite: Path, fleet: Fleet) -> None:
 
 def _game_day_was_green(suite: Path) -> None:
     """The game day's report: READY, one scenario passed with every stage; the history holds the gate and it."""
-    report = _gate_report(suite)
+    report = read_report(suite)
     assert (report["kind"], report["verdict"]) == ("gameday", "ready"), report
-    (scenario,) = report["scenarios"]  # type: ignore[misc]
+    (scenario,) = report["scenarios"]
     assert scenario["outcome"] == "passed", scenario["message"]
     kinds = {e["kind"] for e in scenario["timeline"]["events"]}
     assert {"injected", "detected", "classified", "acknowledged", "mitigated", "recovered"} <= kinds, kinds
