@@ -29,15 +29,19 @@ gate: venv
 # System tools some tests drive, from Debian's packages, installed when missing and we are root (elsewhere, or when
 # the install fails, those tests skip and say why): headless Chromium opens readiness.html and the runbook export;
 # poppler-utils reads the export's PDF back; tmux plays a person at the game-day console; sshd and HAProxy run the
-# test fleet of hosts (tests/fleet), nft its network faults.
+# test fleet of hosts (tests/fleet), nft its network faults; Prometheus (with promtool), Alertmanager and the
+# PostgreSQL exporter are the sandbox's monitoring (marker `monitoring`: alert rules, scrapes, pages).
 SYSTEM_TOOLS := /usr/bin/chromium:chromium /usr/bin/pdftotext:poppler-utils /usr/bin/tmux:tmux \
-  /usr/sbin/sshd:openssh-server /usr/sbin/haproxy:haproxy /usr/sbin/nft:nftables
-# Packaged services (sshd, HAProxy) must not start on install: the test fleet runs its own copies in namespaces.
+  /usr/sbin/sshd:openssh-server /usr/sbin/haproxy:haproxy /usr/sbin/nft:nftables \
+  /usr/bin/prometheus:prometheus /usr/bin/prometheus-alertmanager:prometheus-alertmanager \
+  /usr/bin/prometheus-postgres-exporter:prometheus-postgres-exporter
+# Packaged services (sshd, HAProxy, Prometheus, Alertmanager, the exporter) must not start on install: the test
+# fleet and the sandbox run their own copies.
 # A policy-rc.d that exits 101 forbids invoke-rc.d to start anything; one we add is removed again, one there is kept.
 system-tools:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do [ -x "$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing$$missing for the browser, terminal and host-fleet tests"; \
+	  echo "installing$$missing for the browser, terminal, host-fleet and monitoring tests"; \
 	  policy=/usr/sbin/policy-rc.d; added=""; \
 	  if [ ! -e $$policy ]; then printf '#!/bin/sh\nexit 101\n' > $$policy && chmod 755 $$policy && added=1; \
 	    trap 'rm -f /usr/sbin/policy-rc.d' EXIT INT TERM; fi; \

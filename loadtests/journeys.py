@@ -5,8 +5,9 @@ The profile is named by ``--service-profile PATH`` or ``OPSREADY_PROFILE`` (docs
     OPSREADY_PROFILE=profiles/shop.yaml locust -f loadtests/journeys.py --host https://staging.example.com \\
         --headless -u 20 -r 5 -t 1m
 
-Point ``locustfile:`` in loadtests/capacity.yaml at this file to plan capacity from the profile instead of the
-orders shopper. Each task sends exactly one request (the next step of the user's current journey), so tasks per
+``locustfile: profile`` in loadtests/capacity.yaml plans capacity from the target's profile with this file instead of
+the orders shopper (opsready sets ``OPSREADY_PROFILE`` and ``OPSREADY_TARGET_KIND`` for the locust subprocess).
+Each task sends exactly one request (the next step of the user's current journey), so tasks per
 second are requests per second, as with the shopper; a journey that fails (an unexpected answer) is abandoned and the
 user starts another. Statistics name each request ``METHOD endpoint`` with the step's endpoint name
 (``/api/carts/<cart>``), so thresholds are written against those. Writing journeys that leave data behind are held

@@ -7,16 +7,20 @@ rules from opsready.yaml.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from opsready.config import RollbackTriggers
-from opsready.errors import ProbeError
 from opsready.probes import http, metrics
+from opsready.probes.usage import UsageJudge, UsageSource
 from opsready.targets.protocol import Target
 
 # the rollback triggers of opsready.yaml, and the post-deploy checklist that also rolls a release back
-Trigger = Literal["error_rate", "latency", "readiness", "smoke_test", "post_deploy_checklist"]
+# (and the opt-in PromQL triggers: failed past their limit, or inconclusive, since no data is not success)
+Trigger = Literal[
+    "error_rate", "latency", "readiness", "smoke_test", "post_deploy_checklist", "promql", "promql_inconclusive"
+]
 
 
 @dataclass(frozen=True)
@@ -26,48 +30,67 @@ class TriggerHit:
     trigger: Trigger
     evidence: str
     at: float
+    judged_by: UsageSource | None = None  # error rate and latency: the service's metrics or opsready's traffic
 
 
-NO_METRICS = "the error-rate and latency triggers do not judge (no metrics: {reason}); readiness and the smoke test do"
+class SoakJudge(Protocol):
+    """Another judge of the soak, such as a PromQL analysis: asked every round, and once more when the soak ends."""
+
+    def observe(self) -> Literal["failed", "inconclusive"] | None:
+        """Measure if a measurement is due; what the judge has already decided against the release, if anything."""
+
+    def conclude(self) -> Literal["successful", "failed", "inconclusive"]:
+        """The verdict when the soak ends."""
+
+    def describe(self) -> str:
+        """The verdict with its evidence."""
 
 
-def metric_baseline(target: Target) -> tuple[metrics.Scrape | None, str]:
-    """The metrics before a change, or None and why when the service exports none opsready can read (a service
-    without ``/metrics``): its soak is then judged by readiness and the smoke test alone, and says so."""
-    try:
-        return metrics.scrape(target), ""
-    except ProbeError as exc:
-        return None, str(exc)
-
-
-def _metric_hit(rules: RollbackTriggers, baseline: metrics.Scrape | None, target: Target) -> TriggerHit | None:
-    if baseline is None:
-        return None
-    try:
-        now = metrics.scrape(target)
-    except ProbeError:
-        return None  # readiness answers for an unreachable service; metrics are evidence, not the judge
-    w = metrics.window(baseline, now)
-    if w.requests < rules.min_requests:
-        return None
-    rate = w.error_rate
-    if rate is not None and rate > rules.error_rate_above:
-        evidence = f"error rate {rate:.1%} ({w.errors:.0f}/{w.requests:.0f}) above {rules.error_rate_above:.1%}"
-        return TriggerHit("error_rate", evidence, now.at)
-    p95 = w.quantile(0.95)
-    if p95 is not None and p95 > rules.p95_latency_above:
-        evidence = f"p95 latency {p95 * 1000:.0f} ms above {rules.p95_latency_above * 1000:.0f} ms"
-        return TriggerHit("latency", evidence, now.at)
+def _judged(judges: Sequence[SoakJudge], final: bool) -> TriggerHit | None:
+    for judge in judges:
+        outcome = judge.conclude() if final else judge.observe()
+        if outcome == "failed":
+            return TriggerHit("promql", judge.describe(), time.monotonic())
+        if outcome == "inconclusive":
+            return TriggerHit("promql_inconclusive", judge.describe(), time.monotonic())
     return None
 
 
-def watch(target: Target, rules: RollbackTriggers, baseline: metrics.Scrape | None, soak: float) -> TriggerHit | None:
-    """Observe the target for ``soak`` seconds (at least one round); the first trigger that fires, or None.
-    Without a ``baseline`` (a service without metrics) the metric triggers do not judge.
+def _metric_hit(rules: RollbackTriggers, judge: UsageJudge) -> TriggerHit | None:
+    usage = judge.now()
+    if usage is None or usage.requests < rules.min_requests:
+        return None
+    source = judge.source
+    rate = usage.error_rate
+    if rate is not None and rate > rules.error_rate_above:
+        evidence = (
+            f"error rate {rate:.1%} ({usage.errors:.0f}/{usage.requests:.0f}) above {rules.error_rate_above:.1%}"
+            f" (from {source})"
+        )
+        return TriggerHit("error_rate", evidence, usage.at, source)
+    p95 = usage.p95
+    if p95 is not None and p95 > rules.p95_latency_above:
+        evidence = f"p95 latency {p95 * 1000:.0f} ms above {rules.p95_latency_above * 1000:.0f} ms (from {source})"
+        return TriggerHit("latency", evidence, usage.at, source)
+    return None
 
-    Readiness and the metric triggers are evaluated every interval; the smoke test runs once when the soak ends,
-    and its own requests then count towards the metric triggers (so a quiet system is judged too).
+
+def watch(
+    target: Target,
+    rules: RollbackTriggers,
+    baseline: metrics.Scrape | UsageJudge,
+    soak: float,
+    judges: Sequence[SoakJudge] = (),
+) -> TriggerHit | None:
+    """Observe the target for ``soak`` seconds (at least one round); the first trigger that fires, or None.
+
+    Readiness and the error-rate and latency triggers are evaluated every interval, the latter two from the
+    ``baseline`` judge (:mod:`opsready.probes.usage`: the service's metrics, or opsready's own traffic); a bare scrape
+    is judged from metrics. The smoke test runs once when the soak ends, and its own requests then count towards the
+    metric triggers (so a quiet system is judged too; traffic-judged, opsready's traffic is never quiet). ``judges``
+    (PromQL analyses) are asked every round and give their verdict when the soak ends.
     """
+    judge = baseline if isinstance(baseline, UsageJudge) else UsageJudge.from_scrape(target, baseline)
     failures = 0
     deadline = time.monotonic() + soak
     smoke_pending = rules.smoke_test
@@ -78,15 +101,15 @@ def watch(target: Target, rules: RollbackTriggers, baseline: metrics.Scrape | No
         if failures >= rules.readiness_failures:
             evidence = f"readiness failed {failures} times in a row ({ready.detail})"
             return TriggerHit("readiness", evidence, ready.at)
-        hit = _metric_hit(rules, baseline, target)
+        hit = _metric_hit(rules, judge) or _judged(judges, final=False)
         if hit is not None:
             return hit
         if time.monotonic() >= deadline and failures == 0:
             if not smoke_pending:
-                return None
+                return _judged(judges, final=True)
             smoke_pending = False
             smoke = http.smoke(target)
             if not smoke.ok:
                 return TriggerHit("smoke_test", smoke.detail, smoke.at)
-            return _metric_hit(rules, baseline, target)
+            return _metric_hit(rules, judge) or _judged(judges, final=True)
         time.sleep(max(0.0, rules.interval - (time.monotonic() - started)))

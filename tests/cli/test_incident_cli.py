@@ -163,7 +163,7 @@ def test_a_real_process_exits_2_without_a_traceback(suite: Path) -> None:
         check=False,
     )
     assert result.returncode == 2, result.stderr
-    assert f"{path}:34: unknown probe 'readyness'" in result.stderr
+    assert f"{path}:36: unknown probe 'readyness'" in result.stderr
     assert "probe: readyness" in result.stderr and "Traceback" not in result.stderr
 
 

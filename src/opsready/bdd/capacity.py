@@ -23,6 +23,7 @@ from opsready.capacity import DEFAULT_PATH
 from opsready.capacity.drive import measure_capacity
 from opsready.capacity.finder import finder_thresholds
 from opsready.capacity.forecast import forecast
+from opsready.capacity.journeys import locust_env
 from opsready.capacity.measured import CapacityResult
 from opsready.capacity.plan import CapacityPlan, build_plan, render_plan
 from opsready.capacity.profiles import LoadProfile
@@ -54,7 +55,12 @@ class CapacityDrill:
     def load(self, profile: LoadProfile, name: str = "load") -> LoadRun:
         """A load run of ``profile`` against the target, marked on the timeline (not started)."""
         return LoadRun(
-            profile, self.target.base_url, self.workdir / name, self.settings.locustfile, timeline=self.timeline
+            profile,
+            self.target.base_url,
+            self.workdir / name,
+            self.settings.locustfile,
+            timeline=self.timeline,
+            env=locust_env(self.settings, self.target),
         )
 
 

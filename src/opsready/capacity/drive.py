@@ -7,10 +7,11 @@ the sandbox and a Kubernetes service.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from opsready.capacity.finder import FinderSettings, find_capacity, finder_thresholds
+from opsready.capacity.journeys import locust_env
 from opsready.capacity.measured import CapacityResult, LoadStep
 from opsready.capacity.profiles import LoadProfile
 from opsready.capacity.runner import LoadRun
@@ -36,6 +37,7 @@ class StepMeasurer:
         locustfile: Path,
         workdir: Path,
         timeline: Timeline | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.target = target
         self.base = base
@@ -44,6 +46,7 @@ class StepMeasurer:
         self.locustfile = locustfile
         self.workdir = workdir
         self.timeline = timeline
+        self.env = dict(env or {})
         self.count = 0
 
     def profile(self, offered: float) -> LoadProfile:
@@ -71,7 +74,9 @@ class StepMeasurer:
         self.count += 1
         profile = self.profile(offered)
         workdir = self.workdir / f"step-{self.count:02d}"
-        with LoadRun(profile, self.target.base_url, workdir, self.locustfile, timeline=self.timeline) as run:
+        with LoadRun(
+            profile, self.target.base_url, workdir, self.locustfile, timeline=self.timeline, env=self.env
+        ) as run:
             first = _first_request(run, profile.duration)
             before = after = None
             if first is not None:
@@ -133,6 +138,7 @@ def measure_capacity(
         thresholds=thresholds,
         locustfile=settings.locustfile,
         workdir=workdir,
+        env=locust_env(settings, target),
         timeline=timeline,
     )
     return find_capacity(

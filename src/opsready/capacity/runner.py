@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,6 +123,7 @@ class LoadRun:
         locustfile: Path,
         *,
         timeline: Timeline | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         if not locustfile.is_file():
             raise EnvironmentProblem(f"locustfile not found: {locustfile}")
@@ -130,6 +132,7 @@ class LoadRun:
         self.workdir = workdir
         self.locustfile = locustfile.resolve()
         self.timeline = timeline
+        self.env = dict(env or {})  # for the locustfile, e.g. the service profile journeys.py plays
         self.proc: subprocess.Popen[bytes] | None = None
         self.started = 0.0
         self.deadline = 0.0
@@ -147,6 +150,7 @@ class LoadRun:
         for stale in (*self.workdir.glob("samples-*.csv"), self.workdir / f"{JSON_STEM}.json"):
             stale.unlink(missing_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LOCUST_", "OPSREADY_LOAD_"))}
+        env.update(self.env)
         env["OPSREADY_LOAD_SAMPLES"] = str(self.workdir)
         if self.profile.stages:
             stages = [[s.seconds, s.users, s.spawn_rate] for s in self.profile.stages]

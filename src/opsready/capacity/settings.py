@@ -18,6 +18,9 @@ from opsready.errors import Loc, ValidationError
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader, load_yaml
 
+PROFILE_WORD = "profile"  # 'locustfile: profile': the users play the suite's service profile
+JOURNEYS = Path("loadtests/journeys.py")  # the locustfile that plays a profile's journeys
+
 
 @dataclass(frozen=True)
 class CapacitySettings:
@@ -32,6 +35,8 @@ class CapacitySettings:
     scaling: ScalingPolicy | None
     finder: FinderSettings
     planning: PlanningSettings
+    plays_profile: bool = False  # 'locustfile: profile': users play the target's service profile (journeys.py)
+    locustfile_loc: Loc | None = None
 
     def profile(self, name: str | None = None) -> LoadProfile:
         """A load profile by name (the planned load by default)."""
@@ -47,6 +52,9 @@ def load_settings(path: Path, root: Path) -> CapacitySettings:
             f"unsupported capacity file version {version} (this opsready reads 1)", r.loc_of("version")
         )
     locustfile = Path(r.string("locustfile", "loadtests/locustfile.py"))
+    plays_profile = str(locustfile) == PROFILE_WORD
+    if plays_profile:
+        locustfile = JOURNEYS  # plays any profile's journeys; the profile is the target's (capacity.journeys)
     profiles_path = Path(r.string("profiles", "loadtests/profiles.yaml"))
     planned = r.string("planned_load")
     thresholds = parse_thresholds(r)
@@ -59,6 +67,11 @@ def load_settings(path: Path, root: Path) -> CapacitySettings:
     def resolve(relative: Path) -> Path:  # paths in the file are relative to the suite's root
         return relative if relative.is_absolute() else root / relative
 
+    if plays_profile and not resolve(locustfile).is_file():
+        raise ValidationError(
+            f"'locustfile: {PROFILE_WORD}' plays the service profile with {JOURNEYS}, which is not a file",
+            r.loc_of("locustfile"),
+        )
     resolved_profiles = resolve(profiles_path)
     if not resolved_profiles.is_file():
         raise ValidationError(f"'profiles' names {profiles_path}, which is not a file", r.loc_of("profiles"))
@@ -81,4 +94,6 @@ def load_settings(path: Path, root: Path) -> CapacitySettings:
         scaling=scaling,
         finder=finder,
         planning=planning,
+        plays_profile=plays_profile,
+        locustfile_loc=r.loc_of("locustfile"),
     )

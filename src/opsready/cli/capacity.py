@@ -100,6 +100,7 @@ def run_cmd(
     target_name: str | None,
 ) -> None:
     """Run a load PROFILE (default: the planned load) and check the thresholds; exit 1 when one is violated."""
+    from opsready.capacity.journeys import locust_env
     from opsready.capacity.runner import LoadRun
 
     config = load(config_path)
@@ -110,7 +111,8 @@ def run_cmd(
     ensure_running("capacity", target)
     workdir = config.resolve(config.reports_dir) / "load" / f"{_stamp()}-{chosen.name}"
     progress(f"running '{chosen.name}' against {target.base_url}; locust output in {workdir}")
-    with LoadRun(chosen, target.base_url, workdir, settings.locustfile) as running:
+    env = locust_env(settings, target)
+    with LoadRun(chosen, target.base_url, workdir, settings.locustfile, env=env) as running:
         progress(running.describe())
         result = running.wait()
     stats = result.stats()

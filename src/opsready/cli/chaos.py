@@ -149,22 +149,31 @@ def plan(path: Path, config_path: Path | None, target_name: str | None) -> None:
 @config_option
 @handle_errors
 def recover(acknowledge: bool, force: bool, config_path: Path | None, target_name: str | None) -> None:
-    """Revert every fault the journals do not show as reverted (after a crash or SIGKILL).
+    """Revert every fault the journals do not show as reverted, and expire the Alertmanager silences a maintenance
+    left behind (after a crash or SIGKILL).
 
     \b
     Exit code 0: nothing is left applied (a second run finds nothing to do); 5: something needs a manual step
     (listed with the journal's path:line); 2: bad configuration.
     """
-    from opsready.chaos.recover import recover as run_recover
+    from opsready.drills.recovery import recover_all
     from opsready.safety import check_destructive, ensure_running
-    from opsready.targets.faults import faults_of
 
     config = load(config_path)
     # the rule lets recover revert on any target without the allowlist or a flag: reverting makes it safe again
     check_destructive(config, config.target(target_name), False, "reverting faults", entry="recover")
     target = open_target(config, target_name)
     ensure_running("recover", target)  # used as it is: reverting must work on a stopped target too
-    report = run_recover(faults_of(target), acknowledge=acknowledge, force=force, say=progress)
+    done = recover_all(config, target, acknowledge=acknowledge, force=force, say=progress)
+    report, silences = done.faults, done.silences
+    for journal, silence_id in silences.expired:
+        out.print(f"expired silence {silence_id} left by {journal}")
+    for journal, silence_id in silences.ended:
+        out.print(f"silence {silence_id} left by {journal} had already ended at its endsAt")
+    for run_name in silences.skipped:
+        out.print(f"skipped {run_name}: it expires its own silences (use --force to take over)")
+    for where, what in silences.manual:
+        err.print(f"[red]manual step[/red] {where}: {what}")
     for item in report.reverted:
         out.print(f"reverted {item.name} ({item.kind}) from {item.journal.name}: {item.verified}")
     for run_name in report.skipped:
@@ -173,11 +182,11 @@ def recover(acknowledge: bool, force: bool, config_path: Path | None, target_nam
         out.print(f"acknowledged {step.where}: {step.what}")
     for step in report.manual:
         err.print(f"[red]manual step[/red] {step.where}: {step.what}")
-    if not report.reverted and not report.manual and not report.acknowledged:
+    if done.nothing_done:
         out.print(f"nothing to recover ({report.journals} journal(s) checked)")
     if report.manual:
         err.print("after doing the manual steps, run: opsready recover --acknowledge")
-    sys.exit(report.exit_code)
+    sys.exit(done.exit_code)
 
 
 __all__ = ["experiment", "plan", "recover"]

@@ -88,6 +88,8 @@ def deploy(  # noqa: PLR0917  # click passes every option
     _show_timeline(timeline)
     if outcome.review:
         out.print(f"follow-up review item: {outcome.review}")
+    if outcome.judged_by is not None:
+        out.print(f"error rate and latency judged from: {outcome.judged_by}")
     if outcome.result == "succeeded":
         out.print(f"[green]deployed {outcome.version}[/green] (was {outcome.previous})")
         return

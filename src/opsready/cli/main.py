@@ -34,7 +34,7 @@ def cli() -> None:
       opsready runbooks lint         check runbooks and their scenario links
       opsready gate                  the CI readiness gate (pytest -m gate + reports)
       opsready experiment run FILE   a chaos experiment, every fault reverted whatever happens
-      opsready recover               revert faults a crashed run left behind
+      opsready recover               revert faults and expire silences a crashed run left behind
       opsready diagnose              walk the troubleshooting tree against the target (read-only)
       opsready incident classify     severity of what the target shows now, with the evidence
       opsready capacity find         the highest throughput that still meets the thresholds
@@ -54,10 +54,15 @@ def config_group() -> None:
 @config_option
 @handle_errors
 def config_check(config_path: object, target_name: str | None) -> None:
-    """Validate opsready.yaml (and the target's options) without touching any target."""
+    """Validate opsready.yaml (and the target's options) without touching any target.
+
+    PromQL rollback triggers are parsed with promtool when it is installed.
+    """
     from opsready.cli.common import open_target
+    from opsready.monitoring.analysis import check_queries_offline
 
     config = load(config_path)  # type: ignore[arg-type]
+    check_queries_offline(config.triggers.prometheus)
     for target in config.targets:
         if target_name in (None, target.name):
             open_target(config, target.name)

@@ -124,6 +124,8 @@ def run(
         out.print(f"  [{colour}]{m.describe()}[/{colour}]")
     if not record.authorisation.in_window:
         out.print(f"[yellow]{record.authorisation.describe()}[/yellow]")
+    if record.silence is not None:
+        out.print(f"alerts: {record.silence.describe()}")
     for notice in record.notices:
         out.print(f"notice: {notice}")
     colour = "green" if record.ok else "red"

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from opsready.config.analysis import PromqlCheck, parse_promql_checks
 from opsready.config.gate import GateConfig, parse_gate
 from opsready.config.maintenance import MaintenancePolicy, parse_policy
+from opsready.config.monitoring import TargetMonitoring, parse_target_monitoring
 from opsready.errors import ConfigError, Loc, ValidationError
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader, YamlMap, load_yaml
@@ -34,6 +36,7 @@ class TargetConfig:
     kind: TargetKind = "real"
     profile: Path | None = None  # the service profile for this target, overriding the suite's (relative to the config)
     profile_loc: Loc | None = None
+    monitoring: TargetMonitoring | None = None  # the team's own Prometheus and Alertmanager (a mapping)
 
     def reader(self) -> MapReader:
         """A reader over the platform options, for the adapter to build its typed options from."""
@@ -62,6 +65,7 @@ class RollbackTriggers:
     soak: float = 10.0
     interval: float = 0.5
     min_requests: int = 10
+    prometheus: tuple[PromqlCheck, ...] = ()  # opt-in PromQL triggers, judged from the target's Prometheus
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,7 @@ def _triggers(r: MapReader | None) -> RollbackTriggers:
         soak=r.duration("soak", d.soak),
         interval=r.duration("interval", d.interval),
         min_requests=r.integer("min_requests", d.min_requests, minimum=1),
+        prometheus=parse_promql_checks(r),
     )
     if triggers.interval <= 0:
         raise ConfigError("'interval' must be greater than zero", r.loc_of("interval"))
@@ -202,7 +207,12 @@ def _target(name: str, r: MapReader) -> TargetConfig:
     platform = r.choice("platform", _platforms(r.data.get("platform")))
     kind: TargetKind = r.choice("kind", KINDS, "disposable" if platform in DISPOSABLE_PLATFORMS else "real")
     profile = r.string("profile", None)
-    options = YamlMap((k, v) for k, v in r.data.items() if k not in ("platform", "kind", "profile"))
+    # `monitoring` as a mapping is the team's own monitoring, on any platform; a bare word stays the platform's
+    # option (the sandbox's auto/on/off for the monitoring it runs itself)
+    own = r.data.get("monitoring")
+    watch = parse_target_monitoring(r.map("monitoring", "'monitoring'"), name) if isinstance(own, dict) else None
+    taken = ("platform", "kind", "profile", "monitoring") if watch is not None else ("platform", "kind", "profile")
+    options = YamlMap((k, v) for k, v in r.data.items() if k not in taken)
     options.line = r.loc.line
     options.key_lines = {k: r.loc_of(k).line for k in options}  # keep lines so adapters report options precisely
     r.names()
@@ -214,6 +224,7 @@ def _target(name: str, r: MapReader) -> TargetConfig:
         kind=kind,
         profile=Path(profile) if profile is not None else None,
         profile_loc=r.loc_of("profile"),
+        monitoring=watch,
     )
 
 

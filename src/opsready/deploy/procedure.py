@@ -17,10 +17,12 @@ from opsready.checks import CheckRun
 from opsready.config import Config
 from opsready.deploy.checklist import load_checklist, run_checklist
 from opsready.errors import DeployError, UsageError
+from opsready.monitoring.analysis import soak_judges
 from opsready.probes.readiness import wait_healthy
+from opsready.probes.usage import UsageJudge, UsageSource
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
-from opsready.triggers import NO_METRICS, TriggerHit, metric_baseline, watch
+from opsready.triggers import TriggerHit, watch
 
 Progress = Callable[[str], None]
 
@@ -45,6 +47,7 @@ class DeployOutcome:
     post: CheckRun | None
     trigger: TriggerHit | None
     review: Path | None = None
+    judged_by: UsageSource | None = None  # the error-rate and latency triggers' source: metrics or traffic
 
 
 @dataclass(frozen=True)
@@ -87,24 +90,29 @@ class Procedures:
         # validate both checklists before anything touches the target
         load_checklist(self.config.resolve(self.config.deployment.post_checklist))
         tl, slos, rules = self.timeline, self.config.slos, self.config.triggers
+        # opt-in PromQL triggers: the target's Prometheus must answer and accept every query, before any change;
+        # the emergency path skips the soak, and with it the analyses (one measurement right after the switch
+        # would judge the old release's window)
+        judges = [] if emergency else soak_judges(self.target, rules.prometheus)
         kind: DeployKind = "emergency" if emergency else "deploy"
         tl.mark("started", f"{kind} {version}")
         pre = self.checklist("pre-deploy", mandatory_only=emergency)
         if not pre.ok:
             raise DeployError(f"pre-deploy checklist failed, nothing was changed: {pre.summary()}")
         previous = self.target.current_release()
-        baseline, no_metrics = metric_baseline(self.target)
-        if baseline is None:
-            self.progress(NO_METRICS.format(reason=no_metrics))
-        note = "" if baseline is not None else f" ({NO_METRICS.format(reason=no_metrics)})"
-        tl.mark("deploy_started", f"{previous} -> {version}{note}")
-        self.progress(f"switching {previous} -> {version}")
-        self.target.deploy(version, kind, justification)
-        tl.mark("deployed", version)
-        tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
         soak = self.config.deployment.emergency_soak if emergency else rules.soak
-        self.progress(f"watching rollback triggers for {soak:.0f} s")
-        hit = watch(self.target, rules, baseline, soak)
+        with UsageJudge.begin(self.target) as judge:
+            tl.mark("deploy_started", f"{previous} -> {version}")
+            self.progress(f"switching {previous} -> {version}")
+            self.target.deploy(version, kind, justification)
+            tl.mark("deployed", version)
+            tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
+            judged = f"error rate and latency judged from {judge.describe()}"
+            tl.mark("soak_started", f"rollback triggers for {soak:g} s; {judged}")
+            self.progress(f"watching rollback triggers for {soak:.0f} s; {judged}")
+            hit = watch(self.target, rules, judge, soak, judges)
+        for analysis in judges:
+            tl.mark("analysis", analysis.describe(), source="prometheus")
         post: CheckRun | None = None
         if hit is None:
             post = self.checklist("post-deploy", mandatory_only=emergency)
@@ -115,7 +123,8 @@ class Procedures:
             post = self.checklist("post-deploy")
         review = self._write_review(version, previous, justification, hit) if emergency else None
         tl.mark("finished")
-        return DeployOutcome(version, previous, kind, "rolled_back" if hit else "succeeded", pre, post, hit, review)
+        result: DeployResult = "rolled_back" if hit else "succeeded"
+        return DeployOutcome(version, previous, kind, result, pre, post, hit, review, judge.source)
 
     def roll_back_after(self, hit: TriggerHit) -> None:
         """The automatic rollback once a trigger fired: detected, rolled back, healthy, each measured."""

@@ -7,12 +7,13 @@ Also here: the checks of incident runbooks that need both the incident files and
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from opsready.drills.faults import DrillFaults
 from opsready.drills.plan import PlannedDrill
 from opsready.errors import UserError, ValidationError
+from opsready.incident.alerting import DrillAlerting, plan_alerting
 from opsready.incident.comms import Communicator
 from opsready.incident.drill import Drill, DrillResult
 from opsready.incident.files import Checked, IncidentFiles
@@ -42,9 +43,15 @@ class Rehearsal:
     files: IncidentFiles
 
     def inject(self) -> None:
-        """Inject the experiment's fault (journaled first, reverted whatever happens) and mark the timeline."""
+        """Inject the experiment's fault (journaled first, reverted whatever happens) and mark the timeline. With
+        monitoring the fault's time limit (its dead-man bound) covers the alert's wait and page: a production rule
+        (``for: 1m``) never pages an outage that ends first, and a drill must not end it first."""
         fault = self.planned.fault
-        self.drill.inject(lambda: self.faults.inject(fault.name, fault.spec))
+        spec = fault.spec
+        hold = self.drill.alert_hold()
+        if hold is not None and spec.time_limit < hold:
+            spec = replace(spec, time_limit=hold)
+        self.drill.inject(lambda: self.faults.inject(fault.name, spec))
 
     def finish(self) -> Rehearsed:
         """The drill's result, and its review draft written to the reviews directory."""
@@ -65,7 +72,9 @@ def rehearse(
     webhook: str | None = None,
     say: Callable[[str], None] | None = None,
 ) -> Rehearsal:
-    """The rehearsal of ``planned`` against ``target``, recording into ``timeline`` (nothing runs yet)."""
+    """The rehearsal of ``planned`` against ``target``, recording into ``timeline`` (nothing runs yet). When the
+    target has monitoring, the drill also watches the alerts that name the runbook."""
+    alerting = DrillAlerting(plan_alerting(target, planned.plan.incident, files.alerts_dir()), timeline)
     drill = Drill(
         planned.plan,
         checked.classification,
@@ -77,6 +86,7 @@ def rehearse(
         traffic=traffic,
         slow_after=checked.classification.slow_after(),
         say=say if say is not None else _quiet,
+        alerting=alerting,
     )
     return Rehearsal(planned, drill, faults, files)
 

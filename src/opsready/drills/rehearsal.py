@@ -20,7 +20,7 @@ from opsready.deploy.procedure import Procedures
 from opsready.drills.candidate import CandidatePlan
 from opsready.drills.faults import DrillFaults
 from opsready.errors import Loc, ProbeError
-from opsready.probes import metrics
+from opsready.probes.usage import UsageJudge
 from opsready.targets.faults import SYNTHETIC_FLAW, FaultInjectable, FaultSpec, parse_fault_spec
 from opsready.targets.protocol import Say, Target, quiet
 from opsready.timeline import Timeline
@@ -109,15 +109,16 @@ def rehearse_flaw(
     open_at = open_after = False
     journal: Path | None = None
     fault_id = ""
+    judge: UsageJudge | None = None
     try:
-        baseline = metrics.scrape(target)
+        judge = UsageJudge.begin(target)
         fault_id = faults.inject(FLAW_NAME, spec)
         journal = faults.journal
         # the candidate "goes bad" when the flaw applies: the rollback's measures count from here
         injected = timeline.last("injected")
         at = timeline.t0 + injected.at if injected is not None else None
         timeline.mark("deployed", f"{plan.candidate} flawed on purpose (synthetic, not a defect)", at=at)
-        hit = watch(target, config.triggers, baseline, DETECT_FOR)
+        hit = watch(target, config.triggers, judge, DETECT_FOR)
         if hit is not None:
             procedures.roll_back_after(hit)
             open_at = _status(journal, fault_id) == "applied"
@@ -127,6 +128,8 @@ def rehearse_flaw(
         say(f"rehearsal: {exc.message}")
         raise
     finally:
+        if judge is not None:
+            judge.close()
         faults.close()
     closed = _status(journal, fault_id) == "reverted"
     return FlawRehearsal("done", "", plan.candidate, plan.previous, spec, hit, journal, open_at, open_after, closed)

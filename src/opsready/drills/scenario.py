@@ -78,6 +78,11 @@ def play_scenario(stage: Stage, index: int, item: PreparedScenario, artifacts: l
         drill.detect()
         severity = drill.classify()
         board.update("classified", f"INCIDENT ({severity.name})")
+        if drill.alerting is not None and drill.alerting.measured:
+            board.update("waiting for the team's alert to fire and page")
+            drill.alert()  # "alert never fired" fails the scenario here
+            paged = drill.timeline.first("alert_delivered")
+            board.note(f"page arrived: {paged.detail}" if paged is not None else "no page")
         board.update("paging the responder")
         drill.acknowledge()
         board.update("mitigating")

@@ -28,6 +28,7 @@ from opsready.hosts.options import HostEntry, HostsOptions, LinkReleases, Role, 
 from opsready.hosts.releases import HostReleases
 from opsready.hosts.remediation import HostsRemediation
 from opsready.hosts.rolling import RollingDeploy
+from opsready.monitoring.silences import ConfiguredMonitoring
 from opsready.observation import Observation
 from opsready.targets.diagnostics import DiagnosticOps, SupportsDiagnostics
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec
@@ -48,7 +49,7 @@ from opsready.targets.rolling import RollingTarget, RolloutKind, RolloutReport
 from opsready.timeline import Timeline
 
 
-class HostsTarget:
+class HostsTarget(ConfiguredMonitoring):
     """Drive a service on machines reached over SSH, behind a load balancer."""
 
     platform = "hosts"
@@ -394,7 +395,9 @@ def open_target(config: Config, target: TargetConfig) -> HostsTarget:
     """Adapter entry point (see :mod:`opsready.targets.registry`)."""
     base = os.environ.get("OPSREADY_STATE_DIR")
     state = Path(base).resolve() if base else config.root / ".opsready"
-    return HostsTarget(target.name, parse_options(config, target), target.kind, state / "hosts" / target.name)
+    hosts = HostsTarget(target.name, parse_options(config, target), target.kind, state / "hosts" / target.name)
+    hosts.monitoring_setting = target.monitoring
+    return hosts
 
 
 def _implements(

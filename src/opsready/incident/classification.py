@@ -61,6 +61,10 @@ class Targets:
     detect_within: float
     mitigate_within: float
     recover_within: float
+    # the team's monitoring, measured when the target has Prometheus and Alertmanager: fault injected -> the
+    # runbook's alert firing, and fault injected -> its page delivered (None: a classification without them)
+    alert_within: float | None = None
+    page_within: float | None = None
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,17 @@ def _targets(r: MapReader) -> Targets:
         detect_within=t.duration("detect_within"),
         mitigate_within=t.duration("mitigate_within"),
         recover_within=t.duration("recover_within"),
+        alert_within=t.duration("alert_within") if t.has("alert_within") else None,
+        page_within=t.duration("page_within") if t.has("page_within") else None,
     )
+    if (
+        targets.alert_within is not None
+        and targets.page_within is not None
+        and (targets.page_within < targets.alert_within)
+    ):
+        raise ValidationError(
+            "page_within must not be shorter than alert_within: a page follows its alert", t.loc_of("page_within")
+        )
     t.done()
     return targets
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from opsready.durations import format_duration
 from opsready.errors import TargetError, UsageError
+from opsready.incident.alerting import DrillAlerting
 from opsready.incident.classification import Classification, Severity
 from opsready.incident.comms import Communicator, SentNotice
 from opsready.incident.escalation import Escalation
@@ -71,6 +72,7 @@ class DrillResult:
     impact: Impact | None
     timeline: TimelineRecord
     t0: float
+    alerting: str = "alerting not measured: no monitoring given to the drill"
 
     def measurement(self, name: str) -> Measurement | None:
         """A measurement by name."""
@@ -105,6 +107,7 @@ class Drill:
         traffic: Traffic | None = None,
         slow_after: float = 0.3,
         say: Say = _quiet,
+        alerting: DrillAlerting | None = None,
     ) -> None:
         self.plan = plan
         self.classification = classification
@@ -118,6 +121,7 @@ class Drill:
         self.say = say
         self.monitor = Monitor(target, classification, say)
         self.state = _State()
+        self.alerting = alerting
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def _wall(self, kind: str) -> datetime | None:
@@ -210,6 +214,8 @@ class Drill:
         """Inject the fault through ``inject`` (which marks ``injected``; marked here if it did not)."""
         if self.state.baseline is None:
             raise UsageError("prepare the drill before injecting its fault")
+        if self.alerting is not None:
+            self.alerting.start()
         self.timeline.mark("inject_started", self.plan.fault)
         inject()
         if not self.timeline.has("injected"):
@@ -236,9 +242,33 @@ class Drill:
         self.timeline.mark("classified", verdict.summary())
         return self.state.severity
 
+    def alert_hold(self) -> float | None:
+        """How long the fault must be allowed to last for its alert to fire and page, with a minute for the
+        mitigation that follows (None: the alerting is not measured)."""
+        if self.alerting is None or not self.alerting.measured or self.plan.severity is None:
+            return None
+        targets = self.classification.severity(self.plan.severity).targets
+        longest = max(a.alert_limit(5.0, 5.0) for a in self.alerting.plan.alerts) + 60.0
+        return max(targets.page_within or 0.0, targets.alert_within or 0.0, longest) + 60.0
+
+    def alert(self) -> None:
+        """Wait for the runbook's alert to fire in Prometheus and its page to arrive (with monitoring; nothing
+        without): "alert never fired" when it does not within the runbook severity's ``alert_within``."""
+        if self.alerting is None or not self.alerting.measured or self.timeline.has("alert_firing"):
+            return
+        declared = self.plan.severity or self._severity().name
+        targets = self.classification.severity(declared).targets
+        try:
+            self.alerting.await_alert(targets.alert_within, targets.page_within)
+        except TargetError:
+            self.alerting.close()
+            raise
+
     def acknowledge(self) -> str:
-        """Page as the escalation says, and wait for the responder (at most the severity's response time)."""
+        """Page as the escalation says, and wait for the responder (at most the severity's response time). With
+        monitoring, the responder answers the page Alertmanager delivered: the alert is awaited first."""
         severity = self._severity()
+        self.alert()
         classified = self._wall("classified") or datetime.now(tz=UTC)
         self.state.pages = simulate(self.escalation, severity.name, 0.0, classified)
         for page in self.state.pages:
@@ -290,6 +320,7 @@ class Drill:
             tl.measure("time to acknowledge", "detected", "acknowledged", severity.response_time),
             tl.measure("time to mitigate", "detected", "mitigated", severity.targets.mitigate_within),
             tl.measure("time to recover", "injected", "recovered", severity.targets.recover_within),
+            *self._alert_measurements(),
         )
         classified = self._wall("classified") or datetime.now(tz=UTC)
         return DrillResult(
@@ -309,7 +340,25 @@ class Drill:
             impact=self.impact(),
             timeline=tl.record(),
             t0=tl.t0,
+            alerting=self.alerting.note() if self.alerting is not None else DrillResult.alerting,
         )
+
+    def _alert_measurements(self) -> tuple[Measurement, ...]:
+        """Time to alert and to page against the declared severity's targets, and the detection gap (alert minus
+        probe); nothing when the alerting was not observed (never an assumed time)."""
+        if self.alerting is not None:
+            self.alerting.close()
+        tl = self.timeline
+        if not tl.has("alert_firing"):
+            return ()
+        targets = self.classification.severity(self.plan.severity or self._severity().name).targets
+        found = [
+            tl.measure("time to alert", "injected", "alert_firing", targets.alert_within),
+            tl.measure("detection gap (alert minus probe)", "detected", "alert_firing"),
+        ]
+        if tl.has("alert_delivered"):
+            found.append(tl.measure("time to page", "injected", "alert_delivered", targets.page_within))
+        return tuple(found)
 
     def run(self, inject: Callable[[], object]) -> DrillResult:
         """Every stage in order."""

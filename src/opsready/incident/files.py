@@ -44,6 +44,10 @@ class IncidentFiles:
             reviews=config.resolve(config.deployment.reviews_dir),
         )
 
+    def alerts_dir(self) -> Path:
+        """The alert rule files beside the classification (runbooks/alerts)."""
+        return self.classification.parent / "alerts"
+
     def runbook_paths(self) -> tuple[Path, ...]:
         """The incident runbooks, in a stable order."""
         if not self.runbooks.is_dir():

@@ -55,6 +55,7 @@ def _impact(r: DrillResult) -> list[str]:
         lines.append(f"- User impact lasted {format_duration(max(0.0, r.impact.ended - r.impact.began))}")
     lines += ["", "| measurement | measured | target | verdict |", "| --- | --- | --- | --- |"]
     lines += [f"| {m.name} | {format_duration(m.seconds)} | {_target(m)} | {_verdict(m)} |" for m in r.measurements]
+    lines += ["", f"- Alerting: {r.alerting}"]  # measured (its rows above) or why it was not: never assumed
     lines += ["", _human("incident owner", "customers and orders affected, revenue or SLA consequences.")]
     return lines
 

@@ -24,6 +24,7 @@ from opsready.kubernetes.permissions import Permissions
 from opsready.kubernetes.portforward import PortForward
 from opsready.kubernetes.redaction import Redactor
 from opsready.kubernetes.safety import Guard, Selector
+from opsready.monitoring.silences import ConfiguredMonitoring
 from opsready.observation import Observation
 from opsready.targets.capacity import Scalable
 from opsready.targets.faults import Facts, Fault, FaultInjectable, FaultKind, FaultSpec
@@ -40,7 +41,7 @@ from opsready.targets.protocol import (
 from opsready.targets.remediation import Remediable
 
 
-class KubernetesTarget:
+class KubernetesTarget(ConfiguredMonitoring):
     """Drive one or more Deployments in one allowlisted namespace."""
 
     platform = "kubernetes"
@@ -345,7 +346,9 @@ def open_target(config: Config, target: TargetConfig) -> KubernetesTarget:
     options = parse_options(config, target)
     base = os.environ.get("OPSREADY_STATE_DIR")
     state = Path(base).resolve() if base else config.root / ".opsready"
-    return KubernetesTarget(target.name, options, state / "kubernetes" / target.name, target.kind)
+    kube = KubernetesTarget(target.name, options, state / "kubernetes" / target.name, target.kind)
+    kube.monitoring_setting = target.monitoring
+    return kube
 
 
 def _implements(target: KubernetesTarget) -> tuple[Target, FaultInjectable, Scalable, Remediable]:

@@ -1,9 +1,9 @@
 """Patching: roll a patch release out with the target's zero-downtime deploy, guard it, and roll it back by itself.
 
 The switch is the target's own graceful deploy; the rollback triggers of :mod:`opsready.triggers` (the same rules
-deployments are held to) then watch the patched service. When a trigger fires, the procedure rolls back at once,
-waits until the service is healthy again, and records time to detect, to roll back and until healthy on the drill's
-timeline against the SLOs.
+deployments are held to, PromQL triggers included) then watch the patched service. When a trigger fires, the
+procedure rolls back at once, waits until the service is healthy again, and records time to detect, to roll back and
+until healthy on the drill's timeline against the SLOs.
 
 A target that rolls through a load balancer (:func:`~opsready.targets.rolling.rolling_of`) patches as a rolling
 deploy instead: batch by batch, each host drained, switched, checked directly and soaked, its own triggers judging
@@ -19,8 +19,9 @@ from typing import Literal
 
 from opsready.config import Config
 from opsready.errors import UsageError
-from opsready.probes import metrics
+from opsready.monitoring.analysis import soak_judges
 from opsready.probes.readiness import wait_healthy
+from opsready.probes.usage import UsageJudge
 from opsready.targets.protocol import Target
 from opsready.targets.rolling import RollingTarget, rolling_of
 from opsready.targets.rolling import TriggerHit as RolloutHit
@@ -58,15 +59,18 @@ def apply_patch(config: Config, target: Target, release: str, timeline: Timeline
     if rolling is not None:
         return _roll_patch(rolling, target, release, timeline, progress)
     slos, rules, tl = config.slos, config.triggers, timeline
+    judges = soak_judges(target, rules.prometheus)  # opt-in PromQL triggers, every query checked before any change
     previous = target.current_release()
-    baseline = metrics.scrape(target)
-    tl.mark("deploy_started", f"patch {previous} -> {release}")
-    progress(f"patching {previous} -> {release} (graceful reload)")
-    target.deploy(release, "deploy", "maintenance: patch")
-    tl.mark("deployed", release)
-    tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
-    progress(f"guarding the patch for {rules.soak:.0f} s")
-    hit = watch(target, rules, baseline, rules.soak)
+    with UsageJudge.begin(target) as judge:
+        tl.mark("deploy_started", f"patch {previous} -> {release}")
+        progress(f"patching {previous} -> {release} (graceful reload)")
+        target.deploy(release, "deploy", "maintenance: patch")
+        tl.mark("deployed", release)
+        tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
+        progress(f"guarding the patch for {rules.soak:.0f} s; error rate and latency judged from {judge.describe()}")
+        hit = watch(target, rules, judge, rules.soak, judges)
+    for analysis in judges:
+        tl.mark("analysis", analysis.describe(), source="prometheus")
     if hit is None:
         return PatchOutcome(release, previous, "succeeded", target.current_release())
     tl.mark("detected", f"{hit.trigger}: {hit.evidence}", at=hit.at)

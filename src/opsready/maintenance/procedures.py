@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from opsready.config import Config
+from opsready.config.monitoring import Component
 from opsready.durations import format_duration
 from opsready.maintenance.patch import PatchOutcome, apply_patch
 from opsready.targets.maintenance import (
@@ -208,6 +209,7 @@ class Procedure:
     work: Callable[[Context], Work]
     needs_release: bool = False
     checks_disk: bool = True  # the disk check's own verdict is its work, not a reason to abort it
+    touches: tuple[Component, ...] = ()  # whose alerts its window silences (where the target allows silences)
 
     def describe(self) -> str:
         """'backup: Database backup with verified restore (runbook database-backup, planned 30 min 0 s)'."""
@@ -217,16 +219,47 @@ class Procedure:
 PROCEDURES: dict[str, Procedure] = {
     p.name: p
     for p in (
-        Procedure("backup", "Database backup with verified restore", "database-backup", 1800, True, backup),
-        Procedure("housekeeping", "Database housekeeping", "database-housekeeping", 1800, True, housekeeping),
+        Procedure(
+            "backup",
+            "Database backup with verified restore",
+            "database-backup",
+            1800,
+            True,
+            backup,
+            touches=("database",),
+        ),
+        Procedure(
+            "housekeeping",
+            "Database housekeeping",
+            "database-housekeeping",
+            1800,
+            True,
+            housekeeping,
+            touches=("database",),
+        ),
         Procedure("log-rotation", "Log rotation", "log-rotation", 900, True, log_rotation),
         Procedure("disk-check", "Disk usage check", "disk-usage", 300, False, disk_check, checks_disk=False),
         Procedure(
             "certificate-check", "TLS certificate expiry check", "certificate-expiry", 300, False, certificate_check
         ),
         Procedure(
-            "certificate-renewal", "TLS certificate renewal", "certificate-expiry", 900, True, certificate_renewal
+            "certificate-renewal",
+            "TLS certificate renewal",
+            "certificate-expiry",
+            900,
+            True,
+            certificate_renewal,
+            touches=("edge",),
         ),
-        Procedure("patch", "Patch rollout with automatic rollback", "patching", 3600, True, patch, needs_release=True),
+        Procedure(
+            "patch",
+            "Patch rollout with automatic rollback",
+            "patching",
+            3600,
+            True,
+            patch,
+            needs_release=True,
+            touches=("api",),
+        ),
     )
 }

@@ -11,6 +11,7 @@ from opsready.checks import CheckRun
 from opsready.durations import format_duration
 from opsready.maintenance.patch import PatchOutcome
 from opsready.maintenance.procedures import Outcome
+from opsready.maintenance.silences import MaintenanceSilence
 from opsready.targets.maintenance import Backup, Certificate, DiskUsage, Housekeeping, LogRotation, RestoreCheck
 
 
@@ -58,6 +59,7 @@ class MaintenanceRecord:
     certificate: Certificate | None = None
     patch: PatchOutcome | None = None
     notices: tuple[Path, ...] = ()
+    silence: MaintenanceSilence | None = None  # the alerts silenced for the window, or why none were
 
     @property
     def within_kpi(self) -> bool:
@@ -99,6 +101,7 @@ def to_markdown(record: MaintenanceRecord) -> str:
         f"{'met' if record.within_kpi else 'MISSED'}), planned {format_duration(record.planned)}",
         f"- Authorisation: {record.authorisation.describe()}",
         f"- Validation: {record.validation}",
+        f"- Alerts: {record.silence.describe() if record.silence is not None else 'no silence: not asked'}",
         "",
         "## Checks",
     ]

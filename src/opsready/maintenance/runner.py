@@ -24,6 +24,7 @@ from opsready.maintenance.checks import run_phase
 from opsready.maintenance.patch import check_patch
 from opsready.maintenance.procedures import PROCEDURES, Context, MaintenanceRequest, Procedure, Work
 from opsready.maintenance.record import Authorisation, MaintenanceRecord, write_record
+from opsready.maintenance.silences import SilenceSession, journal_dir
 from opsready.safety import check_destructive
 from opsready.spelling import did_you_mean
 from opsready.targets.maintenance import maintenance_of
@@ -115,21 +116,45 @@ class MaintenanceRunner:
         procedure = self.validate(request)
         auth = self.authorise(procedure, request)
         planned = request.planned or procedure.planned
-        tl, policy = self.timeline, self.policy
         started = self.clock()
         stamp = started.strftime("%Y%m%dT%H%M%S%fZ")
         values = self._values(procedure, auth, planned)
-        tl.mark("started", f"maintenance {procedure.name}")
+        self.timeline.mark("started", f"maintenance {procedure.name}")
+        silences = SilenceSession(
+            journal_dir(self.config, self.target), self.target, f"maintenance {procedure.name}", procedure.touches,
+            self.progress,
+        )  # fmt: skip
+        silences.open(planned)  # ends at the window's end in Alertmanager itself, whatever becomes of this process
+        try:
+            record = self._run(
+                procedure=procedure, request=request, auth=auth, planned=planned, started=started, values=values
+            )
+        finally:
+            silence = silences.close()
+        record = replace(record, silence=silence)
+        return self._finish(record, stamp, values, record.notices)
+
+    def _run(
+        self,
+        *,
+        procedure: Procedure,
+        request: MaintenanceRequest,
+        auth: Authorisation,
+        planned: float,
+        started: dt.datetime,
+        values: dict[str, str],
+    ) -> MaintenanceRecord:
+        """Pre-checks, the work and post-checks (inside the window's silences)."""
+        tl, policy = self.timeline, self.policy
         self.progress(f"pre-maintenance checks ({procedure.name})")
         pre = run_phase("pre", policy, self.target, procedure.checks_disk)
         if not pre.ok:
             tl.mark("finished", "aborted before any change")
             tl.measure("maintenance duration", "started", "finished", policy.max_duration)
             work = Work("aborted", pre.summary())
-            record = self._record(
+            return self._record(
                 procedure=procedure, auth=auth, planned=planned, started=started, pre=pre, post=None, work=work
             )
-            return self._finish(record, stamp, values, ())
         notices: list[Path] = [self._notice("start", procedure, values)]
         timer = threading.Timer(planned, self._overrun, (procedure, values, planned, started, notices))
         timer.daemon = True
@@ -149,7 +174,7 @@ class MaintenanceRunner:
         record = self._record(
             procedure=procedure, auth=auth, planned=planned, started=started, pre=pre, post=post, work=work
         )
-        return self._finish(record, stamp, values, tuple(notices))
+        return replace(record, notices=tuple(notices))
 
     def _values(self, procedure: Procedure, auth: Authorisation, planned: float) -> dict[str, str]:
         start = dt.datetime.fromisoformat(auth.start.replace("Z", "+00:00"))

@@ -32,6 +32,8 @@ MARKERS = {
     "neutral": "a platform-neutral drill that names no release: the release-candidate gate runs it too",
     "cluster": "needs a real Kubernetes cluster (KUBECONFIG); skipped otherwise",
     "sandbox": "integration test against a real sandbox it starts itself",
+    "monitoring": "needs Prometheus and Alertmanager (Debian's prometheus, prometheus-alertmanager; promtool for "
+    "rule checks): alert rules, scrapes, pages",
     "hosts": "needs the test fleet (hosts in namespaces with sshd, behind HAProxy); skipped where it cannot be built",
     "runbook(id)": "links a scenario to the runbook it verifies (Gherkin tag @runbook:<id>; "
     "@runbook:<id>:<n> adds step=n, the numbered runbook step it verifies)",

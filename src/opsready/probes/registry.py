@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from opsready.config.analysis import parse_condition
 from opsready.errors import Loc, PluginError, ValidationError
 from opsready.observation import Observation
 from opsready.plugins import PROBES_GROUP, load_as, names
@@ -24,6 +25,7 @@ from opsready.probes import (
     metrics,
     paths,
     platform,
+    prometheus,
     upkeep,
 )
 from opsready.spelling import did_you_mean
@@ -32,12 +34,13 @@ from opsready.targets.protocol import Target
 from opsready.yamlsrc import MapReader
 
 # parameter kinds: how a YAML value is read
-ParamKind = Literal["duration", "percent", "int", "text", "number"]
+ParamKind = Literal["duration", "percent", "int", "text", "number", "condition"]
 DURATION: ParamKind = "duration"
 PERCENT: ParamKind = "percent"
 INT: ParamKind = "int"
 TEXT: ParamKind = "text"
 NUMBER: ParamKind = "number"
+CONDITION: ParamKind = "condition"  # 'result < 0.05', as in the PromQL rollback triggers
 REQUIRED: Any = object()  # the default of a parameter that must be written
 
 
@@ -61,6 +64,7 @@ class ProbeSpec:
     params: tuple[Param, ...] = ()
     answers: tuple[str, ...] = ()  # values a failed observation may carry, for trees that branch on them
     needs: tuple[Capability, ...] = ()  # what it asks of a target beyond the Target protocol (targets.diagnostics)
+    check: Callable[[Mapping[str, Any], Loc], None] | None = None  # validates the arguments together, at load time
 
 
 PROBES: dict[str, ProbeSpec] = {
@@ -278,6 +282,14 @@ PROBES: dict[str, ProbeSpec] = {
             "CPU per serving unit of the service over a window (the scale-out level)",
             (Param("window", "window_s", DURATION, 2.0), Param("max", "max_ratio", PERCENT, 0.7)),
         ),
+        ProbeSpec(
+            "promql",
+            prometheus.promql,
+            "every series of a PromQL query of the target's Prometheus meets a condition (no data: inconclusive)",
+            (Param("query", "query", TEXT, REQUIRED), Param("success", "success", CONDITION, REQUIRED)),
+            prometheus.ANSWERS,
+            check=prometheus.check_promql,
+        ),
     )
 }
 
@@ -334,8 +346,11 @@ def parse_probe_call(name: object, args: object, name_loc: Loc, args_loc: Loc) -
             INT: reader.integer,
             TEXT: reader.string,
             NUMBER: reader.number,
+            CONDITION: lambda key, *default: parse_condition(reader.raw(key, *default), reader.loc_of(key)),
         }
         default = () if param.default is REQUIRED else (param.default,)
         kwargs.append((param.kwarg, reading[param.kind](param.name, *default)))
     reader.done()
+    if spec.check is not None:
+        spec.check(dict(kwargs), args_loc)
     return ProbeCall(name, tuple(kwargs), name_loc)

@@ -167,7 +167,8 @@ def lint(
 ) -> LintReport:
     """Lint every runbook and feature file; errors fail it, stale reviews and placeholders left to fill in
     (``[FILL IN: ...]``) are warnings (placeholders are errors when ``strict``). Given the command tree (``cli``),
-    every ``opsready`` command the runbooks name is checked against it too."""
+    every ``opsready`` command the runbooks name is checked against it too. Alert rules (``runbooks/alerts``) and
+    incident runbooks must name each other (:mod:`opsready.runbooks.alerts`)."""
     from opsready.runbooks.placeholders import find_placeholders, suite_places
 
     day = today or date.today()
@@ -193,6 +194,12 @@ def lint(
             read_catalogue(runbooks_dir / CATALOGUE_FILE, known)
         except ValidationError as exc:
             problems.append(_problem(exc))
+    from opsready.runbooks.alerts import alert_findings
+
+    problems.extend(
+        Problem(loc, message, ERROR if error else WARNING)
+        for loc, message, error in alert_findings(runbooks_dir, runbooks)
+    )
     coverage = []
     for runbook in runbooks:
         refs = tuple(s for s in scenarios if runbook.id in s.runbook_ids)

@@ -7,10 +7,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from opsready.config import Config, TargetConfig, TargetKind
+from opsready.config.monitoring import Component, Matcher
+from opsready.errors import ConfigError
+from opsready.monitoring.client import MonitoringEndpoints
 from opsready.observation import Observation
 from opsready.sandbox import rollout
 from opsready.sandbox.database import ENGINES
 from opsready.sandbox.manager import Sandbox, SandboxOptions
+from opsready.sandbox.monitoring import MODES, MonitoringMode
 from opsready.targets.capacity import ResourceSnapshot
 from opsready.targets.diagnostics import DiagnosticOps, RemedyOps
 from opsready.targets.faults import Facts, Fault, FaultKind, FaultSpec
@@ -30,15 +34,27 @@ from opsready.targets.protocol import (
 def parse_options(config: Config, target: TargetConfig) -> SandboxOptions:
     """Typed sandbox options; $OPSREADY_STATE_DIR and $OPSREADY_PORTS override the file (tests use them)."""
     r = target.reader()
+    if target.monitoring is not None:
+        raise ConfigError(
+            "the sandbox runs its own Prometheus and Alertmanager: 'monitoring' takes auto, on or off here "
+            "(a mapping of URLs is for hosts and kubernetes targets)",
+            target.monitoring.loc,
+        )
     d = SandboxOptions()
     state = Path(r.string("state_dir", str(d.state_dir)))
     ports = r.choice("ports", ("fixed", "auto"), d.ports)
+    bare = r.raw("monitoring", None)  # YAML reads a bare on/off as a boolean
+    watch: MonitoringMode = (
+        ("on" if bare else "off") if isinstance(bare, bool) else r.choice("monitoring", MODES, "auto")
+    )
     options = SandboxOptions(
         state_dir=config.resolve(state),
         ports=ports,
         database=r.choice("database", ENGINES, d.database),
         api_workers=r.integer("api_workers", d.api_workers, minimum=1),
         initial_release=r.string("initial_release", d.initial_release),
+        monitoring=watch,
+        alert_rules=config.resolve(Path(r.string("alert_rules", "runbooks/alerts"))),
     )
     r.done()
     env_state, env_ports = os.environ.get("OPSREADY_STATE_DIR"), os.environ.get("OPSREADY_PORTS")
@@ -47,6 +63,15 @@ def parse_options(config: Config, target: TargetConfig) -> SandboxOptions:
     if env_ports in ("fixed", "auto"):
         options = replace(options, ports=env_ports)
     return options
+
+
+# the sandbox's scrape jobs per component (see sandbox.monitoring.prometheus_config)
+SILENCED_JOBS: dict[Component, str] = {
+    "api": "api",
+    "worker": "worker",
+    "edge": "edge",
+    "database": "postgres|db_proxy",
+}
 
 
 class SandboxTarget:
@@ -91,12 +116,39 @@ class SandboxTarget:
         ]
         if status.up and status.ports is not None:
             details.append(("ports", ", ".join(f"{name} {port}" for name, port in status.ports.items())))
+        if status.up:
+            details.append(("monitoring", status.monitoring.describe() if status.monitoring else "off: not recorded"))
         return TargetDescription(
             name=self.name,
             platform=self.platform,
             base_url=self.base_url if status.up else "",
             details=tuple(details),
         )
+
+    def monitoring(self) -> MonitoringEndpoints | None:
+        """Where the sandbox's Prometheus and Alertmanager answer, while it runs them."""
+        state = self.sandbox.status().monitoring
+        if not self.sandbox.is_up() or state is None or not state.on:
+            return None
+        ports = self.sandbox.ports()
+        return MonitoringEndpoints(state.prometheus, state.alertmanager, ports.alert_receiver)
+
+    def monitoring_off_reason(self) -> str:
+        """Why the sandbox has no monitoring now ('' when it has)."""
+        if not self.sandbox.is_up():
+            return "the sandbox is not running"
+        state = self.sandbox.status().monitoring
+        if state is None:
+            return "not recorded by the sandbox's start"
+        return "" if state.on else state.reason
+
+    def silence_refusal(self) -> str:
+        """'': the sandbox's Alertmanager is opsready's own, so maintenance may silence it."""
+        return ""
+
+    def silence_matchers(self, component: Component) -> tuple[Matcher, ...]:
+        """The sandbox's alerts of a component, by the scrape job that carries them."""
+        return (Matcher("job", SILENCED_JOBS[component], is_regex=True),)
 
     def releases(self) -> tuple[Release, ...]:
         """Every shipped release."""

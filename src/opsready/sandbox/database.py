@@ -267,23 +267,6 @@ def wait_postgres(layout: Layout, ports: Ports, timeout: float = 30.0) -> None:
     raise EnvironmentProblem(f"PostgreSQL did not accept connections within {timeout:.0f} s: {last}")
 
 
-def wait_listening(port: int, what: str, timeout: float = 30.0) -> None:
-    """Wait until something accepts TCP connections on ``port`` of the loopback address (a program supervisord
-    calls RUNNING may not listen yet: its start takes no time to count)."""
-    import socket
-
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((HOST, port), timeout=1.0):
-                return
-        except OSError as exc:
-            last = exc.strerror or type(exc).__name__
-            time.sleep(0.05)
-    raise EnvironmentProblem(f"{what} did not listen on {HOST}:{port} within {timeout:.0f} s: {last}")
-
-
 def prepare_sqlite(layout: Layout) -> None:
     """Create the SQLite directory and a database file only its owner can read (SQLite gives its -wal and -shm
     files the database file's mode)."""

@@ -24,6 +24,14 @@ class Ports:
     api: int = 18081
     postgres: int = 15432
     db_proxy: int = 15433
+    # /metrics of the programs that serve nothing else over HTTP, and the monitoring (when it is on)
+    worker_metrics: int = 18091
+    edge_metrics: int = 18092
+    db_proxy_metrics: int = 18093
+    postgres_exporter: int = 19187
+    prometheus: int = 19090
+    alertmanager: int = 19093
+    alert_receiver: int = 19094  # opsready's webhook receiver, Alertmanager's route (listening only during drills)
 
     def items(self) -> list[tuple[str, int]]:
         """(component, port) pairs."""
@@ -145,11 +153,30 @@ class Layout:
         return self.pg_root / "run"
 
     def load_ports(self) -> Ports | None:
-        """The ports recorded by an earlier ``up``, if any."""
+        """The ports recorded by an earlier ``up``, if any (a file from before a port was added lacks it: that port
+        is the documented default until the next ``up`` records all of them)."""
         try:
             return Ports(**json.loads(self.ports_file.read_text()))
         except (OSError, ValueError, TypeError):
             return None
+
+    def ports_complete(self) -> bool:
+        """Whether the ports file records every port of :class:`Ports`."""
+        try:
+            recorded = json.loads(self.ports_file.read_text())
+        except (OSError, ValueError):
+            return False
+        return isinstance(recorded, dict) and all(name in recorded for name, _ in Ports().items())
+
+    @property
+    def monitoring(self) -> Path:
+        """Prometheus's and Alertmanager's configuration and data."""
+        return self.state / "monitoring"
+
+    @property
+    def monitoring_file(self) -> Path:
+        """Whether the running sandbox has monitoring, and why not (JSON, written by ``up``)."""
+        return self.state / "monitoring.json"
 
     def save_ports(self, ports: Ports) -> None:
         """Record the ports for later commands and for tests."""
@@ -158,7 +185,8 @@ class Layout:
 
 
 def choose_ports(mode: str, recorded: Ports | None) -> Ports:
-    """Fixed documented ports, or fresh free ones in ``auto`` mode (reusing recorded ones when still free)."""
+    """Fixed documented ports, or fresh free ones in ``auto`` mode (reusing recorded ones when still free; pass
+    None for a record that lacks a port)."""
     if mode == "fixed":
         return Ports()
     if recorded is not None and not any(port_taken(p) for _, p in recorded.items()):

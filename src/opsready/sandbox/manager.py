@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 
 from opsready.errors import EnvironmentProblem, TargetError
-from opsready.processes import OwnedSession
-from opsready.sandbox import database, installed, pgroot
+from opsready.processes import OwnedSession, port_listened
+from opsready.sandbox import database, installed, monitoring, pgroot
 from opsready.sandbox.layout import HOST, Layout, Ports, check_ports_free, choose_ports
 from opsready.sandbox.supervisor import (
     Program,
@@ -39,6 +39,8 @@ class SandboxOptions:
     database: str = "auto"
     api_workers: int = 2
     initial_release: str = "1.0.0"
+    monitoring: monitoring.MonitoringMode = "off"  # opt-in here; a configured sandbox target defaults to auto
+    alert_rules: Path | None = None  # the suite's rule files (runbooks/alerts), loaded by the sandbox's Prometheus
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class SandboxStatus:
     release: str | None
     programs: tuple[ProgramStatus, ...]
     supervisor_pid: int | None
+    monitoring: monitoring.MonitoringState | None = None
 
 
 def _quiet(_: str) -> None:
@@ -132,6 +135,8 @@ class Sandbox:
             ("OPSREADY_STATE_DIR", str(self.layout.state)),
             ("PYTHONUNBUFFERED", "1"),
         )
+        # the worker serves its own /metrics: outside the api's multiprocess directory, which would merge them
+        worker_env = tuple(pair for pair in env if pair[0] != "PROMETHEUS_MULTIPROC_DIR")
         proxy = f"{py} -m opsready.sandbox.proxy"
         programs = [
             Program(
@@ -143,11 +148,17 @@ class Sandbox:
                 environment=env,
                 directory=str(self.layout.state),
             ),
-            Program("worker", f"{py} -m opsready.sandbox.service.worker", priority=40, environment=env),
+            Program(
+                "worker",
+                f"{py} -m opsready.sandbox.service.worker --metrics-port {ports.worker_metrics}",
+                priority=40,
+                environment=worker_env,
+            ),
             Program(
                 "edge",
                 f"{proxy} --name edge --listen {HOST}:{ports.edge} --upstream {HOST}:{ports.api} "
-                f"--state-file {self.layout.proxies / 'edge.json'} --sandbox-state {self.layout.state}",
+                f"--state-file {self.layout.proxies / 'edge.json'} --sandbox-state {self.layout.state} "
+                f"--metrics-port {ports.edge_metrics}",
                 priority=50,
             ),
         ]
@@ -157,7 +168,8 @@ class Sandbox:
                 Program(
                     "db_proxy",
                     f"{proxy} --name db --listen {HOST}:{ports.db_proxy} --upstream {HOST}:{ports.postgres} "
-                    f"--state-file {self.layout.proxies / 'db.json'} --sandbox-state {self.layout.state}",
+                    f"--state-file {self.layout.proxies / 'db.json'} --sandbox-state {self.layout.state} "
+                    f"--metrics-port {ports.db_proxy_metrics}",
                     priority=20,
                 ),
             ]
@@ -176,17 +188,34 @@ class Sandbox:
             self._remove_orphans(progress)
             engine = database.choose_engine(self.options.database, self.engine())
             recorded = layout.load_ports()
+            if running:
+                watch = monitoring.load_state(layout) or monitoring.MonitoringState(False, "not recorded")
+                prom = alerts = None
+            else:
+                watch, prom, alerts = monitoring.decide(self.options.monitoring, self.options.alert_rules)
             if running and recorded is not None:
                 ports = recorded
             else:
-                ports = choose_ports(self.options.ports, recorded)
-                check_ports_free(ports)
+                ports = choose_ports(self.options.ports, recorded if layout.ports_complete() else None)
+                check_ports_free(ports, skip=_unused_ports(watch))
             for directory in (layout.logs, layout.releases, layout.metrics, layout.proxies):
                 directory.mkdir(parents=True, exist_ok=True)
             layout.save_ports(ports)
             layout.database_file.write_text(engine + "\n")
             programs = self._programs(ports, engine)
+            if prom is not None and alerts is not None:
+                watch, watching = monitoring.programs(
+                    layout,
+                    ports,
+                    engine=engine,
+                    state=watch,
+                    prometheus=prom,
+                    alertmanager=alerts,
+                    pg_passfile=database.passfile(layout),
+                )
+                programs += watching
             if not running:
+                monitoring.save_state(layout, watch)
                 if engine == "postgresql":
                     progress("initialising PostgreSQL data directory")
                     pgroot.claim(layout)
@@ -200,12 +229,13 @@ class Sandbox:
 
                 sv.start(layout)
             sup = Supervisor(layout)
-            names = [p.name for p in programs]
+            # a running sandbox keeps the programs its configuration was written with (monitoring among them)
+            names = [i["name"] for i in sup.all_info()] if running else [p.name for p in programs]
             if engine == "postgresql":
                 progress("starting postgres, db_proxy")
                 sup.start_many(["postgres", "db_proxy"])
                 database.wait_postgres(layout, ports)
-                database.wait_listening(ports.db_proxy, "the database proxy")  # the release migrates through it
+                _wait_listening("db_proxy", ports.db_proxy, 30.0)  # the migration goes through it
             if not layout.current.exists():
                 progress(f"installing initial release {self.options.initial_release}")
                 installed.install_first(layout, self.db_url(), self.options.initial_release)
@@ -295,6 +325,7 @@ class Sandbox:
         elif engine == "sqlite":
             location = str(layout.sqlite_db)
         return SandboxStatus(
+            monitoring=monitoring.load_state(layout),
             up=up,
             state_dir=layout.state,
             engine=engine,
@@ -308,6 +339,21 @@ class Sandbox:
     def current_release(self) -> str | None:
         """The release the ``current`` link points at."""
         return installed.current_release(self.layout)
+
+
+def _wait_listening(name: str, port: int, timeout: float) -> None:
+    """Wait until a program listens on its port (supervisord's RUNNING only says it stayed up for its startsecs)."""
+    deadline = time.monotonic() + timeout
+    while not port_listened(HOST, port):
+        if time.monotonic() > deadline:
+            raise TargetError(f"{name} does not listen on {HOST}:{port} after {timeout:g} s")
+        time.sleep(0.02)
+
+
+def _unused_ports(watch: monitoring.MonitoringState) -> tuple[str, ...]:
+    """Ports nobody listens on at ``up``: the alert receiver (a drill's), and the monitoring's when it is off."""
+    unused = ("alert_receiver",)
+    return unused if watch.on else (*unused, "prometheus", "alertmanager", "postgres_exporter")
 
 
 def _clear_metrics(directory: Path) -> None:

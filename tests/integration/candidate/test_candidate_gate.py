@@ -22,6 +22,7 @@ from opsready.chaos.readback import read_journal
 from opsready.config import load_config
 from opsready.drills.candidate import plan_candidate
 from opsready.drills.rehearsal import rehearse_flaw
+from opsready.profile import traffic_of
 from opsready.sandbox import rollout
 from opsready.targets.protocol import Target
 from opsready.targets.registry import open_target
@@ -41,7 +42,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     """A PostgreSQL sandbox on free ports serving 1.0.0, and a copy of the repository's suite that drives it."""
     env = start_env(tmp_path_factory.mktemp("candidate"))
     try:
-        for name in ("features", "steps", "runbooks"):
+        for name in ("features", "steps", "runbooks", "profiles"):
             shutil.copytree(REPO / name, env.root / name)
         data = yaml.safe_load((REPO / "opsready.yaml").read_text(encoding="utf-8"))
         data["targets"] = yaml.safe_load(env.config.read_text(encoding="utf-8"))["targets"]
@@ -167,7 +168,8 @@ def test_the_synthetic_flaw_ends_at_the_rollback_while_still_journaled(suite: En
     plan = plan_candidate(target, CANDIDATE)  # made as the gate makes it, before the candidate goes out
     switch_to(suite, CANDIDATE)
     timeline = Timeline("rehearsal")
-    with Traffic(target.base_url, clients=4, rate=40.0, max_seconds=120, timeline=timeline) as traffic:
+    users = traffic_of(target)  # the orders profile's journeys: the metric triggers count user endpoints only
+    with Traffic(target.base_url, clients=4, rate=40.0, max_seconds=120, timeline=timeline, journeys=users) as traffic:
         time.sleep(1.0)
         result = rehearse_flaw(config, target, timeline, plan, error_share=0.3, hold=3.0)
         report = traffic.snapshot()

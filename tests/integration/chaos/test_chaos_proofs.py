@@ -9,7 +9,7 @@
 - SIGKILL of the harness with every fault type applied: ``opsready recover`` restores the sandbox, and without it
   the dead-man watchdogs do, within the time limit plus a few seconds. Fault types are grouped so that the faults of
   a group can be applied together (every type is in one group); a group's faults are injected in one run.
-- A corrupt journal never causes a traceback: recover reverts what it can read and lists the rest (exit code 3).
+- A corrupt journal never causes a traceback: recover reverts what it can read and lists the rest (exit code 5, manual).
 """
 
 from __future__ import annotations
@@ -135,6 +135,7 @@ GROUPS: dict[str, list[dict[str, Any]]] = {
         {"name": "db-link-down", "kind": "network-down", "params": {"proxy": "db"}},
         {"name": "worker-stopped", "kind": "process-stop", "params": {"service": "worker"}},
         {"name": "db-down", "kind": "db-stop"},
+        {"name": "flaw", "kind": "synthetic-flaw", "params": {"release": "1.0.0", "error_share": "10%"}},
     ],
 }
 

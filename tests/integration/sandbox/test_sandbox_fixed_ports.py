@@ -100,8 +100,8 @@ def netns() -> Iterator[str]:
 
 
 def test_time_wait_on_the_fixed_ports_is_free_and_a_listener_is_taken(netns: str) -> None:
-    """TIME_WAIT on every fixed port (edge, api, postgres, db proxy, TLS edge): free, and up is not refused; a real
-    listener on each: taken, and up is refused naming the port."""
+    """TIME_WAIT on every fixed port (edge, api, postgres, db proxy, metrics, monitoring, TLS edge): free, and up is
+    not refused; a real listener on each: taken, and up is refused naming the port."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))}
     run = subprocess.run(
         ["ip", "netns", "exec", netns, sys.executable, "-c", CHILD],
@@ -113,9 +113,11 @@ def test_time_wait_on_the_fixed_ports_is_free_and_a_listener_is_taken(netns: str
     )
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
-    assert result["ports"] == [18080, 18081, 15432, 15433, 18443]
+    # the programs' and the monitoring's ports, then the TLS edge's
+    fixed = [18080, 18081, 15432, 15433, 18091, 18092, 18093, 19187, 19090, 19093, 19094, 18443]
+    assert result["ports"] == fixed
     assert set(result["ports"]) <= set(result["time_wait"]), "the test did not leave TIME_WAIT on every fixed port"
-    assert result["after_time_wait"] == [False] * 5
+    assert result["after_time_wait"] == [False] * len(fixed)
     assert result["refused"] == ""
-    assert result["with_listener"] == [True] * 5
+    assert result["with_listener"] == [True] * len(fixed)
     assert "port 18080 (edge)" in result["refused_listener"]

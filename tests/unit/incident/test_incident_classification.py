@@ -209,3 +209,26 @@ def test_a_probe_the_platform_cannot_make_is_unobservable_and_matches_nothing(sh
     assert "not observable on this target" in observation.detail
     round_ = [o for o in healthy() if o.probe != "direct_liveness"] + [observation]
     assert classify(shipped, round_).severity is None
+
+
+def test_shipped_severities_hold_alerts_and_pages_to_targets(shipped: Classification) -> None:
+    """Every severity says how soon its alert must fire and its page arrive, the page never before the alert."""
+    targets = {s.name: (s.targets.alert_within, s.targets.page_within) for s in shipped.severities}
+    assert targets == {
+        "critical": (120.0, 180.0),
+        "high": (300.0, 600.0),
+        "medium": (900.0, 1800.0),
+        "low": (3600.0, 14400.0),
+    }
+
+
+def test_a_page_due_before_its_alert_is_refused_at_its_line(tmp_path: Path, shipped: Classification) -> None:
+    """page_within shorter than alert_within: a ValidationError at the page_within line."""
+    text = shipped.path.read_text().replace("page_within: 10 minutes", "page_within: 1 minute")
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ValidationError) as caught:
+        load_classification(path)
+    assert caught.value.loc is not None
+    assert "page_within: 1 minute" in (caught.value.loc.source_line() or "")
+    assert "page_within must not be shorter than alert_within" in caught.value.message

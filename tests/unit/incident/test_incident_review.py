@@ -75,6 +75,8 @@ def test_a_good_drill_reads_as_a_postmortem_draft(root: Path, tmp_path: Path) ->
     for title in ("Summary", "Impact", "Timeline", "Root cause", "What went well", "What went wrong", "Action items"):
         assert f"\n## {title}\n" in text
     assert "| time to detect | 2.0 s | 1 min 0 s | met |" in text
+    assert "- Alerting: alerting not measured: no monitoring given to the drill" in text  # never shown as met
+    assert "time to alert" not in text
     assert "critical: readiness failing" in text and "Also matched:" in text and "high: error_rate above 5%" in text
     assert "40 of 300 requests failed" in text and "User impact lasted 8.0 s" in text
     assert "detail / with a pipe" in text  # table cells never break the table

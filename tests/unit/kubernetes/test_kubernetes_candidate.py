@@ -3,7 +3,10 @@ not done there (never as passed), and nothing is injected."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from opsready.config import load_config
 from opsready.drills.candidate import CandidatePlan
@@ -12,8 +15,13 @@ from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.timeline import Timeline
 
 
-def test_the_rehearsal_is_not_done_on_kubernetes(target: KubernetesTarget, tmp_path: Path) -> None:
+def test_the_rehearsal_is_not_done_on_kubernetes(
+    make_target: Callable[..., KubernetesTarget], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The reason names the platform and the missing fault kind; the timeline says so; no fault journal exists."""
+    monkeypatch.setenv("OPSREADY_STATE_DIR", str(tmp_path / "state"))  # journals of its own, not the run's shared
+    target = make_target()
+    assert tmp_path in target.fault_journal_dir().parents
     assert "offers no 'synthetic-flaw' fault kind" in flaw_support(target)
     config = load_config(Path(__file__).resolve().parents[3] / "opsready.yaml")
     timeline = Timeline("rehearsal")

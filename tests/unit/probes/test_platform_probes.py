@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from opsready.probes.platform import backlog
 from opsready.probes.registry import PROBES
+from opsready.profile import attach, load_profile
 
 
 @dataclass
@@ -19,7 +21,9 @@ def test_stats_that_cannot_be_read_are_unreadable_not_a_stuck_worker() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again before the probe connects: refused
-    observation = backlog(_Target(f"http://127.0.0.1:{port}"), timeout=0.5)  # type: ignore[arg-type]
+    target = _Target(f"http://127.0.0.1:{port}")
+    attach(target, load_profile(Path(__file__).resolve().parents[3] / "profiles" / "orders.yaml"))  # a backlog
+    observation = backlog(target, timeout=0.5)  # type: ignore[arg-type]
     assert not observation.ok and observation.value == "unreadable"
     assert "stats unavailable" in observation.detail
     assert "unreadable" in PROBES["backlog"].answers

@@ -17,10 +17,10 @@ def test_fixed_ports_are_the_documented_ones() -> None:
 
 
 def test_auto_ports_are_free_and_distinct() -> None:
-    """Auto mode picks four different free loopback ports."""
+    """Auto mode picks a different free loopback port for every component (metrics and monitoring included)."""
     ports = choose_ports("auto", None)
     values = [p for _, p in ports.items()]
-    assert len(set(values)) == 4
+    assert len(set(values)) == len(Ports().items()) == 11
     assert not any(port_taken(p) for p in values)
 
 
@@ -44,3 +44,12 @@ def test_recorded_auto_ports_are_reused_when_free(tmp_path: Path) -> None:
     first = choose_ports("auto", None)
     layout.save_ports(first)
     assert choose_ports("auto", layout.load_ports()) == first
+
+
+def test_a_ports_file_from_before_the_metrics_ports_is_incomplete(tmp_path: Path) -> None:
+    """A record of the four original ports lacks the rest: `up` chooses afresh instead of using fixed defaults."""
+    layout = Layout(tmp_path)
+    layout.ports_file.write_text('{"edge": 1, "api": 2, "postgres": 3, "db_proxy": 4}')
+    assert not layout.ports_complete()
+    layout.save_ports(choose_ports("auto", None))
+    assert layout.ports_complete()

@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sandbox-state", type=Path, default=None, help="the sandbox's state directory: reconcile with its journals"
     )
+    parser.add_argument("--metrics-port", type=int, default=0, help="serve /metrics on this loopback port")
     parser.add_argument("--seed", type=int, default=None, help="seed for per-connection toxicity (tests)")
     return parser
 
@@ -64,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.state_file,
             seed=args.seed,
             reconcile=_reconcile(args.name, args.sandbox_state),
+            metrics_port=args.metrics_port,
         )
     except EnvironmentProblem as exc:
         print(exc.render(), file=sys.stderr, flush=True)

@@ -250,6 +250,17 @@ def serve(
     *,
     seed: int | None = None,
     reconcile: Sequence[str] = (),
+    metrics_port: int = 0,
 ) -> None:
-    """Run one proxy in this process until SIGTERM or SIGINT (``reconcile``: a command run first, see above)."""
-    asyncio.run(ProxyServer(name, listen, upstream, state_file, seed=seed, reconcile=reconcile).run())
+    """Run one proxy in this process until SIGTERM or SIGINT (``reconcile``: a command run first, see above;
+    ``metrics_port``: serve its /metrics there)."""
+    proxy = ProxyServer(name, listen, upstream, state_file, seed=seed, reconcile=reconcile)
+    if metrics_port:
+        from opsready.sandbox.service.exporter import proxy_registry
+        from opsready.sandbox.service.exporter import serve as serve_metrics
+
+        try:
+            serve_metrics(proxy_registry(proxy), metrics_port)
+        except OSError as exc:
+            raise EnvironmentProblem(f"{name}: cannot serve /metrics on port {metrics_port}: {exc}") from None
+    asyncio.run(proxy.run())

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from opsready.errors import ConfigError
 from opsready.sandbox.service.db import DatabaseError, close_sessions, parse_db_url, session
+from opsready.sandbox.service.exporter import WorkerMetrics, serve
 from opsready.sandbox.service.orders import fulfil_due
 
 MAX_BACKOFF = 5.0
@@ -38,6 +39,7 @@ def run(
     interval: float = 0.5,
     fulfil_after: float = 1.0,
     say: Callable[[str], None] = log,
+    metrics: WorkerMetrics | None = None,
 ) -> int:
     """Fulfil due orders every ``interval`` seconds until ``stop`` is set; return how many were fulfilled."""
     fulfilled = 0
@@ -49,12 +51,16 @@ def run(
             with session(db_url, app_name="opsready-worker") as db:
                 count = fulfil_due(db, older_than=now - fulfil_after, now=now, batch=BATCH)
         except DatabaseError as exc:
+            if metrics is not None:
+                metrics.batch(None)
             failures += 1
             delay = min(MAX_BACKOFF, interval * 2 ** min(failures, 10))
             what = "cannot reach the orders database" if exc.unavailable else "the orders database refused the batch"
             say(f"{what} (attempt {failures}, retrying in {delay:.1f} s): {exc.message}")
             stop.wait(delay)
             continue
+        if metrics is not None:
+            metrics.batch(count)
         if failures:
             say(f"database reachable again after {failures} failed attempt(s)")
             failures = 0
@@ -73,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m opsready.sandbox.service.worker", description=__doc__)
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between batches (default 0.5)")
     parser.add_argument("--fulfil-after", type=float, default=1.0, help="age in seconds before fulfilment (1.0)")
+    parser.add_argument("--metrics-port", type=int, default=0, help="serve /metrics on this loopback port")
     args = parser.parse_args(argv)
     db_url = os.environ.get("OPSREADY_DB_URL", "")
     if not db_url:
@@ -94,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    run(db_url, stop, interval=args.interval, fulfil_after=args.fulfil_after)
+    metrics = WorkerMetrics()
+    serve(metrics.registry, args.metrics_port)
+    run(db_url, stop, interval=args.interval, fulfil_after=args.fulfil_after, metrics=metrics)
     return 0
 
 

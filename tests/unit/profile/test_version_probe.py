@@ -1,16 +1,13 @@
-"""A service that is not the orders app, as many are: its version as plain text, no ``/metrics``. The version probe
-reads the release it answers, and a deployment's soak is judged without metrics (readiness and the smoke test),
-saying why, instead of failing before the switch."""
+"""A service that is not the orders app, as many are: its version as plain text. The version probe reads the release
+it answers (a JSON field, or the answer itself), and never takes an error page for a release."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from opsready.config import RollbackTriggers
 from opsready.probes import http as http_probes
 from opsready.probes.http import served_version
 from opsready.profile import JsonPath, attach, parse_profile
-from opsready.triggers import metric_baseline, watch
 from opsready.yamlsrc import parse_yaml
 from tests.unit.profile.conftest import SHELF_PROFILE, FakeTarget, Shelf
 
@@ -42,13 +39,3 @@ def test_the_version_probe_reads_a_plain_text_answer_and_refuses_an_error_page(s
     assert http_probes.version(_target(shelf, "/live"), expect="alive").ok  # type: ignore[arg-type]
     missing = http_probes.version(_target(shelf, "/nowhere"), expect="alive")  # type: ignore[arg-type]
     assert not missing.ok and missing.detail.startswith("HTTP 404"), missing.describe()
-
-
-def test_a_soak_without_metrics_is_judged_by_readiness_and_says_why(shelf: Shelf) -> None:
-    """No /metrics: no baseline (and why), and the soak still watches readiness: quiet when it answers."""
-    target = _target(shelf, "/about")
-    baseline, why = metric_baseline(target)  # type: ignore[arg-type]
-    assert baseline is None and "/metrics answered 404" in why, why
-    rules = RollbackTriggers(smoke_test=True, soak=0.2, interval=0.05)
-    assert watch(target, rules, None, 0.2) is None  # type: ignore[arg-type]
-    assert "GET /ready" in shelf.seen and shelf.seen.count("GET /catalogue") >= 1  # readiness and the smoke test

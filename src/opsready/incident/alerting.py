@@ -1,0 +1,145 @@
+"""The team's alerting in an incident drill: the runbook's alerts watched from the fault on, and held to the
+severity's ``alert_within`` and ``page_within``.
+
+Beside opsready's own detection (the probes), a drill on a target with monitoring records when the alert that names
+the runbook became pending and firing in Prometheus and when Alertmanager's page reached opsready's receiver
+(:mod:`opsready.monitoring.watch`). An alert that does not fire within ``alert_within`` fails the drill with "alert
+never fired"; without monitoring every alert figure is "not measured", never passed.
+
+Acknowledging a page: Alertmanager has no acknowledgement of its own. Here the page is the delivery to opsready's
+receiver, and acknowledging is the responder's answer to that delivered page (the drill's acknowledge stage, which
+only starts once the page arrived).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from opsready.durations import format_duration
+from opsready.errors import TargetError
+from opsready.monitoring.client import Monitored, MonitoringEndpoints, PrometheusClient
+from opsready.monitoring.rules import AlertRule, find_rule_files, read_alert_rules
+from opsready.monitoring.watch import POLL, AlertTimes, AlertWatch
+from opsready.targets.protocol import Target
+from opsready.timeline import Timeline
+
+STEADY_WAIT = 60.0  # an alert resolves one evaluation after its condition ends (5 s in the sandbox; 1 min typical)
+
+
+@dataclass(frozen=True)
+class AlertingPlan:
+    """The alerts that name a runbook and where to watch them; ``off`` says why nothing will be measured."""
+
+    runbook: str
+    alerts: tuple[AlertRule, ...]
+    endpoints: MonitoringEndpoints | None
+    off: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The alert names watched."""
+        return tuple(a.name for a in self.alerts)
+
+
+def plan_alerting(target: Target, runbook: str, alerts_dir: Path) -> AlertingPlan:
+    """What a drill of ``runbook`` on ``target`` can measure of the alerting."""
+    alerts = tuple(a for path in find_rule_files(alerts_dir) for a in read_alert_rules(path) if a.runbook == runbook)
+    if not isinstance(target, Monitored):
+        return AlertingPlan(runbook, alerts, None, f"target '{target.name}' has no monitoring")
+    endpoints = target.monitoring()
+    if endpoints is None:
+        return AlertingPlan(runbook, alerts, None, target.monitoring_off_reason() or "monitoring is off")
+    if not alerts:
+        return AlertingPlan(runbook, alerts, endpoints, f"no alert rule in {alerts_dir} names runbook '{runbook}'")
+    return AlertingPlan(runbook, alerts, endpoints)
+
+
+class DrillAlerting:
+    """One drill's watch of its runbook's alerts, marking ``alert_pending``, ``alert_firing`` and
+    ``alert_delivered`` on the drill's timeline.
+
+    Drills in one process run one after another and share the receiver's port: a watch a drill that failed early
+    left open is closed when the next one starts.
+    """
+
+    _open: DrillAlerting | None = None
+
+    def __init__(self, plan: AlertingPlan, timeline: Timeline, poll: float = POLL) -> None:
+        self.plan = plan
+        self.timeline = timeline
+        self.poll = poll
+        self._watch: AlertWatch | None = None
+
+    @property
+    def measured(self) -> bool:
+        """Whether the alerting is watched at all."""
+        return not self.plan.off
+
+    def note(self) -> str:
+        """One line for the report: what was watched, or why it was not measured."""
+        if self.plan.off:
+            return f"alerting not measured: {self.plan.off}"
+        return f"alerts {', '.join(self.plan.names)}: firing polled every {self.poll:g} s, pending from activeAt"
+
+    def start(self, settle: float = STEADY_WAIT) -> None:
+        """Start watching (before the fault, so nothing that follows it is missed). A watched alert still active
+        from before (an earlier drill's, resolving) is waited out for up to ``settle`` s: it would read as this
+        fault's alert."""
+        if self.measured and self._watch is None:
+            assert self.plan.endpoints is not None
+            self._settle(PrometheusClient(self.plan.endpoints.prometheus), settle)
+            if DrillAlerting._open is not None:
+                DrillAlerting._open.close()
+            self._watch = AlertWatch(self.plan.endpoints, self.plan.names, self.poll).__enter__()
+            DrillAlerting._open = self
+
+    def _settle(self, client: PrometheusClient, settle: float) -> None:
+        deadline = time.monotonic() + settle
+        while True:
+            active = sorted({a.name for a in client.alerts() if a.name in self.plan.names})
+            if not active:
+                return
+            if time.monotonic() > deadline:
+                raise TargetError(
+                    f"alert {', '.join(active)} is active before the fault (for {settle:g} s): not in steady state, "
+                    "so nothing was injected"
+                )
+            time.sleep(self.poll)
+
+    def close(self) -> None:
+        """Stop polling and receiving (harmless twice)."""
+        if self._watch is not None:
+            self._watch.__exit__(None, None, None)
+            self._watch = None
+        if DrillAlerting._open is self:
+            DrillAlerting._open = None
+
+    def await_alert(self, alert_within: float | None, page_within: float | None) -> AlertTimes | None:
+        """Wait for the runbook's alert to fire and its page to arrive, bounded from the fault's injection by
+        ``alert_within`` and ``page_within`` (each defaults to the longest rule's limit); None when not measured."""
+        watch = self._watch
+        if watch is None:
+            return None
+        injected = self.timeline.first("injected")
+        start = self.timeline.t0 + injected.at if injected is not None else time.monotonic()
+        limit = max(a.alert_limit(5.0, 5.0) for a in self.plan.alerts)
+        alert_by = start + (alert_within if alert_within is not None else limit)
+        fired = watch.wait_firing(alert_by)
+        gaps = f" ({len(watch.errors())} poll(s) of Prometheus failed)" if watch.errors() else ""
+        if fired is None or fired.firing is None:
+            waited = format_duration(alert_by - start)
+            self.timeline.mark("alert_missing", f"{', '.join(self.plan.names)} not firing {waited} after the fault")
+            raise TargetError(f"alert never fired: {', '.join(self.plan.names)} within {waited} of the fault{gaps}")
+        if fired.pending is not None:
+            self.timeline.mark("alert_pending", f"{fired.name} pending (Prometheus activeAt)", at=fired.pending)
+        self.timeline.mark("alert_firing", f"{fired.name} firing (seen by a {self.poll:g} s poll)", at=fired.firing)
+        page_by = start + (page_within if page_within is not None else limit + 60.0)
+        delivered = watch.wait_delivered(fired.name, page_by)
+        if delivered is None:
+            self.timeline.mark("page_missing", f"{fired.name} fired but no page arrived")
+            waited = format_duration(page_by - start)
+            raise TargetError(f"alert {fired.name} fired but its page never arrived within {waited} of the fault")
+        self.timeline.mark("alert_delivered", f"{fired.name} delivered by Alertmanager to opsready", at=delivered)
+        return AlertTimes(fired.name, fired.pending, fired.firing, delivered)

@@ -1,0 +1,273 @@
+"""Maintenance silences: the alerts of the components a maintenance touches are silenced in Alertmanager for its
+window, journaled like a fault, and expired when it is done (on every outcome) or by ``opsready recover``.
+
+The silence's ``endsAt`` is the window's end, so Alertmanager ends it even if opsready dies. The journal (one
+JSON-lines file per run, each record fsync'd) holds the run (pid, start time, command line), an ``intent`` before
+each silence is asked for (matchers, end, Alertmanager, the run's tag, which the silence's comment carries, so a
+silence whose id never reached the journal is still found), ``created`` with its id, ``expired`` or ``ended``, and
+``closed``. A journal not closed whose process is gone is a leftover: :func:`recover_silences` expires its silences.
+Without monitoring, or where the target does not allow silences, the maintenance runs without one and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opsready.config import Config
+from opsready.config.monitoring import Component, Matcher
+from opsready.errors import OpsreadyError
+from opsready.monitoring.silences import Silenceable, SilenceClient, silence_access
+from opsready.processes import ProcessIdentity
+from opsready.targets.faults import FaultInjectable
+
+Say = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def journal_dir(config: Config, target: object) -> Path:
+    """Where a target's silence journals live: beside its fault journals (its state), else under the reports."""
+    if isinstance(target, FaultInjectable):
+        return target.fault_journal_dir().parent / "silences"
+    return config.resolve(config.reports_dir) / "silences" / str(getattr(target, "name", "target"))
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    line = (json.dumps({"at": time.time(), **record}, sort_keys=True) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class MaintenanceSilence:
+    """What a maintenance did about silences: made (components, ids, how long each call took) or why not."""
+
+    made: bool
+    why: str = ""
+    components: tuple[str, ...] = ()
+    matchers: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    alertmanager: str = ""
+    ends_at: float = 0.0
+    create_seconds: float = 0.0
+    remove_seconds: float | None = None
+    removed: bool = False
+    journal: str = ""
+
+    def describe(self) -> str:
+        """One line for the record and the terminal."""
+        if not self.made:
+            return f"no silence: {self.why}"
+        what = "; ".join(self.matchers)
+        removed = (
+            f"expired after the work in {self.remove_seconds * 1000:.0f} ms"
+            if self.removed and self.remove_seconds is not None
+            else f"NOT expired by the run ({self.why or 'it ends at its endsAt'})"
+        )
+        return (
+            f"silenced {', '.join(self.components)} ({what}) on {self.alertmanager} until the window's end: "
+            f"{len(self.ids)} silence(s) made in {self.create_seconds * 1000:.0f} ms, {removed}"
+        )
+
+
+@dataclass
+class SilenceSession:
+    """The silences of one maintenance run (make them with :meth:`open`, end them with :meth:`close`)."""
+
+    directory: Path
+    target: object
+    label: str  # e.g. 'maintenance housekeeping'
+    components: tuple[Component, ...]
+    say: Say = _quiet
+    result: MaintenanceSilence = field(default_factory=lambda: MaintenanceSilence(False, "not asked"))
+    _path: Path | None = None
+    _client: SilenceClient | None = None
+    _tag: str = ""
+
+    def open(self, seconds: float) -> MaintenanceSilence:
+        """Silence the components' alerts for ``seconds`` from now (the window), journaled before each request."""
+        if not self.components:
+            self.result = MaintenanceSilence(False, "the procedure touches no component whose alerts would page")
+            return self.result
+        endpoints, why = silence_access(self.target)
+        if endpoints is None or not isinstance(self.target, Silenceable):
+            self.result = MaintenanceSilence(False, why)
+            return self.result
+        groups = [(c, self.target.silence_matchers(c)) for c in self.components]
+        groups = [(c, m) for c, m in groups if m]
+        if not groups:
+            self.result = MaintenanceSilence(False, "the target names no alerts of the components touched")
+            return self.result
+        self.directory.mkdir(parents=True, exist_ok=True)
+        run_id = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}-{secrets.token_hex(2)}"
+        self._tag = f"opsready-run:{run_id}"
+        self._path = self.directory / f"{run_id}.jsonl"
+        me = ProcessIdentity.of(os.getpid())
+        _append(
+            self._path,
+            {
+                "record": "run",
+                "pid": os.getpid(),
+                "pid_start": me.started if me else None,
+                "pid_cmdline": list(me.cmdline) if me else [],
+                "what": self.label,
+                "target": str(getattr(self.target, "name", "")),
+                "alertmanager": endpoints.alertmanager,
+                "tag": self._tag,
+            },
+        )
+        self._client = SilenceClient(endpoints.alertmanager)
+        ends = time.time() + seconds
+        ids: list[str] = []
+        started = time.monotonic()
+        problem = ""
+        for component, matchers in groups:
+            _append(self._path, _intent(component, matchers, ends))
+            try:
+                silence_id = self._client.create(matchers, ends, "opsready", f"{self.label} ({self._tag})")
+            except OpsreadyError as exc:
+                problem = exc.message
+                break
+            _append(self._path, {"record": "created", "component": component, "id": silence_id})
+            ids.append(silence_id)
+        took = time.monotonic() - started
+        if not ids:
+            _append(self._path, {"record": "closed", "why": problem})
+            self.result = MaintenanceSilence(False, f"Alertmanager did not make it: {problem}")
+            return self.result
+        self.result = MaintenanceSilence(
+            True,
+            problem,
+            components=tuple(c for c, _ in groups[: len(ids)]),
+            matchers=tuple(" ".join(m.describe() for m in ms) for _, ms in groups[: len(ids)]),
+            ids=tuple(ids),
+            alertmanager=endpoints.alertmanager,
+            ends_at=ends,
+            create_seconds=took,
+            journal=str(self._path),
+        )
+        self.say(self.result.describe())
+        return self.result
+
+    def close(self) -> MaintenanceSilence:
+        """Expire every silence made (the work is done, whatever its outcome); closes the journal when all are."""
+        r = self.result
+        if not r.made or self._client is None or self._path is None:
+            return r
+        started = time.monotonic()
+        left: list[str] = []
+        for silence_id in r.ids:
+            try:
+                ended = not self._client.expire(silence_id)
+            except OpsreadyError as exc:
+                left.append(f"{silence_id}: {exc.message}")
+                continue
+            _append(self._path, {"record": "ended" if ended else "expired", "id": silence_id, "by": "run"})
+        took = time.monotonic() - started
+        if not left:
+            _append(self._path, {"record": "closed"})
+        why = "; ".join(left) + ("; `opsready recover` expires them" if left else "")
+        self.result = MaintenanceSilence(
+            True, why, r.components, r.matchers, r.ids, r.alertmanager, r.ends_at, r.create_seconds, took, not left,
+            r.journal,
+        )  # fmt: skip
+        return self.result
+
+
+def _intent(component: str, matchers: tuple[Matcher, ...], ends: float) -> dict[str, Any]:
+    return {"record": "intent", "component": component, "matchers": [m.to_api() for m in matchers], "ends": ends}
+
+
+@dataclass(frozen=True)
+class SilenceLeftover:
+    """A journal not closed: its run, whether that run still lives, its silences not yet ended."""
+
+    path: Path
+    alive: bool
+    alertmanager: str
+    tag: str
+    open_ids: tuple[str, ...]
+    intents: int
+
+
+def read_leftover(path: Path) -> SilenceLeftover | None:
+    """The journal's leftover, or None when it is closed (unreadable lines are skipped: the tag finds the rest)."""
+    records = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    if any(r.get("record") == "closed" for r in records):
+        return None
+    run: dict[str, Any] = next((r for r in records if r.get("record") == "run"), {})
+    created = [r["id"] for r in records if r.get("record") == "created"]
+    done = {r["id"] for r in records if r.get("record") in ("expired", "ended")}
+    identity = ProcessIdentity.of(int(run.get("pid", 0))) if run.get("pid") else None
+    alive = (
+        identity is not None
+        and identity.started == run.get("pid_start")
+        and (not run.get("pid_cmdline") or list(identity.cmdline) == run.get("pid_cmdline"))
+    )
+    return SilenceLeftover(
+        path,
+        alive,
+        str(run.get("alertmanager", "")),
+        str(run.get("tag", "")),
+        tuple(i for i in created if i not in done),
+        sum(1 for r in records if r.get("record") == "intent"),
+    )
+
+
+@dataclass(frozen=True)
+class SilenceRecovery:
+    """What recover did about silences."""
+
+    expired: tuple[tuple[str, str], ...]  # (journal name, silence id)
+    ended: tuple[tuple[str, str], ...]  # already ended by Alertmanager at their endsAt
+    manual: tuple[tuple[str, str], ...]  # (journal path, what a person must do)
+    skipped: tuple[str, ...]
+
+
+def recover_silences(directory: Path, *, force: bool = False, say: Say = _quiet) -> SilenceRecovery:
+    """Expire the silences of every run that is gone and left its journal open (``DELETE /api/v2/silence/{id}``)."""
+    expired: list[tuple[str, str]] = []
+    ended: list[tuple[str, str]] = []
+    manual: list[tuple[str, str]] = []
+    skipped: list[str] = []
+    for path in sorted(directory.glob("*.jsonl")) if directory.is_dir() else ():
+        leftover = read_leftover(path)
+        if leftover is None:
+            continue
+        if leftover.alive and not force:
+            skipped.append(f"{path.name} (its maintenance is still running)")
+            continue
+        client = SilenceClient(leftover.alertmanager)
+        try:
+            ids = set(leftover.open_ids)
+            if leftover.intents > len(leftover.open_ids) and leftover.tag:
+                # asked for, but the id never reached the journal: the comment carries the run's tag
+                ids |= {s.id for s in client.find(leftover.tag) if s.state != "expired"}
+            for silence_id in sorted(ids):
+                say(f"expiring silence {silence_id} left by {path.name}")
+                was_active = client.expire(silence_id)
+                (expired if was_active else ended).append((path.name, silence_id))
+                _append(path, {"record": "expired" if was_active else "ended", "id": silence_id, "by": "recover"})
+        except OpsreadyError as exc:
+            manual.append((str(path), f"{exc.message}: expire its silences by hand (amtool silence expire)"))
+            continue
+        _append(path, {"record": "closed", "by": "recover"})
+    return SilenceRecovery(tuple(expired), tuple(ended), tuple(manual), tuple(skipped))

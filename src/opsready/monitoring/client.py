@@ -1,0 +1,159 @@
+"""Read-only clients of Prometheus's and Alertmanager's HTTP APIs: scrape targets, alerts, instant queries.
+
+A target that has monitoring says where (:class:`Monitored`); everything here only reads. Prometheus unreachable or
+answering an error is a :class:`~opsready.errors.ProbeError` naming the URL: a drill never takes silence for calm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import httpx
+
+from opsready.errors import ProbeError
+
+AlertState = Literal["inactive", "pending", "firing"]
+TargetHealth = Literal["up", "down", "unknown"]
+
+
+@dataclass(frozen=True)
+class MonitoringEndpoints:
+    """Where a target's Prometheus and Alertmanager answer, and the loopback port Alertmanager pages opsready on
+    (None: its routes do not reach opsready, so pages cannot be measured)."""
+
+    prometheus: str
+    alertmanager: str
+    receiver_port: int | None = None
+
+
+@runtime_checkable
+class Monitored(Protocol):
+    """A target that can say where its monitoring is (None: it has none, and ``monitoring_off_reason`` says why)."""
+
+    def monitoring(self) -> MonitoringEndpoints | None:
+        """The endpoints, or None when this target runs without monitoring."""
+
+    def monitoring_off_reason(self) -> str:
+        """Why there is no monitoring ('' when there is)."""
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """One scrape target as Prometheus sees it."""
+
+    job: str
+    instance: str
+    health: TargetHealth
+    last_error: str
+
+
+@dataclass(frozen=True)
+class ActiveAlert:
+    """One pending or firing alert: its name, state, labels and when it became active (Prometheus's clock)."""
+
+    name: str
+    state: AlertState
+    active_at: datetime | None
+    labels: tuple[tuple[str, str], ...]
+
+    def label(self, key: str) -> str | None:
+        """One label's value."""
+        return dict(self.labels).get(key)
+
+
+def _timestamp(text: object) -> datetime | None:
+    if not isinstance(text, str) or not text or text.startswith("0001-"):
+        return None
+    # Prometheus writes nanoseconds ("2026-12-02T14:01:02.123456789Z"); datetime takes microseconds
+    head, _, rest = text.rstrip("Z").partition(".")
+    fraction = rest[:6]
+    return datetime.fromisoformat(f"{head}.{fraction or '0'}+00:00")
+
+
+class PrometheusClient:
+    """Prometheus's HTTP API (v1)."""
+
+    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        url = f"{self.base_url}{path}"
+        try:
+            response = httpx.get(url, params=params, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise ProbeError(f"Prometheus at {self.base_url} is unreachable ({type(exc).__name__})") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code != 200 or body.get("status") != "success":
+            detail = body.get("error") or response.text[:200]
+            raise ProbeError(f"Prometheus at {self.base_url} refused {path}: HTTP {response.status_code}: {detail}")
+        return body["data"]
+
+    def ready(self) -> bool:
+        """Whether Prometheus says it is ready to serve queries."""
+        try:
+            return httpx.get(f"{self.base_url}/-/ready", timeout=self.timeout).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def targets(self) -> tuple[ScrapeTarget, ...]:
+        """The active scrape targets and their health."""
+        data = self._get("/api/v1/targets", {"state": "active"})
+        return tuple(
+            ScrapeTarget(
+                job=str(t.get("labels", {}).get("job", t.get("scrapePool", ""))),
+                instance=str(t.get("labels", {}).get("instance", "")),
+                health=t.get("health", "unknown"),
+                last_error=str(t.get("lastError", "")),
+            )
+            for t in data.get("activeTargets", [])
+        )
+
+    def alerts(self) -> tuple[ActiveAlert, ...]:
+        """Every pending and firing alert."""
+        data = self._get("/api/v1/alerts")
+        return tuple(
+            ActiveAlert(
+                name=str(a.get("labels", {}).get("alertname", "")),
+                state=a.get("state", "inactive"),
+                active_at=_timestamp(a.get("activeAt")),
+                labels=tuple(sorted((str(k), str(v)) for k, v in a.get("labels", {}).items())),
+            )
+            for a in data.get("alerts", [])
+        )
+
+    def query(self, expr: str) -> tuple[tuple[dict[str, str], float], ...]:
+        """An instant query's vector: (labels, value) per series; a syntax error is a ProbeError saying so."""
+        data = self._get("/api/v1/query", {"query": expr})
+        if data.get("resultType") != "vector":
+            raise ProbeError(f"query {expr!r} is not an instant vector (got {data.get('resultType')})")
+        return tuple((dict(r["metric"]), float(r["value"][1])) for r in data.get("result", []))
+
+
+class AlertmanagerClient:
+    """Alertmanager's HTTP API (v2)."""
+
+    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def ready(self) -> bool:
+        """Whether Alertmanager says it is ready."""
+        try:
+            return httpx.get(f"{self.base_url}/-/ready", timeout=self.timeout).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def alert_names(self) -> tuple[str, ...]:
+        """The names of the alerts Alertmanager holds now."""
+        try:
+            response = httpx.get(f"{self.base_url}/api/v2/alerts", timeout=self.timeout)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ProbeError(f"Alertmanager at {self.base_url} is unreachable ({type(exc).__name__})") from None
+        return tuple(str(a.get("labels", {}).get("alertname", "")) for a in response.json())

@@ -1,0 +1,163 @@
+"""A deploy's soak judged from the sandbox's Prometheus: a PromQL error-ratio trigger keeps a good release, rolls back
+the release that fails every third request, and a query Prometheus rejects stops the deploy at its line of
+opsready.yaml with exit 2 before the release changes. The built-in triggers are set out of the way so the PromQL
+analysis is the judge. Figures (time to detect) are printed with ``-rA``.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from opsready.config import Config, load_config
+from opsready.deploy.procedure import Procedures
+from opsready.errors import ConfigError, ProbeError
+from opsready.monitoring.client import Monitored, PrometheusClient
+from opsready.sandbox.manager import Sandbox, SandboxOptions
+from opsready.sandbox.monitoring import decide
+from opsready.targets.registry import open_target
+from opsready.timeline import Timeline
+from opsready.traffic import Traffic
+
+ROOT = Path(__file__).resolve().parents[3]
+USERS = 'endpoint!~"/healthz|/readyz|/metrics"'
+ERROR_RATIO = (
+    f'(sum(rate(opsready_http_requests_total{{status=~"5..", {USERS}}}[15s])) or vector(0))'
+    f" / sum(rate(opsready_http_requests_total{{{USERS}}}[15s]))"
+)
+
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.monitoring,
+    pytest.mark.skipif(
+        not decide("auto", None)[0].on,
+        reason="Prometheus and Alertmanager are not installed (Debian's prometheus, prometheus-alertmanager)",
+    ),
+]
+
+
+def eventually(condition: Callable[[], bool], within: float) -> bool:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox with monitoring on, on free ports."""
+    state = tmp_path_factory.mktemp("promql") / "state"
+    sbx = Sandbox(SandboxOptions(state_dir=state, ports="auto", monitoring="on"))
+    try:
+        sbx.up()
+        yield sbx
+    finally:
+        sbx.down(purge=True)
+
+
+def _config(path: Path, sandbox: Sandbox, query: str) -> Path:
+    for name in ("runbooks",):
+        if not (path.parent / name).exists():
+            (path.parent / name).symlink_to(ROOT / name)
+    path.write_text(
+        f"""version: 1
+targets:
+  sandbox:
+    platform: sandbox
+    state_dir: {sandbox.layout.state}
+    ports: auto
+    monitoring: 'on'
+rollback_triggers:
+  error_rate_above: 100%       # out of the way: the PromQL analysis judges
+  p95_latency_above: 1 minute
+  smoke_test: false
+  soak: 24s
+  interval: 500ms
+  prometheus:
+    - name: api-error-ratio
+      query: '{query}'
+      success: result < 0.05
+      failure_limit: 1
+      inconclusive_limit: 2
+      interval: 2s
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def config(tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Config:
+    monkeypatch.delenv("OPSREADY_STATE_DIR", raising=False)
+    monkeypatch.delenv("OPSREADY_PORTS", raising=False)
+    return load_config(_config(tmp_path / "opsready.yaml", sandbox, ERROR_RATIO))
+
+
+def _has_data(client: PrometheusClient) -> bool:
+    try:
+        return any(not math.isnan(v) for _, v in client.query(ERROR_RATIO))
+    except ProbeError:
+        return False
+
+
+def _deploy(config: Config, version: str) -> tuple[str, str | None, Timeline]:
+    """Deploy under traffic, once Prometheus has the users' requests of the last window (the wait is not measured:
+    right after the sandbox starts there is no data, and the analysis would rightly say inconclusive)."""
+    target = open_target(config)
+    endpoints = target.monitoring() if isinstance(target, Monitored) else None
+    assert endpoints is not None
+    timeline = Timeline(f"deploy {version}")
+    with Traffic(target.base_url, clients=2, rate=20.0, max_seconds=180):
+        assert eventually(lambda: _has_data(PrometheusClient(endpoints.prometheus)), 60)
+        outcome = Procedures(config, target, timeline).deploy(version)
+    return outcome.result, outcome.trigger.trigger if outcome.trigger else None, timeline
+
+
+def test_a_good_release_is_kept_by_the_analysis(config: Config) -> None:
+    result, trigger, timeline = _deploy(config, "1.1.0")
+    assert (result, trigger) == ("succeeded", None), [e.detail for e in timeline.events]
+    (analysis,) = [e for e in timeline.events if e.kind == "analysis"]
+    assert analysis.detail.startswith("api-error-ratio: successful")
+    print(analysis.detail)
+
+
+def test_a_release_failing_every_third_request_is_rolled_back_by_the_analysis(config: Config) -> None:
+    target = open_target(config)
+    before = target.current_release()
+    result, trigger, timeline = _deploy(config, "1.3.0-errors")
+    assert (result, trigger) == ("rolled_back", "promql")
+    assert open_target(config).current_release() == before
+    detected = next(e for e in timeline.events if e.kind == "detected")
+    assert "failed (limit 1)" in detected.detail and "result < 0.05 not met" in detected.detail
+    detect = next(m for m in timeline.measurements if m.name == "time to detect")
+    assert detect.ok, detect.describe()
+    print(detect.describe(), "|", detected.detail)
+
+
+def test_a_query_prometheus_rejects_stops_the_deploy_at_its_line(
+    config: Config, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = _config(tmp_path / "broken.yaml", sandbox, "sum(rate(opsready_http_requests_total[1m])")
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "query:" in text)
+    before = open_target(config).current_release()
+    with pytest.raises(ConfigError) as err:
+        Procedures(load_config(path), open_target(load_config(path)), Timeline("broken")).deploy("1.2.0")
+    assert str(err.value.loc) == f"{path}:{line}" and "parse error" in err.value.message
+    run = subprocess.run(
+        [sys.executable, "-m", "opsready.cli", "deploy", "1.2.0", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"{path}:{line}:" in run.stdout + run.stderr
+    assert open_target(config).current_release() == before

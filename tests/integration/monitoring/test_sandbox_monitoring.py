@@ -1,0 +1,205 @@
+"""A sandbox with its monitoring: Prometheus scrapes every program, and the incident drill of a service that is
+down (the api stopped, a real fault) measures its runbook's alert firing and its page arriving at opsready's
+receiver; a broken rule fails the drill with "alert never fired". All on the real processes.
+
+Time to alert and to page are held to the incident classification's ``alert_within`` and ``page_within`` for the
+runbook's severity, and shown beside them (``-rA``). Firing is seen by polling Prometheus's /api/v1/alerts every
+0.5 s (:data:`opsready.monitoring.watch.POLL`), so the firing time is known to that resolution; ``activeAt``
+(pending) is Prometheus's own clock.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from opsready.config import Config, load_config
+from opsready.drills.faults import DrillFaults
+from opsready.drills.incident import rehearse
+from opsready.drills.plan import incident_runbooks, plan_drill
+from opsready.errors import TargetError
+from opsready.incident.drill import DrillResult
+from opsready.incident.files import IncidentFiles, check_all
+from opsready.incident.responder import AutomaticResponder
+from opsready.monitoring.client import PrometheusClient
+from opsready.monitoring.watch import POLL
+from opsready.sandbox.adapter import SandboxTarget
+from opsready.sandbox.manager import Sandbox, SandboxOptions
+from opsready.sandbox.monitoring import GROUP_WAIT, decide
+from opsready.timeline import Timeline
+
+ROOT = Path(__file__).resolve().parents[3]
+ALERTS = ROOT / "runbooks" / "alerts"
+
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.monitoring,
+    pytest.mark.skipif(
+        not decide("auto", None)[0].on,
+        reason="Prometheus and Alertmanager are not installed (Debian's prometheus, prometheus-alertmanager; "
+        "make test installs them as root)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's suite, except that runbooks/alerts is a copy a test may break (the rest are links)."""
+    root = tmp_path_factory.mktemp("suite")
+    (root / "runbooks").mkdir()
+    for entry in (ROOT / "runbooks").iterdir():
+        if entry.name != "alerts":
+            (root / "runbooks" / entry.name).symlink_to(entry)
+    shutil.copytree(ALERTS, root / "runbooks" / "alerts")
+    (root / "experiments").symlink_to(ROOT / "experiments")
+    return root
+
+
+@pytest.fixture(scope="module")
+def sandbox(suite: Path) -> Iterator[Sandbox]:
+    """A PostgreSQL-backed sandbox with monitoring on, on free ports, evaluating the suite's alert rules."""
+    options = SandboxOptions(
+        state_dir=suite / "state", ports="auto", monitoring="on", alert_rules=suite / "runbooks" / "alerts"
+    )
+    sbx = Sandbox(options)
+    try:
+        sbx.up()
+        yield sbx
+    finally:
+        sbx.down(purge=True)
+
+
+@pytest.fixture
+def config(suite: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Config:
+    """An opsready.yaml for this sandbox in the suite (`make test` points the environment at its own sandbox)."""
+    monkeypatch.delenv("OPSREADY_STATE_DIR", raising=False)
+    monkeypatch.delenv("OPSREADY_PORTS", raising=False)
+    path = suite / "opsready.yaml"
+    path.write_text(
+        f"version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: {sandbox.layout.state}\n"
+        "    ports: auto\n    monitoring: 'on'\n"
+    )
+    return load_config(path)
+
+
+def prometheus(sbx: Sandbox) -> PrometheusClient:
+    state = sbx.status().monitoring
+    assert state is not None and state.on, state
+    return PrometheusClient(state.prometheus)
+
+
+def test_status_says_monitoring_is_on_and_where(sandbox: Sandbox) -> None:
+    """Prometheus, Alertmanager and (with PostgreSQL) the exporter run under supervisord; status names them."""
+    status = sandbox.status()
+    running = {p.name for p in status.programs if p.state == "RUNNING"}
+    assert {"prometheus", "alertmanager", "api", "worker", "edge", "db_proxy", "postgres"} <= running
+    assert status.monitoring is not None
+    assert status.monitoring.describe().startswith(f"on: prometheus http://127.0.0.1:{status.ports.prometheus}")  # type: ignore[union-attr]
+    assert len(status.monitoring.rule_files) == 4
+
+
+def test_every_program_is_scraped_and_up(sandbox: Sandbox) -> None:
+    """/api/v1/targets: one target per program, every one healthy, within a few scrape intervals of the start."""
+    client = prometheus(sandbox)
+    expected = {"api", "worker", "edge", "db_proxy", "prometheus", "alertmanager"}
+    state = sandbox.status().monitoring
+    if state is not None and state.postgres_exporter:
+        expected.add("postgres")
+    deadline = time.monotonic() + 60
+    while True:
+        health = {t.job: t.health for t in client.targets()}
+        if set(health) == expected and set(health.values()) == {"up"}:
+            break
+        assert time.monotonic() < deadline, f"targets not all up within 60 s: {client.targets()}"
+        time.sleep(1)
+    # the exported figures are the programs' own: the worker has run batches, the edge proxy listens
+    assert client.query('sum(opsready_worker_batches_total{outcome="ok"})')[0][1] > 0
+    assert client.query('opsready_proxy_listening{proxy="edge"}')[0][1] == 1.0
+
+
+def drill(config: Config, sandbox: Sandbox, runbook: str) -> DrillResult:
+    """The incident drill of ``runbook`` on the sandbox, every stage, its faults reverted whatever happens."""
+    sandbox.wait_ready(60.0)  # a test before may just have started a program again
+    files = IncidentFiles.of(config)
+    checked, problems = check_all(files, datetime.now(tz=UTC))
+    assert checked is not None, [p.render() for p in problems]
+    target = SandboxTarget("sandbox", sandbox)
+    planned = plan_drill(config.root, incident_runbooks(files)[runbook], target)
+    timeline = Timeline(runbook)
+    faults = DrillFaults(config, target, timeline, "incident drill")
+    try:
+        rehearsal = rehearse(
+            planned, checked, files, target, timeline, faults=faults, responder=AutomaticResponder(), traffic=None
+        )
+        stages = rehearsal.drill
+        stages.prepare()
+        rehearsal.inject()  # through the chaos guard: journaled, reverted whatever happens
+        stages.detect()
+        stages.classify()
+        stages.acknowledge()
+        stages.mitigate()
+        stages.recover()
+        return rehearsal.finish().result
+    finally:
+        faults.close()
+
+
+def test_an_incident_drill_measures_its_runbooks_alert(config: Config, sandbox: Sandbox) -> None:
+    """The service-down drill (the api stopped) records pending, firing and delivered beside the probe's detection,
+    holds time to alert and time to page to the critical severity's targets, and shows the detection gap."""
+    result = drill(config, sandbox, "incident-service-down")
+    events = {e.kind: e.at for e in reversed(result.timeline.events)}  # the first of each kind
+    assert events["injected"] < events["alert_pending"] < events["alert_firing"] < events["alert_delivered"]
+    assert events["alert_delivered"] < events["acknowledged"]  # the responder answers the page that arrived
+    # Alertmanager holds a new group for group_wait, then posts at once: the page follows the firing within 2 s of
+    # it (and the firing is known to the poll's resolution)
+    firing_to_page = events["alert_delivered"] - events["alert_firing"]
+    assert firing_to_page <= float(GROUP_WAIT.rstrip("s")) + 2.0 + POLL, firing_to_page
+    to_alert, to_page = result.measurement("time to alert"), result.measurement("time to page")
+    gap = result.measurement("detection gap (alert minus probe)")
+    assert to_alert is not None and to_page is not None and gap is not None
+    print(f"{to_alert.describe()}; {to_page.describe()}; {gap.describe()}; firing -> page {firing_to_page:.1f} s")
+    assert to_alert.target == 120.0 and to_alert.ok and to_alert.seconds >= 60.0  # never before its `for: 1m`
+    assert to_page.target == 180.0 and to_page.ok and to_page.seconds >= to_alert.seconds
+    assert gap.seconds > 0  # the probes see a stopped api within seconds; the alert waits its minute
+    assert "polled every 0.5 s" in result.alerting
+
+
+def test_a_broken_rule_fails_the_drill_with_alert_never_fired(config: Config, sandbox: Sandbox, suite: Path) -> None:
+    """A rule that watches a job that does not exist (a renamed job, a typo) never fires: the drill fails with
+    that reason after the severity's alert_within, and reports no alert time. The critical severity's 2 minutes are
+    cut to 20 s in this suite's copy of the classification: the reason is the same, the wait a sixth."""
+    rules = suite / "runbooks" / "alerts" / "service.yaml"
+    text = rules.read_text()
+    rules.write_text(text.replace('expr: up{job="api"} == 0', 'expr: up{job="orders-api"} == 0'))
+    classification = suite / "runbooks" / "incident-classification.yaml"
+    original = classification.read_text()
+    assert "      alert_within: 2 minutes " in original
+    classification.unlink()  # a link to the repository's: replaced by a copy, then the link again
+    classification.write_text(original.replace("      alert_within: 2 minutes ", "      alert_within: 20 seconds ", 1))
+    client = prometheus(sandbox)
+    try:
+        sandbox.supervisor().signal("prometheus", "HUP")  # Prometheus re-reads its rule files
+        deadline = time.monotonic() + 30
+        while not _reloaded(client):
+            assert time.monotonic() < deadline, "Prometheus did not reload the broken rule"
+            time.sleep(0.5)
+        with pytest.raises(TargetError, match=r"alert never fired: OrdersServiceDown within 20(\.0)? s of the fault"):
+            drill(config, sandbox, "incident-service-down")
+    finally:
+        classification.unlink()
+        classification.symlink_to(ROOT / "runbooks" / "incident-classification.yaml")
+        rules.write_text(text)
+        sandbox.supervisor().signal("prometheus", "HUP")
+
+
+def _reloaded(client: PrometheusClient) -> bool:
+    """Whether Prometheus evaluates the broken rule now."""
+    groups = httpx.get(f"{client.base_url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    return any('job="orders-api"' in r["query"] for g in groups for r in g["rules"])
