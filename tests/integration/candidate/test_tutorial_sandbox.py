@@ -16,7 +16,8 @@ pytestmark = pytest.mark.sandbox
 
 
 def test_the_sandbox_path_of_the_tutorial_gates_the_candidate_green(tmp_path: Path) -> None:
-    """Every block marked for the sandbox, in order; the candidate's three scenarios and the host state passed."""
+    """Every block marked for the sandbox, in order; the candidate's three scenarios and the host state passed; the
+    sandbox down and purged after."""
     followed = steps(DOCUMENT, "sandbox tutorial")
     assert [s.kind for s in followed] == ["installed", "run"], followed
     home = tmp_path / "empty"
@@ -41,15 +42,18 @@ def test_the_sandbox_path_of_the_tutorial_gates_the_candidate_green(tmp_path: Pa
         )
         assert "sandbox: down" in status.stdout and "release: 1.1.0" in status.stdout, status.stdout + status.stderr
     finally:
-        if suite.is_dir():  # whatever happened, no sandbox of this test is left up
-            subprocess.run(
-                [str(BIN / "opsready"), "sandbox", "down"],
+        if suite.is_dir():  # whatever happened, nothing of this test's sandbox is left: processes, data, state
+            down = subprocess.run(
+                [str(BIN / "opsready"), "sandbox", "down", "--purge"],
                 check=False,
                 cwd=suite,
                 env=env,
                 capture_output=True,
+                text=True,
                 timeout=120,
             )
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert not (tmp_path / "state").exists()
     total = sum(seconds for _, seconds in timings)
     for command, seconds in timings:
         print(f"{seconds:7.1f} s  {command}")
