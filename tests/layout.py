@@ -34,6 +34,7 @@ SERIAL = (
     ("fleet/test_rolling_failures.py::", "it counts users' failed requests through the fleet's balancer in a rollback"),
     ("fleet/test_host_resource_faults.py::", "a fleet host's CPU hog and memory pressure take the machine's own"),
     ("fleet/test_gameday_hosts.py::", "it times detection and recovery under background load through the balancer"),
+    ("fleet/test_tutorial.py::", "its gate counts users' failed requests through the balancer; it times a game day"),
 )
 
 # The longest files (a minute or more each, mostly waiting), started first so that at the end neither worker is left

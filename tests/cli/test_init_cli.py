@@ -13,6 +13,9 @@ import pytest
 from opsready.cli.init import render, starter_files
 
 DRILLS = (
+    "steps/test_candidate.py::test_the_candidate_is_deployed_by_the_runbook_under_traffic",
+    "steps/test_candidate.py::test_the_candidate_is_rolled_back_to_the_previous_release_and_forward_again",
+    "steps/test_candidate.py::test_a_synthetic_flaw_on_the_candidate_is_ended_by_the_real_rollback",
     "steps/test_chaos.py::test_experiment_is_detected_reverted_and_recovered_from",
     "steps/test_deployment.py::test_a_release_is_deployed_by_the_runbook",
     "steps/test_host_state.py::test_hosts_are_in_the_expected_state",

@@ -22,7 +22,7 @@ from opsready import exitcodes
 from opsready.cli.common import err, handle_errors, out
 
 PLATFORM_CHOICES = ("sandbox", "hosts", "kubernetes")
-FEATURES = ("host_state", "deployment", "rollback", "chaos")
+FEATURES = ("host_state", "deployment", "rollback", "chaos", "candidate")
 OWN_BINDINGS = ("host_state",)  # its scenario asks for testinfra's host fixture by name
 
 

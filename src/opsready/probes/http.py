@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import json
 import ssl
 import time
 
 import httpx
 
 from opsready.observation import Observation
-from opsready.profile import kind_of, profile_of, run_journey
+from opsready.profile import JsonPath, kind_of, profile_of, run_journey
 from opsready.targets.protocol import Target
 
 INTERNAL_ENDPOINTS = frozenset({"/healthz", "/readyz", "/metrics", "/version"})
@@ -27,14 +28,14 @@ def client(base_url: str = "", timeout: float = 2.0) -> httpx.Client:
     return httpx.Client(base_url=base_url, timeout=timeout, verify=_tls())
 
 
-def _get(target: Target, path: str, timeout: float) -> tuple[int | None, str, float]:
+def _get(target: Target, path: str, timeout: float, limit: int = 300) -> tuple[int | None, str, float]:
     with client(timeout=timeout) as http_client:
         start = time.monotonic()
         try:
             response = http_client.get(f"{target.base_url}{path}")
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"[:200], time.monotonic() - start
-        return response.status_code, response.text[:300], time.monotonic() - start
+        return response.status_code, response.text[:limit], time.monotonic() - start
 
 
 def liveness(target: Target, timeout: float = 2.0) -> Observation:
@@ -50,16 +51,29 @@ def readiness(target: Target, timeout: float = 2.0) -> Observation:
     return Observation("readiness", status == 200, status, "", detail)
 
 
+def served_version(body: str, field: JsonPath) -> str:
+    """The release a version endpoint answers: ``field`` of a JSON object, or the answer itself when it is one line of
+    plain text (``2.4.1``) or a bare JSON value (``"2.4.1"``, ``2``); empty when it names none."""
+    text = body.strip()
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text if text and "\n" not in text and len(text) <= 200 else ""
+    if isinstance(document, str):
+        return document
+    if not isinstance(document, dict | list):
+        return text if document is not None else ""
+    found, value = field.find(document)
+    return str(value) if found and value is not None else ""
+
+
 def version(target: Target, expect: str = "", timeout: float = 2.0) -> Observation:
     """The version the service reports (and, when ``expect`` is set, that it is that one)."""
     endpoints = profile_of(target).endpoints
-    try:
-        with client(timeout=timeout) as http_client:
-            document = http_client.get(f"{target.base_url}{endpoints.version}").json()
-    except (httpx.HTTPError, ValueError) as exc:
-        return Observation("version", False, None, "", f"{type(exc).__name__}")
-    found, value = endpoints.version_field.find(document)
-    served = str(value) if found and value is not None else ""
+    status, body, _ = _get(target, endpoints.version, timeout, limit=10_000)
+    if status != 200:
+        return Observation("version", False, None, "", f"HTTP {status}: {body}" if status else body)
+    served = served_version(body, endpoints.version_field)
     ok = served == expect if expect else bool(served)
     detail = f"expected {expect}" if expect and not ok else ""
     return Observation("version", ok, served, "", detail)
