@@ -29,23 +29,16 @@ from opsready.monitoring.receiver import AlertReceiver
 from opsready.monitoring.silences import SilenceClient, silence_access
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.manager import Sandbox, SandboxOptions
-from opsready.sandbox.monitoring import GROUP_WAIT, decide
+from opsready.sandbox.monitoring import GROUP_WAIT
 from opsready.targets.registry import open_target
 from opsready.timeline import Timeline
 
-ROOT = Path(__file__).resolve().parents[3]
+from .needs import NEEDS_MONITORING, ROOT
+
 POLL = 0.5
 GROUP_WAIT_S = float(GROUP_WAIT.rstrip("s"))
 
-pytestmark = [
-    pytest.mark.sandbox,
-    pytest.mark.monitoring,
-    pytest.mark.skipif(
-        not decide("auto", None)[0].on,
-        reason="Prometheus and Alertmanager are not installed (Debian's prometheus, prometheus-alertmanager; "
-        "make test installs them as root)",
-    ),
-]
+pytestmark = NEEDS_MONITORING
 
 
 @pytest.fixture(scope="module")

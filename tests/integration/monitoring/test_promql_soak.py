@@ -21,26 +21,19 @@ from opsready.errors import ConfigError, ProbeError
 from opsready.monitoring.client import Monitored, PrometheusClient
 from opsready.profile import traffic_of
 from opsready.sandbox.manager import Sandbox, SandboxOptions
-from opsready.sandbox.monitoring import decide
 from opsready.targets.registry import open_target
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
 
-ROOT = Path(__file__).resolve().parents[3]
+from .needs import NEEDS_MONITORING, ROOT
+
 USERS = 'endpoint!~"/healthz|/readyz|/metrics"'
 ERROR_RATIO = (
     f'(sum(rate(opsready_http_requests_total{{status=~"5..", {USERS}}}[15s])) or vector(0))'
     f" / sum(rate(opsready_http_requests_total{{{USERS}}}[15s]))"
 )
 
-pytestmark = [
-    pytest.mark.sandbox,
-    pytest.mark.monitoring,
-    pytest.mark.skipif(
-        not decide("auto", None)[0].on,
-        reason="Prometheus and Alertmanager are not installed (Debian's prometheus, prometheus-alertmanager)",
-    ),
-]
+pytestmark = NEEDS_MONITORING
 
 
 def eventually(condition: Callable[[], bool], within: float) -> bool:

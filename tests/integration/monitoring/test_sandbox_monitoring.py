@@ -31,21 +31,14 @@ from opsready.monitoring.client import PrometheusClient
 from opsready.monitoring.watch import POLL
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.manager import Sandbox, SandboxOptions
-from opsready.sandbox.monitoring import GROUP_WAIT, decide
+from opsready.sandbox.monitoring import GROUP_WAIT
 from opsready.timeline import Timeline
 
-ROOT = Path(__file__).resolve().parents[3]
+from .needs import NEEDS_MONITORING, ROOT
+
 ALERTS = ROOT / "runbooks" / "alerts"
 
-pytestmark = [
-    pytest.mark.sandbox,
-    pytest.mark.monitoring,
-    pytest.mark.skipif(
-        not decide("auto", None)[0].on,
-        reason="Prometheus and Alertmanager are not installed (Debian's prometheus, prometheus-alertmanager; "
-        "make test installs them as root)",
-    ),
-]
+pytestmark = NEEDS_MONITORING
 
 
 @pytest.fixture(scope="module")
