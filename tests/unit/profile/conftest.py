@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.unit.profile.serve import serving
+
 
 @dataclass
 class Shelf:
@@ -86,14 +88,9 @@ def _handler(shelf: Shelf) -> type[http.server.BaseHTTPRequestHandler]:
 def shelf() -> Iterator[Shelf]:
     """The bookshelf service on a free loopback port, stopped after the test."""
     state = Shelf()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(_handler(state)) as url:
+        state.url = url
+        yield state
 
 
 SHELF_PROFILE = """\

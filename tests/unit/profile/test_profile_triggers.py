@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from opsready.profile import attach, parse_profile
 from opsready.targets.protocol import Release, ReleaseRecord
 from opsready.timeline import Timeline
 from opsready.yamlsrc import parse_yaml
+from tests.unit.profile.serve import serving
 
 PROFILE = """\
 version: 1
@@ -141,14 +141,9 @@ class ShopTarget:
 def shop() -> Iterator[Shop]:
     """The shop on a free loopback port, stopped after the test."""
     state = Shop()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(_handler(state)) as url:
+        state.url = url
+        yield state
 
 
 def _procedures(shop: Shop, tmp_path: Path, lines: list[str]) -> Procedures:
