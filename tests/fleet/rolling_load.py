@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 from opsready.hosts.adapter import HostsTarget
 from opsready.targets.rolling import RolloutReport
@@ -12,6 +14,7 @@ from opsready.traffic import Traffic, TrafficReport
 
 from .fleet import Fleet
 from .machine import INITIAL_RELEASE, SERVICE
+from .target import open_fleet_target, rolling_yaml
 
 RATE = 64.0  # requests/s through the balancer, each in flight 300 ms: about twenty at any moment
 SLOW = "/work?ms=300"
@@ -50,3 +53,19 @@ def under_load(fleet: Fleet, target: HostsTarget, version: str) -> tuple[Rollout
 def in_flight(seen: TrafficReport, at: float) -> int:
     """Requests the users had sent and not yet seen answered at ``at``."""
     return sum(1 for s in seen.samples if s.at <= at < s.at + s.latency)
+
+
+def destructive_rolling(fleet: Fleet, tmp_path: Path, soak: str) -> Iterator[HostsTarget]:
+    """The fleet as a rolling target with destructive runs allowed and the given soak (a fixture's body, used with
+    ``yield from``); afterwards no lock left, put back as it was, closed."""
+    target = open_fleet_target(fleet, tmp_path, rolling_yaml(fleet, soak=soak))
+    config = tmp_path / "opsready.yaml"
+    config.write_text(config.read_text() + "safety:\n  destructive_targets: [fleet]\n")
+    try:
+        yield target
+    finally:
+        try:
+            target.clear_lock()
+            reset(fleet, target)
+        finally:
+            target.close()

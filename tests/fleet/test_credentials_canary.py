@@ -16,8 +16,7 @@ from opsready.hosts.adapter import HostsTarget
 
 from .fleet import Fleet
 from .machine import FLAWED_RELEASE
-from .rolling_load import reset
-from .target import open_fleet_target, rolling_yaml
+from .rolling_load import destructive_rolling
 
 pytestmark = pytest.mark.hosts
 CANARY = "CANARY-7f3a9c-do-not-print"
@@ -31,19 +30,8 @@ SECRET_ENV = {
 
 @pytest.fixture
 def target(fleet: Fleet, tmp_path: Path) -> Iterator[HostsTarget]:
-    """The fleet as a rolling target (deploys allowed); afterwards put back as it was and closed."""
-    # no soak: no rollback trigger that a busy machine could fire
-    opened = open_fleet_target(fleet, tmp_path, rolling_yaml(fleet, soak="0s"))
-    config = tmp_path / "opsready.yaml"
-    config.write_text(config.read_text() + "safety:\n  destructive_targets: [fleet]\n")
-    try:
-        yield opened
-    finally:
-        try:
-            opened.clear_lock()
-            reset(fleet, opened)
-        finally:
-            opened.close()
+    """The fleet as a rolling target (deploys allowed); no soak: no rollback trigger that a busy machine could fire."""
+    yield from destructive_rolling(fleet, tmp_path, soak="0s")
 
 
 def run(root: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:

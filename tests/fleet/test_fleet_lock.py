@@ -21,8 +21,7 @@ from opsready.hosts.lock import LOCK_FILE
 from opsready.timeline import Timeline
 
 from .fleet import Fleet
-from .rolling_load import reset
-from .target import open_fleet_target, rolling_yaml
+from .rolling_load import destructive_rolling
 
 pytestmark = pytest.mark.hosts
 SRC = str(Path(__file__).parents[2] / "src")
@@ -31,17 +30,7 @@ SRC = str(Path(__file__).parents[2] / "src")
 @pytest.fixture
 def rolling(fleet: Fleet, tmp_path: Path) -> Iterator[HostsTarget]:
     """The fleet as a rolling target (destructive runs allowed); afterwards put back, no lock left, closed."""
-    target = open_fleet_target(fleet, tmp_path, rolling_yaml(fleet, soak="200ms"))
-    config = tmp_path / "opsready.yaml"
-    config.write_text(config.read_text() + "safety:\n  destructive_targets: [fleet]\n")
-    try:
-        yield target
-    finally:
-        try:
-            target.clear_lock()
-            reset(fleet, target)
-        finally:
-            target.close()
+    yield from destructive_rolling(fleet, tmp_path, soak="200ms")
 
 
 def links(target: HostsTarget) -> dict[str, str]:
