@@ -58,15 +58,10 @@ system-tools:
 #      at once: one pytest-xdist worker each, with its own state directory (.opsready-test/parallel/gw0-gw2) and free
 #      ports; a test file stays on one worker, in order. The scenarios read opsready.tests.yaml: opsready.yaml with a
 #      4 s soak instead of the documented 10 s (the gate keeps 10 s).
-#      Beside it, in a lane of its own, the monitoring tests (tests/integration/monitoring: alerts held for their
-#      production `for:` windows, silences, PromQL soaks), which wait far more than they compute: two more sandboxes
-#      with Prometheus and Alertmanager (.opsready-test/monitoring/gw0-gw1), their output printed after the pass.
 #   3. serial: what would measure or disturb the other sandbox (CPU hog, memory pressure, load and capacity
 #      measurements, latency diagnoses; the list is tests/layout.py), one at a time on a machine of its own.
 PURE_TESTS   := tests/unit tests/cli tests/plugin
 TARGET_TESTS := -p tests.layout --opsready-config opsready.tests.yaml steps tests $(addprefix --ignore=,$(PURE_TESTS))
-MONITORING_DIR := tests/integration/monitoring
-MONITORING_TESTS := -p tests.layout --opsready-config opsready.tests.yaml $(MONITORING_DIR)
 # pytest plugins the tests do not use, left out of every pytest process a pass starts (each costs CPU at start-up,
 # and the passes start dozens: gate runs, plugin tests): locust's and anyio's everywhere (locust always runs in a
 # subprocess of its own), kmock's and hypothesis's where no test uses them (the passes that drive sandboxes).
@@ -75,19 +70,12 @@ test: venv system-tools
 	@export OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto; \
 	PYTEST_ADDOPTS="$(UNUSED_PLUGINS)" $(BIN)/python -m pytest -p no:cacheprovider -n 2 $(PURE_TESTS); pure=$$?; \
 	export PYTEST_ADDOPTS="$(UNUSED_PLUGINS) -p no:kmock -p no:hypothesispytest"; \
-	mkdir -p $(CURDIR)/.opsready-test; lane=$(CURDIR)/.opsready-test/monitoring.log; \
-	OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test/monitoring $(BIN)/python -m pytest -p no:cacheprovider -n 2 \
-	  --dist loadfile --layout-pass=parallel $(MONITORING_TESTS) > $$lane 2>&1 & lanepid=$$!; \
-	$(BIN)/python -m pytest -p no:cacheprovider -n 3 --dist loadfile --layout-pass=parallel $(TARGET_TESTS) \
-	  --ignore=$(MONITORING_DIR); parallel=$$?; \
-	wait $$lanepid; monitoring=$$?; echo "== the monitoring lane, run beside the parallel pass =="; cat $$lane; \
+	$(BIN)/python -m pytest -p no:cacheprovider -n 3 --dist loadfile --layout-pass=parallel $(TARGET_TESTS); parallel=$$?; \
 	$(BIN)/python -m pytest -p no:cacheprovider --layout-pass=serial $(TARGET_TESTS); serial=$$?; \
-	for state in $(CURDIR)/.opsready-test/parallel/gw* $(CURDIR)/.opsready-test/monitoring/gw* \
-	  $(CURDIR)/.opsready-test/serial; do \
+	for state in $(CURDIR)/.opsready-test/parallel/gw* $(CURDIR)/.opsready-test/serial; do \
 	  [ -d "$$state" ] && OPSREADY_STATE_DIR=$$state $(BIN)/opsready sandbox down >/dev/null 2>&1; done; \
-	for code in $$pure $$parallel $$monitoring $$serial; do \
-	  [ $$code -ne 5 ] || { echo "make test: no test ran" >&2; exit 1; }; done; \
-	for code in $$pure $$parallel $$monitoring $$serial; do [ $$code -eq 0 ] || exit $$code; done
+	for code in $$pure $$parallel $$serial; do [ $$code -ne 5 ] || { echo "make test: no test ran" >&2; exit 1; }; done; \
+	for code in $$pure $$parallel $$serial; do [ $$code -eq 0 ] || exit $$code; done
 
 # The deep run of the input fuzzing: 1,000 byte-mutated cases per input type (make test runs 200), new cases each run.
 fuzz: venv
