@@ -88,16 +88,20 @@ from opsready.hosts.adapter import open_target
 config = load_config(Path(sys.argv[1]))
 target = open_target(config, config.target("fleet"))
 target.lock_lease = float(sys.argv[2])
-target.fleet_lock("deploy 9").acquire()
+target.fleet_lock("deploy 9").__enter__()
 print("held", flush=True)
 time.sleep(600)
 """
 
 
-def killed_holder(config: Path, lease: float) -> int:
-    """A run that takes the fleet lock with ``lease`` and is then SIGKILLed (it never releases); its pid."""
+def killed_holder(config: Path, lease: float, machine: str = "") -> int:
+    """A run that takes the fleet lock with ``lease`` and is then SIGKILLed (it never releases); its pid. With
+    ``machine`` it runs in a UTS namespace of its own under that host name: a run of another machine, whose death
+    this one cannot see (only its lease ends its lock)."""
     env = {**os.environ, "PYTHONPATH": SRC}
     argv = [sys.executable, "-c", HOLDER, str(config), str(lease)]
+    if machine:
+        argv = ["unshare", "--uts", "sh", "-c", f'hostname {machine} && exec "$@"', "holder", *argv]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
@@ -112,9 +116,10 @@ def killed_holder(config: Path, lease: float) -> int:
 def test_a_dead_runs_lock_is_refused_until_its_lease_runs_out_then_taken_over(
     fleet: Fleet, rolling: HostsTarget, tmp_path: Path
 ) -> None:
-    """A run SIGKILLed holding the lock (10 s lease): a deploy right after is refused naming it (exit code 2); the
-    lock reads as stale once the lease ran out on the hosts' clocks, and the next deploy takes it over and says so."""
-    pid = killed_holder(tmp_path / "opsready.yaml", 10)
+    """A run of another machine SIGKILLed holding the lock (10 s lease): a deploy right after is refused naming it
+    (exit code 2); the lock reads as stale once the lease ran out on the hosts' clocks, and the next deploy takes it
+    over and says so."""
+    pid = killed_holder(tmp_path / "opsready.yaml", 10, machine="elsewhere")
     with pytest.raises(UsageError, match=rf"host app1: taking the fleet lock .* pid {pid} .*lease runs out in") as e:
         rolling.roll_out("2", Timeline("refused"))
     assert e.value.exit_code == 2
@@ -132,8 +137,8 @@ def test_a_dead_runs_lock_is_refused_until_its_lease_runs_out_then_taken_over(
 
 
 def test_clear_lock_frees_the_fleet_at_once(fleet: Fleet, rolling: HostsTarget, tmp_path: Path) -> None:
-    """A dead run's lock with a 10-minute lease: refused, then ``clear_lock`` and the deploy runs."""
-    killed_holder(tmp_path / "opsready.yaml", 600)
+    """Another machine's dead run's lock with a 10-minute lease: refused, then ``clear_lock`` and the deploy runs."""
+    killed_holder(tmp_path / "opsready.yaml", 600, machine="elsewhere")
     with pytest.raises(UsageError, match="another run holds it"):
         rolling.deploy("2")
     assert rolling.connection("app2").run(f"test -s {LOCK_FILE}").succeeded, "the lock is on every app host"
@@ -141,6 +146,19 @@ def test_clear_lock_frees_the_fleet_at_once(fleet: Fleet, rolling: HostsTarget, 
     rolling.clear_lock()
     assert not any(s.held for s in rolling.lock_state())
     assert rolling.deploy("2").version == "2"
+
+
+def test_a_killed_run_of_this_machine_is_taken_over_at_once(fleet: Fleet, rolling: HostsTarget, tmp_path: Path) -> None:
+    """A run of this machine SIGKILLed holding the lock (10-minute lease): its process is gone, so the next deploy
+    takes the lock over at once, naming it, instead of waiting out the lease."""
+    pid = killed_holder(tmp_path / "opsready.yaml", 600)
+    assert all(s.held and f"pid {pid} " in s.who for s in rolling.lock_state())
+    said: list[str] = []
+    report = rolling.roll_out("2", Timeline("takes over"), said.append)
+    assert report.result == "succeeded"
+    taken = [line for line in said if "took over the fleet lock of 'deploy 9' from" in line and "is gone" in line]
+    assert len(taken) == 2, said  # app1, app2
+    assert not any(s.held for s in rolling.lock_state())
 
 
 def test_current_links_that_differ_are_one_error_before_any_change(fleet: Fleet, rolling: HostsTarget) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opsready.errors import TargetError, ValidationError
+from opsready.errors import TargetError, UsageError, ValidationError
 from opsready.hosts.adapter import HostsTarget
 from opsready.targets.faults import FaultInjectable
 
@@ -120,3 +120,30 @@ def test_revert_is_idempotent_and_harmless_when_never_injected(target: HostsTarg
         f.revert(5)
         f.revert(5)
         assert f.verify_reverted().ok
+
+
+def test_a_fault_holds_the_fleet_lock_for_its_run_from_inject_to_revert(
+    fleet: Fleet, target: HostsTarget, tmp_path: Path
+) -> None:
+    """While one run's fault is in place another run's deploy is refused (exit code 2's UsageError, naming the fault),
+    the run's own mutating operations go on under the lock it holds (a drill's mitigation), and the revert frees the
+    fleet."""
+    (tmp_path / "other").mkdir()
+    other = open_faults_target(fleet, tmp_path / "other")
+    f = fault(target, "service-pause", {"host": "app2"})
+    try:
+        f.inject(time.time() + 30)
+        assert all(s.held and "'fault t" in s.who for s in target.lock_state()), "held on every app host"
+        with pytest.raises(UsageError, match=r"another run holds it: 'fault t\d+-\d+' from"):
+            other.deploy("2")
+        assert target.currents() == {"app1": "1", "app2": "1"}
+        with target.fleet_lock("deploy 2") as held:  # this run's own operation: the lock it already holds
+            assert held.taken and held.operation.startswith("fault ")
+        f.revert(10)
+        assert not any(s.held for s in target.lock_state()), "the revert released it"
+        with other.fleet_lock("deploy 2") as taken:  # free again for another run
+            assert len(taken.taken) == 2
+    finally:
+        f.revert(10)
+        other.close()
+    assert not any(s.held for s in target.lock_state()), "nobody holds the lock any more"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from opsready.config import Config, TargetConfig, TargetKind
@@ -63,6 +64,8 @@ class HostsTarget(ConfiguredMonitoring):
         self.state_dir = state_dir or Path(".opsready") / "hosts" / name
         self._connections: dict[str, HostConnection] = {}
         self.lock_lease = LEASE  # seconds the fleet lock outlives its holder's last renewal (see hosts/lock.py)
+        self._held: FleetLock | None = None  # the lock this process holds for its faults, and for whom
+        self._holders: set[str] = set()
 
     @property
     def base_url(self) -> str:
@@ -112,7 +115,12 @@ class HostsTarget(ConfiguredMonitoring):
         raise UsageError(f"target '{self.name}' is a fleet of real hosts: opsready does not stop it")
 
     def close(self) -> None:
-        """Close every SSH connection (ends the master connections)."""
+        """Release a fleet lock still held for faults, then close every SSH connection (ends the master
+        connections)."""
+        if self._held is not None:
+            self._holders.clear()
+            held, self._held = self._held, None
+            held.release()
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
@@ -157,13 +165,34 @@ class HostsTarget(ConfiguredMonitoring):
         return next(iter(currents.values()))
 
     # -- the fleet lock ---------------------------------------------------------------------------------------------
-    def fleet_lock(self, operation: str, say: Say = quiet) -> FleetLock:
+    def fleet_lock(self, operation: str, say: Say = quiet) -> AbstractContextManager[FleetLock]:
         """The lock on every app host (the role every target has), for a mutating ``operation`` (use it as
         ``with``): a second run, from this machine or another, is refused (UsageError, exit 2) while it is held; see
-        :mod:`hosts.lock`. The database hosts are left out, so one that is down does not block a rollback."""
+        :mod:`hosts.lock`. The database hosts are left out, so one that is down does not block a rollback. While this
+        process holds the lock for its faults (:meth:`hold_lock`), its own operations go on under that one."""
+        if self._held is not None:
+            return nullcontext(self._held)
         return FleetLock(
             lambda: [self.connection(e.name) for e in self._app()], self.name, operation, self.lock_lease, say
         )
+
+    def hold_lock(self, holder: str) -> None:
+        """Hold the fleet lock for this process until every holder has dropped it (a fault, from inject to revert)."""
+        if self._held is None:
+            lock = FleetLock(
+                lambda: [self.connection(e.name) for e in self._app()], self.name, f"fault {holder}", self.lock_lease
+            )
+            lock.acquire()
+            self._held = lock
+        self._holders.add(holder)
+
+    def drop_lock(self, holder: str) -> None:
+        """``holder`` no longer needs the lock; the last one releases it (a process that holds none, such as a
+        watchdog reverting for a killed run, releases nothing: the next run takes a dead run's lock over)."""
+        self._holders.discard(holder)
+        if not self._holders and self._held is not None:
+            held, self._held = self._held, None
+            held.release()
 
     def lock_state(self) -> tuple[LockState, ...]:
         """The fleet lock on each app host, read without taking it (free, held, or stale)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import secrets
 import shlex
 import socket
@@ -120,6 +121,24 @@ def clear(conn: HostConnection) -> None:
     _run(conn, "clear")
 
 
+def held_by_the_dead(state: LockState) -> bool:
+    """Whether the lock's holder was a process of this machine that no longer runs (its pid gone, or reused by a
+    process started after the lock was taken): a run that was killed, whose lock need not wait for its lease."""
+    found = re.search(r" from (\S+) pid (\d+) since (\S+)$", state.who)
+    if found is None or found.group(1) != socket.gethostname():
+        return False  # another machine's run, or a line we did not write: only its lease ends it
+    try:
+        since = dt.datetime.fromisoformat(found.group(3)).timestamp()
+    except ValueError:
+        return False
+    import psutil
+
+    try:
+        return float(psutil.Process(int(found.group(2))).create_time()) > since + 1.0
+    except psutil.NoSuchProcess:
+        return True
+
+
 def who_am_i(operation: str) -> str:
     """The line a lock says its holder with: operation, machine, pid, start time (UTC). Never a credential."""
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -162,6 +181,12 @@ class FleetLock:
             for line in answer.splitlines():
                 kind, _, rest = line.partition(" ")
                 left, _, holder = rest.partition(" ")
+                if kind == "HELD" and held_by_the_dead(LockState(conn.name, holder, int(left or 0))):
+                    answer = self._take_over(conn, holder)
+                    if answer.startswith("TAKEN"):
+                        break
+                    kind, _, rest = answer.partition(" ")
+                    left, _, holder = rest.partition(" ")
                 if kind == "HELD":
                     self.release()
                     raise UsageError(
@@ -178,6 +203,19 @@ class FleetLock:
             self.taken.append(conn)
         self._renewer = threading.Thread(target=self._renew, name="opsready-fleet-lock", daemon=True)
         self._renewer.start()
+
+    def _take_over(self, conn: HostConnection, holder: str) -> str:
+        """Clear the lock of a run of this machine that was killed (it need not wait for its lease) and take it;
+        acquire's answer (HELD when another run was quicker)."""
+        try:
+            _run(conn, "clear")
+            answer = _run(conn, "acquire", self.token, self.lease, self.who)
+        except HostError:
+            self.release()
+            raise
+        if answer.startswith("TAKEN"):
+            self.say(f"{conn.name}: took over the fleet lock of {holder}: that process is gone")
+        return answer
 
     def _renew(self) -> None:
         while not self._stop.wait(self.lease / 4):

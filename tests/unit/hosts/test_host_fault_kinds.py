@@ -29,6 +29,8 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "memory-pressure": {"host": "db.example.com", "share": "5%"},
 }
 ANSWERS = {  # what a fake host answers, by a piece of the command
+    " opsready-lock acquire ": "TAKEN",  # the fleet lock a fault holds for its run (hosts/lock.py)
+    " opsready-lock release ": "RELEASED",
     " status ": "orders                           RUNNING   pid 29, uptime 0:01:03",
     "/stat": "418438",
     "cgroup2": "",

@@ -36,14 +36,51 @@ class HostAccess(Protocol):
         """The open SSH connection to a configured host."""
         ...
 
+    def hold_lock(self, holder: str) -> None:
+        """Hold the fleet lock for this process on behalf of ``holder`` (refused while another run holds it)."""
+        ...
+
+    def drop_lock(self, holder: str) -> None:
+        """``holder`` no longer needs the fleet lock (released when nobody of this process does)."""
+        ...
+
 
 class HostFault(FaultBase):
-    """Base of the faults on one host; subclasses implement describe, prepare, inject, revert, verify_reverted."""
+    """Base of the faults on one host; subclasses implement describe, prepare, place, lift, verify_reverted.
+
+    From inject to revert the run holds the fleet lock (:mod:`opsready.hosts.lock`): another run's deploy, rollback
+    or fault is refused meanwhile, while this run's own deploys and rollbacks (a drill's mitigation) go on under the
+    lock it holds. A watchdog or ``opsready recover`` that reverts for a dead run holds no lock: the dead run's lock
+    ends with its lease."""
 
     def __init__(self, target: HostAccess, spec: FaultSpec, fault_id: str, facts: Facts = ()) -> None:
         super().__init__(spec, timer.check_id(fault_id), facts)
         self.target = target
         self.entry = target.entry(spec.text("host"))  # refuses a host that is not the target's
+
+    def inject(self, deadline: float) -> None:
+        """Take the fleet lock for this run, then place the fault (the lock is dropped again if placing fails)."""
+        self.target.hold_lock(self.fault_id)
+        try:
+            self.place(deadline)
+        except BaseException:
+            self.target.drop_lock(self.fault_id)
+            raise
+
+    def revert(self, timeout: float) -> None:
+        """Lift the fault; the fleet lock is this fault's no longer (even when lifting fails: the journal keeps it)."""
+        try:
+            self.lift(timeout)
+        finally:
+            self.target.drop_lock(self.fault_id)
+
+    def place(self, deadline: float) -> None:
+        """Put the fault in place on the host, with its on-host timer."""
+        raise NotImplementedError
+
+    def lift(self, timeout: float) -> None:
+        """Take the fault away and cancel its on-host timer."""
+        raise NotImplementedError
 
     @property
     def host(self) -> str:

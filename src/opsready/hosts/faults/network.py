@@ -49,12 +49,12 @@ class NftFault(HostFault):
         if not self.run("command -v nft >/dev/null").succeeded:
             raise self.refuse("the nft command is not installed on the host (Debian: nftables)")
 
-    def inject(self, deadline: float) -> None:
+    def place(self, deadline: float) -> None:
         """Load the table in one transaction."""
         script = self.ruleset(self.seconds_left(deadline))
         self.check(f"adding nftables table {self.table}", f"printf '%s\\n' {shlex.quote(script)} | nft -f -")
 
-    def revert(self, timeout: float) -> None:
+    def lift(self, timeout: float) -> None:
         """Delete the table (nothing to do when it is not there)."""
         self.run(f"nft delete table {self.table} 2>/dev/null; true", timeout)
 

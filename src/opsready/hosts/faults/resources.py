@@ -80,7 +80,7 @@ class CgroupFault(HostFault):
         """Shell: succeeds once the pressure is on (each kind implements it)."""
         raise NotImplementedError
 
-    def inject(self, deadline: float) -> None:
+    def place(self, deadline: float) -> None:
         """Make and bound the group, start the timer that starts the processes in it, wait until the pressure is on."""
         seconds = self.seconds_left(deadline)
         group = shlex.quote(self.group)
@@ -106,7 +106,7 @@ class CgroupFault(HostFault):
             f"rmdir {group} 2>/dev/null && break; sleep 0.1; i=$((i+1)); done; fi; true"
         )
 
-    def revert(self, timeout: float) -> None:
+    def lift(self, timeout: float) -> None:
         """End the timer and whatever it started, then empty and remove the group."""
         if self.group:
             self.run(f"{timer.cancel(self.fault_id)}\n{self.cleanup()}", timeout)

@@ -118,12 +118,12 @@ class StopService(ServiceFault):
         self.status()
         return ()
 
-    def inject(self, deadline: float) -> None:
+    def place(self, deadline: float) -> None:
         """Start the timer, then stop the program."""
         arm = timer.start(self.fault_id, self.seconds_left(deadline), self.start_command())
         self.check(f"stopping '{self.service}'", f"{arm}\n{self.ctl} stop {shlex.quote(self.service)}")
 
-    def revert(self, timeout: float) -> None:
+    def lift(self, timeout: float) -> None:
         """Cancel the timer, start the program and wait until it runs."""
         state, _ = self.wait_running(timeout, before=f"{timer.cancel(self.fault_id)}\n{self.start_command()}")
         if state != "RUNNING":
@@ -145,12 +145,12 @@ class KillService(ServiceFault):
         pid, start = self.running()
         return (("service_process", f"{pid}@{start}"),)
 
-    def inject(self, deadline: float) -> None:
+    def place(self, deadline: float) -> None:
         """Start the timer, then kill the recorded group."""
         arm = timer.start(self.fault_id, self.seconds_left(deadline), self.start_command())
         self.check(f"killing '{self.service}'", f"{arm}\n{self.signal_group('KILL')}")
 
-    def revert(self, timeout: float) -> None:
+    def lift(self, timeout: float) -> None:
         """Cancel the timer; wait until the program runs as a new process (start it if supervisor gave up)."""
         killed, _ = self.recorded()
         state, pid = self.wait_running(timeout, differs_from=killed, before=timer.cancel(self.fault_id))
@@ -173,12 +173,12 @@ class PauseService(ServiceFault):
         pid, start = self.running()
         return (("service_process", f"{pid}@{start}"),)
 
-    def inject(self, deadline: float) -> None:
+    def place(self, deadline: float) -> None:
         """Start the timer, then stop the recorded group."""
         arm = timer.start(self.fault_id, self.seconds_left(deadline), self.signal_group("CONT"))
         self.check(f"pausing '{self.service}'", f"{arm}\n{self.signal_group('STOP')}")
 
-    def revert(self, timeout: float) -> None:
+    def lift(self, timeout: float) -> None:
         """Cancel the timer and continue the group."""
         self.check(f"continuing '{self.service}'", f"{timer.cancel(self.fault_id)}\n{self.signal_group('CONT')}")
 
