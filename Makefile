@@ -68,10 +68,10 @@ TARGET_TESTS := -p tests.layout --opsready-config opsready.tests.yaml steps test
 UNUSED_PLUGINS := -p no:locust -p no:anyio
 test: venv system-tools
 	@export OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto; \
-	PYTEST_ADDOPTS="$(UNUSED_PLUGINS)" $(BIN)/python -m pytest -p no:cacheprovider -n 2 $(PURE_TESTS); pure=$$?; \
+	PYTEST_ADDOPTS="$(UNUSED_PLUGINS)" $(BIN)/python -m pytest -p no:cacheprovider -n 2 --durations=15 $(PURE_TESTS); pure=$$?; \
 	export PYTEST_ADDOPTS="$(UNUSED_PLUGINS) -p no:kmock -p no:hypothesispytest"; \
-	$(BIN)/python -m pytest -p no:cacheprovider -n 3 --dist loadfile --layout-pass=parallel $(TARGET_TESTS); parallel=$$?; \
-	$(BIN)/python -m pytest -p no:cacheprovider --layout-pass=serial $(TARGET_TESTS); serial=$$?; \
+	$(BIN)/python -m pytest -p no:cacheprovider -n 3 --dist loadfile --durations=25 --layout-pass=parallel $(TARGET_TESTS); parallel=$$?; \
+	$(BIN)/python -m pytest -p no:cacheprovider --layout-pass=serial --durations=25 $(TARGET_TESTS); serial=$$?; \
 	for state in $(CURDIR)/.opsready-test/parallel/gw* $(CURDIR)/.opsready-test/serial; do \
 	  [ -d "$$state" ] && OPSREADY_STATE_DIR=$$state $(BIN)/opsready sandbox down >/dev/null 2>&1; done; \
 	for code in $$pure $$parallel $$serial; do [ $$code -ne 5 ] || { echo "make test: no test ran" >&2; exit 1; }; done; \
@@ -79,7 +79,7 @@ test: venv system-tools
 
 # The deep run of the input fuzzing: 1,000 byte-mutated cases per input type (make test runs 200), new cases each run.
 fuzz: venv
-	OPSREADY_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -p no:cacheprovider -n 2 -m fuzz tests/unit
+	OPSREADY_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -p no:cacheprovider -n 2 --durations=15 -m fuzz tests/unit
 
 # The soak (opt-in, about 30 min): the interruption matrix (SIGINT, SIGTERM, SIGINT twice, SIGKILL then recover,
 # SIGKILL then the dead-man; SOAK_TRIALS each, default 50, the fault kinds taking turns: 250 trials, about 15 min on

@@ -29,6 +29,10 @@ def env(fleet: Fleet, tmp_path: Path) -> Iterator[Setup]:
     need_nft()
     made = setup(fleet, tmp_path)
     yield made
+    # a test that failed midway may leave its faults open: recover them first, so that one failure is reported
+    # once and not again by every later test on this fleet (after a passing test there is nothing to recover)
+    if made.journals.is_dir() and any(not read_journal(j).closed for j in made.journals.glob("*.jsonl")):
+        opsready(made, "recover")
     target = open_faults_target(fleet, tmp_path)
     try:
         assert all(o.ok for o in target.fault_residue()), [o.describe() for o in target.fault_residue()]
@@ -61,7 +65,13 @@ def test_faults_end_on_the_hosts_by_themselves_with_harness_and_watchdogs_killed
     harness = Harness(env, experiment(env.root / "expire.yaml", faults, hold=120))
     applied = harness.wait_for("applied", 2)
     watchdogs = harness.kill(watchdogs=True)
-    assert len(watchdogs) == 2 and not alive(set(watchdogs)), "the harness and both watchdogs are dead"
+    assert len(watchdogs) == 2, watchdogs
+    # SIGKILL is delivered asynchronously: a watchdog dies when the kernel next schedules it, which on a busy machine
+    # is not always before os.kill returns (CI saw both still running right after the kill)
+    gone_by = time.monotonic() + 5
+    while alive(set(watchdogs)) and time.monotonic() < gone_by:
+        time.sleep(0.01)
+    assert not alive(set(watchdogs)), "the harness and both watchdogs are dead"
     deadlines = {r["fault"]: float(r["deadline"]) for r in applied}
     assert time.time() < min(deadlines.values()), "killed while the faults still had time"
     assert (health(fleet, "app1"), health(fleet, "app2")) == ("refused", "refused")
