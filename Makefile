@@ -66,12 +66,14 @@ TARGET_TESTS := -p tests.layout --opsready-config opsready.tests.yaml steps test
 # and the passes start dozens: gate runs, plugin tests): locust's and anyio's everywhere (locust always runs in a
 # subprocess of its own), kmock's and hypothesis's where no test uses them (the passes that drive sandboxes).
 UNUSED_PLUGINS := -p no:locust -p no:anyio
+# how many of the slowest tests each pass lists (0: all of them; `make test DURATIONS=0` to see where the time goes)
+DURATIONS ?= 20
 test: venv system-tools
 	@export OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto; \
-	PYTEST_ADDOPTS="$(UNUSED_PLUGINS)" $(BIN)/python -m pytest -p no:cacheprovider -n 2 --durations=15 $(PURE_TESTS); pure=$$?; \
+	PYTEST_ADDOPTS="$(UNUSED_PLUGINS)" $(BIN)/python -m pytest -p no:cacheprovider -n 2 --durations=$(DURATIONS) $(PURE_TESTS); pure=$$?; \
 	export PYTEST_ADDOPTS="$(UNUSED_PLUGINS) -p no:kmock -p no:hypothesispytest"; \
-	$(BIN)/python -m pytest -p no:cacheprovider -n 3 --dist loadfile --durations=25 --layout-pass=parallel $(TARGET_TESTS); parallel=$$?; \
-	$(BIN)/python -m pytest -p no:cacheprovider --layout-pass=serial --durations=25 $(TARGET_TESTS); serial=$$?; \
+	$(BIN)/python -m pytest -p no:cacheprovider -n 3 --dist loadfile --durations=$(DURATIONS) --layout-pass=parallel $(TARGET_TESTS); parallel=$$?; \
+	$(BIN)/python -m pytest -p no:cacheprovider --layout-pass=serial --durations=$(DURATIONS) $(TARGET_TESTS); serial=$$?; \
 	for state in $(CURDIR)/.opsready-test/parallel/gw* $(CURDIR)/.opsready-test/serial; do \
 	  [ -d "$$state" ] && OPSREADY_STATE_DIR=$$state $(BIN)/opsready sandbox down >/dev/null 2>&1; done; \
 	for code in $$pure $$parallel $$serial; do [ $$code -ne 5 ] || { echo "make test: no test ran" >&2; exit 1; }; done; \
