@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from opsready import __version__
 from opsready.cli.capacity import capacity
 from opsready.cli.chaos import experiment, plan, recover
 from opsready.cli.common import config_option, handle_errors, load, out
@@ -20,8 +19,21 @@ from opsready.cli.runbooks import runbooks
 from opsready.cli.sandbox import sandbox
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: the package metadata is read only when asked (it costs every start a fifth of a second)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from opsready.version import __version__
+
+    click.echo(f"opsready, version {__version__}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
-@click.version_option(__version__, prog_name="opsready")
+@click.option(
+    "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+    help="Show the version and exit.",
+)  # fmt: skip
 def cli() -> None:
     """Operational readiness: runbooks as executable drills.
 
