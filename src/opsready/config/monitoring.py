@@ -10,6 +10,7 @@ syntax: ``job=~"postgres|pgbouncer"``). Every mistake is reported at its line.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -80,6 +81,7 @@ class TargetMonitoring:
     loc: Loc
     receiver_port: int | None = None
     components: tuple[tuple[Component, tuple[Matcher, ...]], ...] = ()
+    receiver_address: str = "127.0.0.1"  # where the receiver listens: loopback unless Alertmanager runs elsewhere
 
     def allows(self, permission: Permission) -> bool:
         """Whether the user allowed ``permission``."""
@@ -122,6 +124,17 @@ def parse_target_monitoring(r: MapReader, target: str) -> TargetMonitoring:
         )
     if port is None and "receiver" in allow:
         raise ValidationError("'allow: [receiver]' needs 'receiver_port': where opsready listens", r.loc_of("allow"))
+    address = str(r.string("receiver_address", "127.0.0.1")).strip()
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise ValidationError(
+            f"'receiver_address' must be an IP address of this machine to listen on (127.0.0.1, 0.0.0.0, ...), "
+            f"got {address!r}",
+            r.loc_of("receiver_address"),
+        ) from None
+    if r.has("receiver_address") and port is None:
+        raise ValidationError("'receiver_address' needs 'receiver_port'", r.loc_of("receiver_address"))
     components: list[tuple[Component, tuple[Matcher, ...]]] = []
     section = r.optional_map("components", "'components'")
     if section is not None:
@@ -137,4 +150,4 @@ def parse_target_monitoring(r: MapReader, target: str) -> TargetMonitoring:
             components.append((name, matchers))
     r.done()
     loc = r.loc_of("allow") if r.has("allow") else r.loc
-    return TargetMonitoring(target, prometheus, alertmanager, tuple(allow), loc, port, tuple(components))
+    return TargetMonitoring(target, prometheus, alertmanager, tuple(allow), loc, port, tuple(components), address)

@@ -30,6 +30,7 @@ class DrillFaults:
         experiment: str,
         say: Callable[[str], None] = stderr_say,
     ) -> None:
+        self.config = config
         self._session = Session(config, target, timeline, experiment=experiment, say=say)
 
     def kinds(self) -> tuple[FaultKind, ...]:

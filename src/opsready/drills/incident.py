@@ -19,6 +19,7 @@ from opsready.incident.drill import Drill, DrillResult
 from opsready.incident.files import Checked, IncidentFiles
 from opsready.incident.responder import Responder
 from opsready.incident.review import write_review
+from opsready.monitoring.silence_journal import journal_dir
 from opsready.runbooks.parse import read_runbook
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
@@ -74,7 +75,12 @@ def rehearse(
 ) -> Rehearsal:
     """The rehearsal of ``planned`` against ``target``, recording into ``timeline`` (nothing runs yet). When the
     target has monitoring, the drill also watches the alerts that name the runbook."""
-    alerting = DrillAlerting(plan_alerting(target, planned.plan.incident, files.alerts_dir()), timeline)
+    alerting = DrillAlerting(
+        plan_alerting(target, planned.plan.incident, files.alerts_dir()),
+        timeline,
+        target=target,
+        silences=journal_dir(faults.config, target),
+    )
     drill = Drill(
         planned.plan,
         checked.classification,

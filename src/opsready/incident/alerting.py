@@ -7,8 +7,13 @@ the runbook became pending and firing in Prometheus and when Alertmanager's page
 never fired"; without monitoring every alert figure is "not measured", never passed.
 
 Acknowledging a page: Alertmanager has no acknowledgement of its own. Here the page is the delivery to opsready's
-receiver, and acknowledging is the responder's answer to that delivered page (the drill's acknowledge stage, which
-only starts once the page arrived).
+receiver; the responder is shown that alert (its name, severity, summary, runbook) and acknowledges it (the drill's
+acknowledge stage, which only starts once the page arrived); and, as alert dashboards such as karma do, the
+acknowledgement is a silence of exactly that alert (every label of it as a matcher, the responder as its author,
+"acknowledged" in its comment) for as long as the drill's fault may last, so Alertmanager re-notifies nobody while
+the incident is being handled. It is journaled like a maintenance silence, expired when the drill ends (on every
+outcome) or by ``opsready recover``, and only made where the target allows silences; elsewhere the acknowledgement
+is recorded without one, and the timeline says why.
 """
 
 from __future__ import annotations
@@ -17,10 +22,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from opsready.config.monitoring import Matcher
 from opsready.durations import format_duration
 from opsready.errors import TargetError
 from opsready.monitoring.client import Monitored, MonitoringEndpoints, PrometheusClient
+from opsready.monitoring.receiver import DeliveredAlert
 from opsready.monitoring.rules import AlertRule, find_rule_files, read_alert_rules
+from opsready.monitoring.silence_journal import SilenceOutcome, SilenceSession
 from opsready.monitoring.watch import POLL, AlertTimes, AlertWatch
 from opsready.targets.protocol import Target
 from opsready.timeline import Timeline
@@ -66,11 +74,34 @@ class DrillAlerting:
 
     _open: DrillAlerting | None = None
 
-    def __init__(self, plan: AlertingPlan, timeline: Timeline, poll: float = POLL) -> None:
+    def __init__(
+        self,
+        plan: AlertingPlan,
+        timeline: Timeline,
+        poll: float = POLL,
+        *,
+        target: object = None,
+        silences: Path | None = None,
+    ) -> None:
         self.plan = plan
         self.timeline = timeline
         self.poll = poll
+        self.target = target  # whose Alertmanager an acknowledgement silences (where it allows silences)
+        self.silences = silences  # where the acknowledgement's silence is journaled (None: never silenced)
         self._watch: AlertWatch | None = None
+        self._limit: float | None = None
+        self._paged: DeliveredAlert | None = None
+        self._ack: SilenceSession | None = None
+
+    def limit(self) -> float:
+        """The longest any watched alert may take to fire after a step change (its range window and ``for:``, two
+        scrapes, two evaluations and a second), from the Prometheus's own scrape and evaluation intervals, read once:
+        a ProbeError when it does not answer. Only for a measured plan."""
+        if self._limit is None:
+            assert self.plan.endpoints is not None, "the limit of an alerting that is not measured"
+            cadence = PrometheusClient(self.plan.endpoints.prometheus).cadence()
+            self._limit = max(a.alert_limit(cadence.scrape, cadence.evaluation_of(a.group)) for a in self.plan.alerts)
+        return self._limit
 
     @property
     def measured(self) -> bool:
@@ -109,7 +140,12 @@ class DrillAlerting:
             time.sleep(self.poll)
 
     def close(self) -> None:
-        """Stop polling and receiving (harmless twice)."""
+        """Stop polling and receiving, and expire the acknowledgement's silence (harmless twice)."""
+        if self._ack is not None:
+            ended = self._ack.close()
+            self._ack = None
+            if ended.made and not ended.removed:
+                self.timeline.mark("page_silence_left", ended.describe())
         if self._watch is not None:
             self._watch.__exit__(None, None, None)
             self._watch = None
@@ -124,7 +160,7 @@ class DrillAlerting:
             return None
         injected = self.timeline.first("injected")
         start = self.timeline.t0 + injected.at if injected is not None else time.monotonic()
-        limit = max(a.alert_limit(5.0, 5.0) for a in self.plan.alerts)
+        limit = self.limit()
         alert_by = start + (alert_within if alert_within is not None else limit)
         fired = watch.wait_firing(alert_by)
         gaps = f" ({len(watch.errors())} poll(s) of Prometheus failed)" if watch.errors() else ""
@@ -142,4 +178,40 @@ class DrillAlerting:
             waited = format_duration(page_by - start)
             raise TargetError(f"alert {fired.name} fired but its page never arrived within {waited} of the fault")
         self.timeline.mark("alert_delivered", f"{fired.name} delivered by Alertmanager to opsready", at=delivered)
+        self._paged = watch.delivered_alert(fired.name)
         return AlertTimes(fired.name, fired.pending, fired.firing, delivered)
+
+    def page(self) -> str | None:
+        """The page that arrived as a responder reads it (alert, severity, summary, runbook); None when none did."""
+        if self._paged is None:
+            return None
+        labels, notes = dict(self._paged.labels), dict(self._paged.annotations)
+        runbook = labels.get("runbook") or notes.get("runbook")
+        details = [
+            f"severity {labels['severity']}" if "severity" in labels else "",
+            notes.get("summary") or notes.get("description") or "",
+            f"runbook {runbook}" if runbook else "",
+        ]
+        said = ", ".join(d for d in details if d)
+        return f"{self._paged.name} firing: {said}" if said else f"{self._paged.name} firing"
+
+    def acknowledge_page(self, responder: str, seconds: float) -> SilenceOutcome | None:
+        """Acknowledge the page that arrived: silence exactly its alert on the target's Alertmanager for ``seconds``
+        (journaled; expired by :meth:`close`). None when no page arrived; an outcome that says why no silence was
+        made where the target allows none or Alertmanager refused."""
+        if self._paged is None:
+            return None
+        if self.silences is None:
+            return SilenceOutcome(False, "the drill keeps no silence journal")
+        matchers = tuple(Matcher(key, value, False, True) for key, value in self._paged.labels)
+        self._ack = SilenceSession(
+            self.silences,
+            self.target,
+            f"acknowledged by {responder}: {self._paged.name}",
+            components=(),
+            created_by=responder,
+        )
+        outcome = self._ack.open(seconds, groups=((self._paged.name, matchers),))
+        if not outcome.made:
+            self._ack = None
+        return outcome

@@ -248,7 +248,7 @@ class Drill:
         if self.alerting is None or not self.alerting.measured or self.plan.severity is None:
             return None
         targets = self.classification.severity(self.plan.severity).targets
-        longest = max(a.alert_limit(5.0, 5.0) for a in self.alerting.plan.alerts) + 60.0
+        longest = self.alerting.limit() + 60.0
         return max(targets.page_within or 0.0, targets.alert_within or 0.0, longest) + 60.0
 
     def alert(self) -> None:
@@ -266,15 +266,18 @@ class Drill:
 
     def acknowledge(self) -> str:
         """Page as the escalation says, and wait for the responder (at most the severity's response time). With
-        monitoring, the responder answers the page Alertmanager delivered: the alert is awaited first."""
+        monitoring, the responder answers the page Alertmanager delivered (the alert is awaited first, and shown as it
+        arrived), and the acknowledgement silences that alert while the incident is handled
+        (:meth:`DrillAlerting.acknowledge_page`)."""
         severity = self._severity()
         self.alert()
+        delivered = self.alerting.page() if self.alerting is not None else None
         classified = self._wall("classified") or datetime.now(tz=UTC)
         self.state.pages = simulate(self.escalation, severity.name, 0.0, classified)
         for page in self.state.pages:
             self.timeline.mark("paged", page.describe())
         seen = self.state.detection.verdict.summary() if self.state.detection else ""
-        summary = f"[{severity.name}] {self.plan.title}: {seen}"
+        summary = f"[{severity.name}] {delivered or f'{self.plan.title}: {seen}'}"
         deadline = time.monotonic() + severity.response_time
         if not self.responder.acknowledge(summary, deadline):
             self.timeline.mark(
@@ -282,6 +285,11 @@ class Drill:
             )
             raise TargetError(f"the page was not acknowledged within {format_duration(severity.response_time)}")
         self.timeline.mark("acknowledged", f"by {self.responder.name}", source=self.responder.source)
+        if self.alerting is not None and delivered is not None:
+            silenced = self.alerting.acknowledge_page(self.responder.name, self.alert_hold() or 600.0)
+            if silenced is not None:
+                kind = "page_silenced" if silenced.made else "page_not_silenced"
+                self.timeline.mark(kind, f"the acknowledged alert: {silenced.describe()}")
         self.state.responder = self.responder.name
         self._notify("initial", "investigating")
         return self.responder.name

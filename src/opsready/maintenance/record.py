@@ -11,7 +11,7 @@ from opsready.checks import CheckRun
 from opsready.durations import format_duration
 from opsready.maintenance.patch import PatchOutcome
 from opsready.maintenance.procedures import Outcome
-from opsready.maintenance.silences import MaintenanceSilence
+from opsready.monitoring.silence_journal import SilenceOutcome
 from opsready.targets.maintenance import Backup, Certificate, DiskUsage, Housekeeping, LogRotation, RestoreCheck
 
 
@@ -59,7 +59,7 @@ class MaintenanceRecord:
     certificate: Certificate | None = None
     patch: PatchOutcome | None = None
     notices: tuple[Path, ...] = ()
-    silence: MaintenanceSilence | None = None  # the alerts silenced for the window, or why none were
+    silence: SilenceOutcome | None = None  # the alerts silenced for the window, or why none were
 
     @property
     def within_kpi(self) -> bool:

@@ -24,7 +24,7 @@ from opsready.maintenance.checks import run_phase
 from opsready.maintenance.patch import check_patch
 from opsready.maintenance.procedures import PROCEDURES, Context, MaintenanceRequest, Procedure, Work
 from opsready.maintenance.record import Authorisation, MaintenanceRecord, write_record
-from opsready.maintenance.silences import SilenceSession, journal_dir
+from opsready.monitoring.silence_journal import SilenceSession, journal_dir
 from opsready.safety import check_destructive
 from opsready.spelling import did_you_mean
 from opsready.targets.maintenance import maintenance_of

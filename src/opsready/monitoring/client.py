@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import httpx
 
 from opsready.errors import ProbeError
+from opsready.monitoring.rules import parse_prometheus_duration
 
 AlertState = Literal["inactive", "pending", "firing"]
 TargetHealth = Literal["up", "down", "unknown"]
@@ -20,12 +21,13 @@ TargetHealth = Literal["up", "down", "unknown"]
 
 @dataclass(frozen=True)
 class MonitoringEndpoints:
-    """Where a target's Prometheus and Alertmanager answer, and the loopback port Alertmanager pages opsready on
-    (None: its routes do not reach opsready, so pages cannot be measured)."""
+    """Where a target's Prometheus and Alertmanager answer, and the port (and address, loopback by default)
+    Alertmanager pages opsready on (None: its routes do not reach opsready, so pages cannot be measured)."""
 
     prometheus: str
     alertmanager: str
     receiver_port: int | None = None
+    receiver_address: str = "127.0.0.1"
 
 
 @runtime_checkable
@@ -61,6 +63,29 @@ class ActiveAlert:
     def label(self, key: str) -> str | None:
         """One label's value."""
         return dict(self.labels).get(key)
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often a Prometheus scrapes (the longest interval of any of its jobs: an alert may read any of them) and
+    evaluates each rule group (a group's own ``interval:`` or the global ``evaluation_interval``)."""
+
+    scrape: float
+    evaluation: float
+    groups: tuple[tuple[str, float], ...] = ()
+
+    def evaluation_of(self, group: str) -> float:
+        """The evaluation interval of one rule group (the global one for a group Prometheus did not load)."""
+        return dict(self.groups).get(group, self.evaluation)
+
+
+def _seconds(text: object, default: float) -> float:
+    if not isinstance(text, str):
+        return default
+    try:
+        return parse_prometheus_duration(text)
+    except ValueError:
+        return default
 
 
 def _timestamp(text: object) -> datetime | None:
@@ -125,6 +150,26 @@ class PrometheusClient:
                 labels=tuple(sorted((str(k), str(v)) for k, v in a.get("labels", {}).items())),
             )
             for a in data.get("alerts", [])
+        )
+
+    def cadence(self) -> Cadence:
+        """Its scrape and evaluation intervals, read from its loaded configuration and rule groups (Prometheus's
+        defaults, 1 minute each, where the configuration leaves them out)."""
+        import yaml  # only a drill with monitoring reads Prometheus's configuration
+
+        try:
+            config = yaml.safe_load(str(self._get("/api/v1/status/config").get("yaml", ""))) or {}
+        except yaml.YAMLError:
+            config = {}
+        settings = config.get("global") or {}
+        scrape = _seconds(settings.get("scrape_interval"), 60.0)
+        jobs = [_seconds(job.get("scrape_interval"), scrape) for job in config.get("scrape_configs") or []]
+        evaluation = _seconds(settings.get("evaluation_interval"), 60.0)
+        groups = self._get("/api/v1/rules", {"type": "alert"}).get("groups", [])
+        return Cadence(
+            scrape=max([scrape, *jobs]),
+            evaluation=evaluation,
+            groups=tuple((str(g.get("name", "")), float(g.get("interval") or evaluation)) for g in groups),
         )
 
     def query(self, expr: str) -> tuple[tuple[dict[str, str], float], ...]:

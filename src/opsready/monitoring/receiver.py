@@ -61,7 +61,8 @@ def parse_delivery(body: bytes, received: float, received_wall: float) -> Delive
 
 
 class AlertReceiver:
-    """A loopback HTTP server taking Alertmanager's webhook posts (use as a context manager)."""
+    """An HTTP server taking Alertmanager's webhook posts (use as a context manager), on loopback unless a target's
+    ``receiver_address`` says where its Alertmanager reaches this machine."""
 
     def __init__(self, port: int, host: str = "127.0.0.1") -> None:
         self.host, self.port = host, port

@@ -1,12 +1,13 @@
-"""Maintenance silences: the alerts of the components a maintenance touches are silenced in Alertmanager for its
-window, journaled like a fault, and expired when it is done (on every outcome) or by ``opsready recover``.
+"""Journaled Alertmanager silences: a maintenance window's (the alerts of the components it touches) and an
+acknowledged page's (the alert that paged, for as long as the drill's fault may last). Each is journaled like a fault,
+expired when its run is done (on every outcome) or by ``opsready recover``.
 
-The silence's ``endsAt`` is the window's end, so Alertmanager ends it even if opsready dies. The journal (one
-JSON-lines file per run, each record fsync'd) holds the run (pid, start time, command line), an ``intent`` before
-each silence is asked for (matchers, end, Alertmanager, the run's tag, which the silence's comment carries, so a
-silence whose id never reached the journal is still found), ``created`` with its id, ``expired`` or ``ended``, and
-``closed``. A journal not closed whose process is gone is a leftover: :func:`recover_silences` expires its silences.
-Without monitoring, or where the target does not allow silences, the maintenance runs without one and says why.
+The silence's ``endsAt`` bounds it, so Alertmanager ends it even if opsready dies. The journal (one JSON-lines file
+per run, each record fsync'd) holds the run (pid, start time, command line), an ``intent`` before each silence is
+asked for (matchers, end, Alertmanager, the run's tag, which the silence's comment carries, so a silence whose id
+never reached the journal is still found), ``created`` with its id, ``expired`` or ``ended``, and ``closed``. A
+journal not closed whose process is gone is a leftover: :func:`recover_silences` expires its silences. Without
+monitoring, or where the target does not allow silences, the run goes on without one and says why.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def _append(path: Path, record: dict[str, Any]) -> None:
 
 
 @dataclass(frozen=True)
-class MaintenanceSilence:
-    """What a maintenance did about silences: made (components, ids, how long each call took) or why not."""
+class SilenceOutcome:
+    """What a run did about silences: made (what they cover, ids, how long each call took) or why not."""
 
     made: bool
     why: str = ""
@@ -67,6 +68,10 @@ class MaintenanceSilence:
     removed: bool = False
     journal: str = ""
 
+    def until(self) -> str:
+        """When the silences end by themselves (their endsAt), UTC."""
+        return time.strftime("%H:%M:%S UTC", time.gmtime(self.ends_at))
+
     def describe(self) -> str:
         """One line for the record and the terminal."""
         if not self.made:
@@ -78,38 +83,42 @@ class MaintenanceSilence:
             else f"NOT expired by the run ({self.why or 'it ends at its endsAt'})"
         )
         return (
-            f"silenced {', '.join(self.components)} ({what}) on {self.alertmanager} until the window's end: "
+            f"silenced {', '.join(self.components)} ({what}) on {self.alertmanager} until {self.until()}: "
             f"{len(self.ids)} silence(s) made in {self.create_seconds * 1000:.0f} ms, {removed}"
         )
 
 
 @dataclass
 class SilenceSession:
-    """The silences of one maintenance run (make them with :meth:`open`, end them with :meth:`close`)."""
+    """The silences of one run (make them with :meth:`open`, end them with :meth:`close`): of ``components`` (the
+    target's matchers of each), or of the matcher ``groups`` given to :meth:`open` (an acknowledged alert's)."""
 
     directory: Path
     target: object
     label: str  # e.g. 'maintenance housekeeping'
     components: tuple[Component, ...]
     say: Say = _quiet
-    result: MaintenanceSilence = field(default_factory=lambda: MaintenanceSilence(False, "not asked"))
+    created_by: str = "opsready"  # the silence's author as Alertmanager shows it
+    result: SilenceOutcome = field(default_factory=lambda: SilenceOutcome(False, "not asked"))
     _path: Path | None = None
     _client: SilenceClient | None = None
     _tag: str = ""
 
-    def open(self, seconds: float) -> MaintenanceSilence:
-        """Silence the components' alerts for ``seconds`` from now (the window), journaled before each request."""
-        if not self.components:
-            self.result = MaintenanceSilence(False, "the procedure touches no component whose alerts would page")
+    def open(self, seconds: float, groups: tuple[tuple[str, tuple[Matcher, ...]], ...] | None = None) -> SilenceOutcome:
+        """Silence the components' alerts (or each named matcher group of ``groups``) for ``seconds`` from now,
+        journaled before each request."""
+        if not self.components and groups is None:
+            self.result = SilenceOutcome(False, "the procedure touches no component whose alerts would page")
             return self.result
         endpoints, why = silence_access(self.target)
         if endpoints is None or not isinstance(self.target, Silenceable):
-            self.result = MaintenanceSilence(False, why)
+            self.result = SilenceOutcome(False, why)
             return self.result
-        groups = [(c, self.target.silence_matchers(c)) for c in self.components]
-        groups = [(c, m) for c, m in groups if m]
+        if groups is None:
+            groups = tuple((c, self.target.silence_matchers(c)) for c in self.components)
+        groups = tuple((c, m) for c, m in groups if m)
         if not groups:
-            self.result = MaintenanceSilence(False, "the target names no alerts of the components touched")
+            self.result = SilenceOutcome(False, "the target names no alerts of the components touched")
             return self.result
         self.directory.mkdir(parents=True, exist_ok=True)
         run_id = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}-{secrets.token_hex(2)}"
@@ -137,7 +146,7 @@ class SilenceSession:
         for component, matchers in groups:
             _append(self._path, _intent(component, matchers, ends))
             try:
-                silence_id = self._client.create(matchers, ends, "opsready", f"{self.label} ({self._tag})")
+                silence_id = self._client.create(matchers, ends, self.created_by, f"{self.label} ({self._tag})")
             except OpsreadyError as exc:
                 problem = exc.message
                 break
@@ -146,9 +155,9 @@ class SilenceSession:
         took = time.monotonic() - started
         if not ids:
             _append(self._path, {"record": "closed", "why": problem})
-            self.result = MaintenanceSilence(False, f"Alertmanager did not make it: {problem}")
+            self.result = SilenceOutcome(False, f"Alertmanager did not make it: {problem}")
             return self.result
-        self.result = MaintenanceSilence(
+        self.result = SilenceOutcome(
             True,
             problem,
             components=tuple(c for c, _ in groups[: len(ids)]),
@@ -162,7 +171,7 @@ class SilenceSession:
         self.say(self.result.describe())
         return self.result
 
-    def close(self) -> MaintenanceSilence:
+    def close(self) -> SilenceOutcome:
         """Expire every silence made (the work is done, whatever its outcome); closes the journal when all are."""
         r = self.result
         if not r.made or self._client is None or self._path is None:
@@ -180,7 +189,7 @@ class SilenceSession:
         if not left:
             _append(self._path, {"record": "closed"})
         why = "; ".join(left) + ("; `opsready recover` expires them" if left else "")
-        self.result = MaintenanceSilence(
+        self.result = SilenceOutcome(
             True, why, r.components, r.matchers, r.ids, r.alertmanager, r.ends_at, r.create_seconds, took, not left,
             r.journal,
         )  # fmt: skip

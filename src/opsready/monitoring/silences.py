@@ -160,7 +160,8 @@ class ConfiguredMonitoring:
         s = self.monitoring_setting
         if s is None:
             return None
-        return MonitoringEndpoints(s.prometheus, s.alertmanager, s.receiver_port if s.allows("receiver") else None)
+        port = s.receiver_port if s.allows("receiver") else None
+        return MonitoringEndpoints(s.prometheus, s.alertmanager, port, s.receiver_address)
 
     def monitoring_off_reason(self) -> str:
         """Why there is none ('' when there is)."""

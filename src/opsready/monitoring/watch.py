@@ -19,7 +19,7 @@ from types import TracebackType
 
 from opsready.errors import OpsreadyError
 from opsready.monitoring.client import MonitoringEndpoints, PrometheusClient
-from opsready.monitoring.receiver import AlertReceiver
+from opsready.monitoring.receiver import AlertReceiver, DeliveredAlert
 
 POLL = 0.5
 
@@ -42,7 +42,9 @@ class AlertWatch:
         self.names = names
         self.poll = poll
         self.client = PrometheusClient(endpoints.prometheus, timeout=max(1.0, poll * 4))
-        self.receiver = AlertReceiver(endpoints.receiver_port) if endpoints.receiver_port else None
+        self.receiver = (
+            AlertReceiver(endpoints.receiver_port, endpoints.receiver_address) if endpoints.receiver_port else None
+        )
         self._pending: dict[str, float] = {}
         self._firing: dict[str, float] = {}
         self._errors: list[str] = []
@@ -91,6 +93,14 @@ class AlertWatch:
                     delivered.setdefault(alert.name, delivery.received)
         with self._changed:
             return tuple(AlertTimes(n, self._pending.get(n), self._firing.get(n), delivered.get(n)) for n in self.names)
+
+    def delivered_alert(self, name: str) -> DeliveredAlert | None:
+        """The first firing alert named ``name`` that Alertmanager delivered (its labels and annotations)."""
+        for delivery in self.receiver.deliveries() if self.receiver is not None else ():
+            for alert in delivery.alerts:
+                if alert.status == "firing" and alert.name == name:
+                    return alert
+        return None
 
     def errors(self) -> tuple[str, ...]:
         """Polls that failed (Prometheus unreachable or refusing): a gap in what could be observed."""

@@ -23,9 +23,9 @@ import pytest
 from opsready.config import Config, load_config
 from opsready.maintenance.procedures import MaintenanceRequest
 from opsready.maintenance.runner import MaintenanceRunner
-from opsready.maintenance.silences import SilenceSession
 from opsready.monitoring.client import AlertmanagerClient, PrometheusClient
 from opsready.monitoring.receiver import AlertReceiver
+from opsready.monitoring.silence_journal import SilenceSession
 from opsready.monitoring.silences import SilenceClient, silence_access
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.manager import Sandbox, SandboxOptions

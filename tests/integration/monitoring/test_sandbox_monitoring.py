@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +28,8 @@ from opsready.incident.drill import DrillResult
 from opsready.incident.files import IncidentFiles, check_all
 from opsready.incident.responder import AutomaticResponder
 from opsready.monitoring.client import PrometheusClient
+from opsready.monitoring.rules import find_rule_files, read_alert_rules
+from opsready.monitoring.silences import SilenceClient
 from opsready.monitoring.watch import POLL
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.manager import Sandbox, SandboxOptions
@@ -116,8 +118,22 @@ def test_every_program_is_scraped_and_up(sandbox: Sandbox) -> None:
     assert client.query('opsready_proxy_listening{proxy="edge"}')[0][1] == 1.0
 
 
-def drill(config: Config, sandbox: Sandbox, runbook: str) -> DrillResult:
-    """The incident drill of ``runbook`` on the sandbox, every stage, its faults reverted whatever happens."""
+def test_alert_limits_read_prometheus_own_scrape_and_evaluation_intervals(sandbox: Sandbox) -> None:
+    """The cadence a drill's alert limit is computed from is the running Prometheus's (the sandbox's 5 s), and every
+    rule group of the shipped alert files is loaded with its evaluation interval."""
+    cadence = prometheus(sandbox).cadence()
+    assert (cadence.scrape, cadence.evaluation) == (5.0, 5.0), cadence
+    shipped = {rule.group for path in find_rule_files(ROOT / "runbooks" / "alerts") for rule in read_alert_rules(path)}
+    loaded = dict(cadence.groups)
+    assert shipped and shipped <= set(loaded), (shipped, loaded)
+    assert {loaded[group] for group in shipped} == {5.0}
+
+
+def drill(
+    config: Config, sandbox: Sandbox, runbook: str, acknowledged: Callable[[], None] = lambda: None
+) -> DrillResult:
+    """The incident drill of ``runbook`` on the sandbox, every stage, its faults reverted whatever happens;
+    ``acknowledged`` is called between the acknowledgement and the mitigation."""
     sandbox.wait_ready(60.0)  # a test before may just have started a program again
     files = IncidentFiles.of(config)
     checked, problems = check_all(files, datetime.now(tz=UTC))
@@ -136,6 +152,7 @@ def drill(config: Config, sandbox: Sandbox, runbook: str) -> DrillResult:
         stages.detect()
         stages.classify()
         stages.acknowledge()
+        acknowledged()
         stages.mitigate()
         stages.recover()
         return rehearsal.finish().result
@@ -146,7 +163,16 @@ def drill(config: Config, sandbox: Sandbox, runbook: str) -> DrillResult:
 def test_an_incident_drill_measures_its_runbooks_alert(config: Config, sandbox: Sandbox) -> None:
     """The service-down drill (the api stopped) records pending, firing and delivered beside the probe's detection,
     holds time to alert and time to page to the critical severity's targets, and shows the detection gap."""
-    result = drill(config, sandbox, "incident-service-down")
+    state = sandbox.status().monitoring
+    assert state is not None
+    silences = SilenceClient(state.alertmanager)
+    during: list[dict[str, object]] = []
+
+    def silenced_while_handled() -> None:  # the acknowledged alert as Alertmanager holds it, before the mitigation
+        answer = httpx.get(f"{state.alertmanager}/api/v2/alerts", params={"filter": 'alertname="OrdersServiceDown"'})
+        during.extend(a["status"] for a in answer.json())
+
+    result = drill(config, sandbox, "incident-service-down", silenced_while_handled)
     events = {e.kind: e.at for e in reversed(result.timeline.events)}  # the first of each kind
     assert events["injected"] < events["alert_pending"] < events["alert_firing"] < events["alert_delivered"]
     assert events["alert_delivered"] < events["acknowledged"]  # the responder answers the page that arrived
@@ -162,6 +188,14 @@ def test_an_incident_drill_measures_its_runbooks_alert(config: Config, sandbox: 
     assert to_page.target == 180.0 and to_page.ok and to_page.seconds >= to_alert.seconds
     assert gap.seconds > 0  # the probes see a stopped api within seconds; the alert waits its minute
     assert "polled every 0.5 s" in result.alerting
+    # acknowledging the page silenced exactly that alert while the incident was handled, and the drill's end
+    # expired the silence
+    assert events["acknowledged"] <= events["page_silenced"] < events["mitigated"]
+    acks = [s for s in silences.find("acknowledged by automatic responder (CI): OrdersServiceDown")]
+    assert len(acks) == 1 and acks[0].created_by == "automatic responder (CI)", acks
+    assert {(m.name, m.value) for m in acks[0].matchers} >= {("alertname", "OrdersServiceDown")}
+    assert during and all(a["state"] == "suppressed" and acks[0].id in a["silencedBy"] for a in during), during
+    assert acks[0].state == "expired"
 
 
 def test_a_broken_rule_fails_the_drill_with_alert_never_fired(config: Config, sandbox: Sandbox, suite: Path) -> None:

@@ -60,3 +60,14 @@ def test_without_monitoring_nothing_is_measured_and_the_note_says_why() -> None:
     assert not alerting.measured
     assert alerting.await_alert(120.0, 180.0) is None
     assert alerting.note() == "alerting not measured: prometheus not installed"
+
+
+def test_without_a_page_there_is_nothing_to_acknowledge_nor_silence(tmp_path: Path) -> None:
+    """Acknowledging before any page arrived (no monitoring, or none delivered) silences and journals nothing."""
+    endpoints = MonitoringEndpoints("http://127.0.0.1:1", "http://127.0.0.1:2", 3)
+    plan = plan_alerting(target(Monitoring(endpoints)), "incident-service-down", ALERTS)
+    alerting = DrillAlerting(plan, Timeline("t"), target=Monitoring(endpoints), silences=tmp_path / "silences")
+    assert alerting.page() is None
+    assert alerting.acknowledge_page("someone", 60.0) is None
+    alerting.close()
+    assert not (tmp_path / "silences").exists()

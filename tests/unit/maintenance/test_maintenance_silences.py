@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from opsready.maintenance.procedures import PROCEDURES
-from opsready.maintenance.silences import SilenceSession, read_leftover, recover_silences
+from opsready.monitoring.silence_journal import SilenceSession, read_leftover, recover_silences
 from opsready.processes import ProcessIdentity
 
 

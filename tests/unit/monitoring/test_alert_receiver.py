@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from opsready.errors import EnvironmentProblem
+from opsready.monitoring.client import MonitoringEndpoints
 from opsready.monitoring.receiver import AlertReceiver
+from opsready.monitoring.watch import AlertWatch
 from opsready.processes import free_port
 
 PAYLOAD = {
@@ -63,3 +65,16 @@ def test_a_taken_port_is_an_environment_problem() -> None:
     port = free_port()
     with AlertReceiver(port), pytest.raises(EnvironmentProblem, match=f"127.0.0.1:{port}"), AlertReceiver(port):
         pass
+
+
+def test_a_watch_listens_where_the_target_says_and_keeps_the_delivered_alert() -> None:
+    """A target's receiver_address (here another loopback address, 127.0.0.2) is where the watch's receiver listens:
+    Alertmanager's post there is kept with its labels; the default address does not answer."""
+    port = free_port()
+    endpoints = MonitoringEndpoints("http://127.0.0.1:1", "http://127.0.0.1:1", port, "127.0.0.2")
+    with AlertWatch(endpoints, ("OrdersServiceDown",), poll=5.0) as watch:
+        assert httpx.post(f"http://127.0.0.2:{port}/", content=json.dumps(PAYLOAD), timeout=5).status_code == 200
+        with pytest.raises(httpx.ConnectError):
+            httpx.post(f"http://127.0.0.1:{port}/", content=json.dumps(PAYLOAD), timeout=5)
+        alert = watch.delivered_alert("OrdersServiceDown")
+    assert alert is not None and dict(alert.labels)["severity"] == "critical"

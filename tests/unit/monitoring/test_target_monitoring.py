@@ -66,6 +66,11 @@ def test_allow_silences_and_the_receiver_with_component_matchers(tmp_path: Path)
     assert isinstance(target, ConfiguredMonitoring)
     assert silence_access(target) == (target.monitoring(), "")
     assert target.monitoring().receiver_port == 9099  # type: ignore[union-attr]
+    assert target.monitoring().receiver_address == "127.0.0.1"  # type: ignore[union-attr]
+    elsewhere = load(
+        tmp_path, body.replace("receiver_port: 9099\n", "receiver_port: 9099\n      receiver_address: 0.0.0.0\n")
+    )
+    assert elsewhere.monitoring().receiver_address == "0.0.0.0"  # type: ignore[attr-defined]
     assert target.silence_matchers("database") == (
         Matcher("job", "postgres|pgbouncer", is_regex=True),
         Matcher("env", "dev", is_equal=False),
@@ -88,6 +93,12 @@ def test_allow_silences_and_the_receiver_with_component_matchers(tmp_path: Path)
         (URLS + "      components: {database: ['job=~\"(\"']}\n", 13, "does not compile"),
         (URLS + "      components: {database: []}\n", 13, "needs at least one matcher"),
         (URLS + "      alertmanger: x\n", 13, "unknown key 'alertmanger'"),
+        (
+            URLS + "      allow: [receiver]\n      receiver_port: 9099\n      receiver_address: am-host\n",
+            15,
+            "'receiver_address' must be an IP address",
+        ),
+        (URLS + "      receiver_address: 0.0.0.0\n", 13, "'receiver_address' needs 'receiver_port'"),
     ],
 )
 def test_mistakes_are_config_errors_at_their_line(tmp_path: Path, body: str, line: int, says: str) -> None:
