@@ -21,6 +21,7 @@ import pytest
 
 from opsready.config import Config, load_config
 from opsready.drills.faults import DrillFaults
+from opsready.drills.gameday import GameDay, prepare_gameday, read_gameday
 from opsready.drills.incident import rehearse
 from opsready.drills.plan import incident_runbooks, plan_drill
 from opsready.errors import TargetError
@@ -34,6 +35,7 @@ from opsready.monitoring.watch import POLL
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.manager import Sandbox, SandboxOptions
 from opsready.sandbox.monitoring import GROUP_WAIT
+from opsready.targets.registry import open_target
 from opsready.timeline import Timeline
 
 from .needs import NEEDS_MONITORING, ROOT
@@ -196,6 +198,58 @@ def test_an_incident_drill_measures_its_runbooks_alert(config: Config, sandbox: 
     assert {(m.name, m.value) for m in acks[0].matchers} >= {("alertname", "OrdersServiceDown")}
     assert during and all(a["state"] == "suppressed" and acks[0].id in a["silencedBy"] for a in during), during
     assert acks[0].state == "expired"
+
+
+GAMEDAY = """\
+title: game day with the team's monitoring
+date: 2026-12-03
+target: sandbox
+roles:
+  incident_commander: Alex Morgan
+  scribe: Blake Chen
+  responders: [Casey Diaz]
+load:
+  clients: 2
+  rate: 10
+  max_duration: 4 minutes
+scenarios:
+  - name: the orders api is down
+    experiment: api-stopped
+    runbook: incident-service-down
+    severity: critical
+    time_box: 4 minutes
+"""
+
+
+def test_a_game_day_scenario_records_the_alert_and_acts_on_its_page(
+    config: Config, sandbox: Sandbox, suite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A game-day scenario (played in-process, unattended) on the monitored sandbox: the responder is shown the page
+    Alertmanager delivered, acknowledges it (a silence of that alert, expired at the end), and the scenario's
+    timeline and measurements carry time to alert and to page beside the probes' detection."""
+    sandbox.wait_ready(60.0)
+    monkeypatch.setenv("OPSREADY_CONFIG", str(config.path))
+    plan_path = suite / "monitored-gameday.yaml"
+    plan_path.write_text(GAMEDAY, encoding="utf-8")
+    inputs = read_gameday(config, plan_path)
+    target = open_target(config, inputs.plan.target)
+    prepared = prepare_gameday(inputs, target)
+    said: list[str] = []
+    played = GameDay(inputs, target, prepared, auto=True, say=said.append).play()
+    scenario = played.run.scenarios[0]
+    assert scenario.outcome == "passed", (scenario.message, said)
+    assert scenario.timeline is not None
+    firsts = {e.kind: e for e in reversed(scenario.timeline.events)}
+    order = ("injected", "detected", "alert_pending", "alert_firing", "alert_delivered", "acknowledged")
+    assert [firsts[k].at for k in order] == sorted(firsts[k].at for k in order), sorted(firsts)
+    assert firsts["page_silenced"].detail.startswith("the acknowledged alert: silenced OrdersServiceDown")
+    measured = {m.name: m for m in scenario.timeline.measurements}
+    assert measured["time to alert"].ok and measured["time to page"].ok, [m.describe() for m in measured.values()]
+    print("; ".join(m.describe() for m in measured.values()))
+    state = sandbox.status().monitoring
+    assert state is not None
+    acks = SilenceClient(state.alertmanager).find("acknowledged by ")
+    assert acks and all(a.state == "expired" for a in acks), acks
 
 
 def test_a_broken_rule_fails_the_drill_with_alert_never_fired(config: Config, sandbox: Sandbox, suite: Path) -> None:
