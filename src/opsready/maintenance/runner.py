@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
@@ -127,8 +128,9 @@ class MaintenanceRunner:
         silences.open(planned)  # ends at the window's end in Alertmanager itself, whatever becomes of this process
         try:
             record = self._run(
-                procedure=procedure, request=request, auth=auth, planned=planned, started=started, values=values
-            )
+                procedure=procedure, request=request, auth=auth, planned=planned, started=started, values=values,
+                silences=silences,
+            )  # fmt: skip
         finally:
             silence = silences.close()
         record = replace(record, silence=silence)
@@ -143,6 +145,7 @@ class MaintenanceRunner:
         planned: float,
         started: dt.datetime,
         values: dict[str, str],
+        silences: SilenceSession,
     ) -> MaintenanceRecord:
         """Pre-checks, the work and post-checks (inside the window's silences)."""
         tl, policy = self.timeline, self.policy
@@ -157,8 +160,12 @@ class MaintenanceRunner:
             )
         notices: list[Path] = [self._notice("start", procedure, values)]
         timer = threading.Timer(planned, self._overrun, (procedure, values, planned, started, notices))
-        timer.daemon = True
-        timer.start()
+        # the silences end at the planned end (so they end even if this process dies): shortly before it, work still
+        # going on extends them to the latest end the KPI allows
+        keeper = threading.Timer(max(0.0, planned - min(30.0, planned / 4)), self._keep_silenced, (started, silences))
+        for each in (timer, keeper):
+            each.daemon = True
+            each.start()
         try:
             try:
                 work = procedure.work(Context(self.config, self.target, tl, self.progress, request))
@@ -167,8 +174,9 @@ class MaintenanceRunner:
             self.progress(f"post-maintenance checks ({procedure.name})")
             post = run_phase("post", policy, self.target, procedure.checks_disk)
         finally:
-            timer.cancel()
-            timer.join()
+            for each in (timer, keeper):
+                each.cancel()
+                each.join()
         tl.mark("finished", work.outcome)
         tl.measure("maintenance duration", "started", "finished", policy.max_duration)
         record = self._record(
@@ -208,6 +216,14 @@ class MaintenanceRunner:
         extra = {"overrun": format_duration(max(0.0, elapsed - planned)), "new_end": _human(latest)}
         notices.append(self._notice("extension", procedure, {**values, **extra}))
         self.timeline.mark("extended", f"overran the planned {format_duration(planned)}")
+
+    def _keep_silenced(self, started: dt.datetime, silences: SilenceSession) -> None:
+        """The work is about to outlive its plan: keep its alerts silenced until the latest end the KPI allows."""
+        if not silences.result.made:
+            return
+        remaining = max(0.0, self.policy.max_duration - (self.clock() - started).total_seconds())
+        extended = silences.extend(time.time() + remaining)
+        self.timeline.mark("silence_extended" if not extended.why else "silence_not_extended", extended.describe())
 
     def _record(
         self,

@@ -17,7 +17,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +169,35 @@ class SilenceSession:
             journal=str(self._path),
         )
         self.say(self.result.describe())
+        return self.result
+
+    def extend(self, ends: float) -> SilenceOutcome:
+        """Move every silence made to end at epoch ``ends`` (the work overran its window), journaled: ``extended``
+        with the id before and after (Alertmanager may replace a silence: then the old one is journaled expired and
+        the new one created, so ``close`` and ``recover`` end the one that is active)."""
+        r = self.result
+        if not r.made or self._client is None or self._path is None:
+            return r
+        ids: list[str] = []
+        problems: list[str] = []
+        for component, old in zip(r.components, r.ids, strict=True):
+            try:
+                new = self._client.extend(old, ends)
+            except OpsreadyError as exc:
+                problems.append(f"{old}: {exc.message}")
+                ids.append(old)
+                continue
+            _append(self._path, {"record": "extended", "id": old, "new_id": new, "ends": ends})
+            if new != old:
+                _append(self._path, {"record": "created", "component": component, "id": new})
+                _append(self._path, {"record": "expired", "id": old, "by": "extend"})
+            ids.append(new)
+        self.result = replace(r, ids=tuple(ids), ends_at=ends if not problems else r.ends_at, why="; ".join(problems))
+        self.say(
+            f"silences extended until {self.result.until()}"
+            if not problems
+            else f"silences NOT extended: {self.result.why}"
+        )
         return self.result
 
     def close(self) -> SilenceOutcome:

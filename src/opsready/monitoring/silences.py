@@ -94,6 +94,31 @@ class SilenceClient:
             )
         return str(response.json()["silenceID"])
 
+    def extend(self, silence_id: str, ends: float) -> str:
+        """Move an active silence's end to epoch ``ends``; the id it has afterwards. Alertmanager updates an active
+        silence in place when only its end changes (same start, same matchers), else it expires the old one and makes
+        a new one: the answer's id says which."""
+        current = self.get(silence_id)
+        if current is None or current.state == "expired":
+            raise ProbeError(
+                f"Alertmanager at {self.base_url}: silence {silence_id} has ended, so it cannot be extended"
+            )
+        body = {
+            "id": silence_id,
+            "matchers": [m.to_api() for m in current.matchers],
+            "startsAt": current.starts_at,
+            "endsAt": iso(ends),
+            "createdBy": current.created_by,
+            "comment": current.comment,
+        }
+        response = self._call("POST", "/api/v2/silences", body)
+        if response.status_code != 200:
+            raise ProbeError(
+                f"Alertmanager at {self.base_url} refused to extend silence {silence_id}: HTTP {response.status_code}: "
+                f"{response.text[:200]}"
+            )
+        return str(response.json()["silenceID"])
+
     def get(self, silence_id: str) -> Silence | None:
         """The silence, or None when Alertmanager does not know it (any more)."""
         response = self._call("GET", f"/api/v2/silence/{silence_id}")

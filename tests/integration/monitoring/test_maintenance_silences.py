@@ -182,6 +182,39 @@ def test_a_maintenance_window_silences_what_it_touches_and_nothing_else(
     print(figures)
 
 
+def test_work_that_overruns_its_window_keeps_its_silence_until_the_new_end(sandbox: Sandbox, config: Config) -> None:
+    """Housekeeping planned for 1 s whose work takes 3: at the overrun its silence (which would end at the planned
+    end, mid-work) is extended to the latest end the 2-hour KPI allows, journaled, and still expired at the end."""
+    _, alertmanager_url = _urls(sandbox)
+    silences = SilenceClient(alertmanager_url)
+    seen: dict[str, object] = {}
+
+    def slow_work(message: str) -> None:
+        if message != "database housekeeping":
+            return
+        seen["before"] = [s.ends_at for s in silences.find("maintenance housekeeping") if s.state == "active"]
+        time.sleep(3.0)  # the plan's 1 s passes: the overrun timer extends the silence meanwhile
+        seen["after"] = [s.ends_at for s in silences.find("maintenance housekeeping") if s.state == "active"]
+
+    timeline = Timeline("overrun")
+    target = SandboxTarget("sandbox", sandbox)
+    started = time.time()
+    record = MaintenanceRunner(config, target, timeline, slow_work).run(
+        MaintenanceRequest("housekeeping", planned=1.0, force_reason="silence overrun test")
+    )
+    made = record.silence
+    assert made is not None and made.made and made.removed, made
+    extended = timeline.first("silence_extended")
+    assert extended is not None and timeline.first("extended") is not None, [(e.kind, e.detail) for e in timeline.events]
+    before, after = seen["before"], seen["after"]
+    assert isinstance(before, list) and isinstance(after, list) and len(before) == len(after) == 1, seen
+    assert before[0] < after[0], seen  # RFC 3339 in UTC: later sorts later
+    assert made.ends_at > started + 3600, made  # the KPI's latest end (2 hours from the start), not the plan's 1 s
+    records = [json.loads(line)["record"] for line in Path(made.journal).read_text().splitlines()]
+    assert "extended" in records and records[-1] == "closed", records
+    assert all(s.state == "expired" for s in silences.find("silence overrun test") + silences.find("housekeeping"))
+
+
 def _cli(config_path: Path, *args: str, **kwargs: object) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("OPSREADY_STATE_DIR", "OPSREADY_PORTS")}
     env["OPSREADY_CONFIG"] = str(config_path)
