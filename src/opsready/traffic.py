@@ -12,12 +12,14 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from opsready.profile import Journey, Request, builtin_profile, run_journey
 from opsready.results import TrafficPoint
 from opsready.timeline import Timeline
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ class Traffic:
     def _request(
         self, client: httpx.Client, method: str, path: str, endpoint: str, **kw: object
     ) -> httpx.Response | None:
+        import httpx
+
         start = time.monotonic()
         try:
             response = client.request(method, path, **kw)  # type: ignore[arg-type]
@@ -142,6 +146,8 @@ class Traffic:
 
     def _run(self, n: int, deadline: float) -> None:
         # a new connection per request: a user never sees a pooled connection the server closed in between
+        import httpx
+
         limits = httpx.Limits(max_keepalive_connections=0)
         with httpx.Client(base_url=self.base_url, timeout=5.0, limits=limits) as client:
             step = 0

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from opsready.chaos.activities import ACTIONS_MODULE, check_arguments
 from opsready.chaos.session import current
 from opsready.errors import Loc, UsageError
@@ -68,6 +66,8 @@ def revert_all(configuration: dict[str, Any] | None = None) -> list[dict[str, An
 def place_orders(count: int = 10, configuration: dict[str, Any] | None = None) -> int:
     """Run the profile's writing journeys ``count`` times in turn (work for the service: orders for the sandbox's
     worker); returns how many runs passed."""
+    import httpx
+
     session = current(configuration)
     check_arguments(
         ACTIONS_MODULE, "place_orders", {"count": count}, Loc("place_orders"), Loc("place_orders"), kinds=()

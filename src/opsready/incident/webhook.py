@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import httpx
-
 MAX_TEXT = 3000  # Slack's limit for the text of a section block
 
 
@@ -33,6 +31,8 @@ def payload(text: str, kind: str) -> dict[str, object]:
 
 def post_notice(url: str, text: str, kind: str, timeout: float = 5.0) -> str:
     """Post one notice; returns 'HTTP 200 from https://host/…' or the error, never raises for HTTP trouble."""
+    import httpx
+
     where = redact(url)
     try:
         response = httpx.post(url, json=payload(text, kind), timeout=timeout)

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
-import httpx
-
 from opsready.errors import ProbeError
 from opsready.monitoring.rules import parse_prometheus_duration
 
@@ -105,6 +103,8 @@ class PrometheusClient:
         self.timeout = timeout
 
     def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        import httpx
+
         url = f"{self.base_url}{path}"
         try:
             response = httpx.get(url, params=params, timeout=self.timeout)
@@ -121,6 +121,8 @@ class PrometheusClient:
 
     def ready(self) -> bool:
         """Whether Prometheus says it is ready to serve queries."""
+        import httpx
+
         try:
             return httpx.get(f"{self.base_url}/-/ready", timeout=self.timeout).status_code == 200
         except httpx.HTTPError:
@@ -189,6 +191,8 @@ class AlertmanagerClient:
 
     def ready(self) -> bool:
         """Whether Alertmanager says it is ready."""
+        import httpx
+
         try:
             return httpx.get(f"{self.base_url}/-/ready", timeout=self.timeout).status_code == 200
         except httpx.HTTPError:
@@ -196,6 +200,8 @@ class AlertmanagerClient:
 
     def alert_names(self) -> tuple[str, ...]:
         """The names of the alerts Alertmanager holds now."""
+        import httpx
+
         try:
             response = httpx.get(f"{self.base_url}/api/v2/alerts", timeout=self.timeout)
             response.raise_for_status()

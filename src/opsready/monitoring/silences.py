@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from opsready.config.monitoring import Component, Matcher, TargetMonitoring
 from opsready.errors import ProbeError, UsageError
 from opsready.monitoring.client import Monitored, MonitoringEndpoints
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @runtime_checkable
@@ -72,6 +73,8 @@ class SilenceClient:
         self.timeout = timeout
 
     def _call(self, method: str, path: str, body: object = None) -> httpx.Response:
+        import httpx
+
         try:
             return httpx.request(method, f"{self.base_url}{path}", json=body, timeout=self.timeout)
         except httpx.HTTPError as exc:

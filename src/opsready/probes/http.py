@@ -6,12 +6,14 @@ import functools
 import json
 import ssl
 import time
-
-import httpx
+from typing import TYPE_CHECKING
 
 from opsready.observation import Observation
 from opsready.profile import JsonPath, kind_of, profile_of, run_journey
 from opsready.targets.protocol import Target
+
+if TYPE_CHECKING:
+    import httpx
 
 INTERNAL_ENDPOINTS = frozenset({"/healthz", "/readyz", "/metrics", "/version"})
 
@@ -20,15 +22,21 @@ INTERNAL_ENDPOINTS = frozenset({"/healthz", "/readyz", "/metrics", "/version"})
 def _tls() -> ssl.SSLContext:
     # httpx builds this context for every client it makes, which costs 0.1-0.4 s of CPU on a busy machine: once is
     # enough (an SSLContext is safe to share between threads), and a probe then times the request, not the setup
+    import httpx
+
     return httpx.create_ssl_context()
 
 
 def client(base_url: str = "", timeout: float = 2.0) -> httpx.Client:
     """An HTTP client for probes: cheap to make, since every client shares one default TLS context."""
+    import httpx
+
     return httpx.Client(base_url=base_url, timeout=timeout, verify=_tls())
 
 
 def _get(target: Target, path: str, timeout: float, limit: int = 300) -> tuple[int | None, str, float]:
+    import httpx
+
     with client(timeout=timeout) as http_client:
         start = time.monotonic()
         try:

@@ -7,8 +7,6 @@ import math
 import time
 from dataclasses import dataclass
 
-import httpx
-
 from opsready.errors import ProbeError
 from opsready.observation import Observation
 from opsready.probes.http import INTERNAL_ENDPOINTS, client
@@ -43,6 +41,7 @@ class Scrape:
 
 def scrape(target: Target, timeout: float = 2.0) -> Scrape:
     """Read /metrics once."""
+    import httpx
     from prometheus_client.parser import text_string_to_metric_families
 
     url = f"{target.base_url}/metrics"

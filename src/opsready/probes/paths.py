@@ -12,8 +12,7 @@ from __future__ import annotations
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
-
-import httpx
+from typing import TYPE_CHECKING
 
 from opsready.observation import Observation
 from opsready.probes.http import client
@@ -21,11 +20,16 @@ from opsready.profile import profile_of
 from opsready.targets.diagnostics import diagnostics_of
 from opsready.targets.protocol import Target
 
+if TYPE_CHECKING:
+    import httpx
+
 LINK_ANSWERS = ("refused", "reset", "timeout", "slow", "throttled", "behind")
 
 
 def classify(exc: httpx.HTTPError) -> str:
     """refused, reset, timeout or error, from an httpx exception."""
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
     if isinstance(exc, httpx.ConnectError):
@@ -37,6 +41,8 @@ def classify(exc: httpx.HTTPError) -> str:
 
 def timed_get(base_url: str, path: str, timeout: float) -> tuple[float, int | None, str]:
     """(seconds, status or None, failure class or '') of one GET on a fresh connection."""
+    import httpx
+
     with client(timeout=timeout) as http:
         start = time.monotonic()
         try:
@@ -110,6 +116,8 @@ def users_link(
     target: Target, timeout: float = 1.5, max_added: float = 0.15, min_kbps: float = 64.0, samples: int = 2
 ) -> Observation:
     """The network between users and the service passes traffic and adds at most ``max_added`` seconds."""
+    import httpx
+
     direct = diagnostics_of(target).direct_url()
     page = profile_of(target).endpoints.page
     direct_times = []

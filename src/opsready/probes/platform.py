@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from opsready.observation import Observation
 from opsready.probes.http import client
 from opsready.profile import profile_of
@@ -30,6 +28,8 @@ def database(target: Target, timeout: float = 2.0) -> Observation:
 def backlog(target: Target, max_age: float = 10.0, timeout: float = 2.0) -> Observation:
     """Work the service owes its users gets done: the oldest pending item (the profile's ``backlog``) is younger
     than ``max_age`` seconds. A profile without a backlog passes, saying so."""
+    import httpx
+
     spec = profile_of(target).backlog
     if spec is None:
         return Observation("backlog", True, 0.0, " s", "the profile defines no backlog")

@@ -10,8 +10,6 @@ import os
 import re
 from dataclasses import dataclass
 
-import httpx
-
 from opsready.errors import ProbeError, UsageError
 from opsready.profile.model import DataCheck, Profile
 
@@ -41,6 +39,8 @@ def _check(profile: Profile) -> DataCheck:
 
 
 def _from_endpoint(check: DataCheck, base_url: str, upto: object, timeout: float) -> DataCount:
+    import httpx
+
     assert check.count is not None and check.checksum is not None
     params = {check.watermark_param: str(upto)} if upto is not None and check.watermark_param else {}
     url = f"{base_url}{check.endpoint}"

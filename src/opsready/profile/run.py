@@ -11,10 +11,12 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from opsready.profile.model import COUNTER, PLACEHOLDER, Journey, JsonValue, Step
+
+if TYPE_CHECKING:
+    import httpx
 
 EXCERPT = 200  # characters of an answer shown in a failure
 _counter = itertools.count(1)  # {n}: unique per run within the process, shared by every thread
@@ -107,6 +109,8 @@ def check_answer(step: Step, response: httpx.Response, values: dict[str, object]
 
 
 def _send(client: httpx.Client, step: Step, values: dict[str, object], record: Record) -> tuple[str, dict[str, object]]:
+    import httpx
+
     path = str(fill(step.path, values))
     body = fill(step.body, values) if step.body is not None else None
     start = time.monotonic()

@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from opsready.errors import EnvironmentProblem, TargetError
 from opsready.processes import OwnedSession, port_listened
 from opsready.sandbox import database, installed, monitoring, pgroot
@@ -250,6 +248,8 @@ class Sandbox:
 
     def wait_ready(self, timeout: float) -> None:
         """Wait until the edge answers /readyz with 200."""
+        import httpx
+
         url = f"{self.base_url}/readyz"
         deadline = time.monotonic() + timeout
         last = ""

@@ -9,8 +9,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-import httpx
-
 from opsready.errors import DeployError, RollbackError
 from opsready.sandbox import installed
 from opsready.targets.protocol import Release, ReleaseRecord
@@ -35,6 +33,8 @@ def history(sandbox: Sandbox) -> tuple[ReleaseRecord, ...]:
 
 def _wait_serving(sandbox: Sandbox, version: str, timeout: float) -> None:
     """Wait until several answers in a row through the edge come from ``version`` (old workers have drained)."""
+    import httpx
+
     url = f"{sandbox.base_url}/version"
     deadline = time.monotonic() + timeout
     streak = 0

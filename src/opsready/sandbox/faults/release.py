@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from opsready.errors import TargetError, UsageError
 from opsready.observation import Observation
 from opsready.sandbox import rollout
@@ -55,6 +53,8 @@ class BadRelease(SandboxFault):
 
     def verify_reverted(self) -> Observation:
         """The previous release is current and the service itself says so."""
+        import httpx
+
         previous = self.facts["previous"]
         current = self.sandbox.current_release()
         if current != previous:

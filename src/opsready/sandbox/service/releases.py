@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opsready.errors import Loc, ValidationError
-from opsready.sandbox.service.migrate import find_migrations
+from opsready.sandbox.service.migrations import find_migrations
 from opsready.yamlsrc import MapReader, parse_yaml
 
 RELEASES_DIR = Path(__file__).resolve().parent.parent / "releases"
