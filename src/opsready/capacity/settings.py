@@ -14,6 +14,7 @@ from opsready.capacity.plan import PlanningSettings, parse_planning
 from opsready.capacity.profiles import LoadProfile, load_profiles, pick
 from opsready.capacity.scaling import ScalingPolicy, parse_scaling
 from opsready.capacity.thresholds import Thresholds, parse_thresholds
+from opsready.config.analysis import PromqlCheck, parse_promql_checks
 from opsready.errors import Loc, ValidationError
 from opsready.spelling import did_you_mean
 from opsready.yamlsrc import MapReader, load_yaml
@@ -37,6 +38,7 @@ class CapacitySettings:
     planning: PlanningSettings
     plays_profile: bool = False  # 'locustfile: profile': users play the target's service profile (journeys.py)
     locustfile_loc: Loc | None = None
+    promql: tuple[PromqlCheck, ...] = ()  # 'prometheus': thresholds judged from the target's Prometheus
 
     def profile(self, name: str | None = None) -> LoadProfile:
         """A load profile by name (the planned load by default)."""
@@ -58,6 +60,7 @@ def load_settings(path: Path, root: Path) -> CapacitySettings:
     profiles_path = Path(r.string("profiles", "loadtests/profiles.yaml"))
     planned = r.string("planned_load")
     thresholds = parse_thresholds(r)
+    promql = parse_promql_checks(r, "prometheus", "prometheus")
     scaling_section = r.optional_map("scaling")
     scaling = parse_scaling(scaling_section) if scaling_section is not None else None
     finder = parse_finder(r.optional_map("finder"))
@@ -96,4 +99,5 @@ def load_settings(path: Path, root: Path) -> CapacitySettings:
         planning=planning,
         plays_profile=plays_profile,
         locustfile_loc=r.loc_of("locustfile"),
+        promql=promql,
     )

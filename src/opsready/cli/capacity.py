@@ -100,7 +100,10 @@ def run_cmd(
     target_name: str | None,
 ) -> None:
     """Run a load PROFILE (default: the planned load) and check the thresholds; exit 1 when one is violated."""
+    from rich.markup import escape
+
     from opsready.capacity.journeys import locust_env
+    from opsready.capacity.promql import judge_while_running, prepare
     from opsready.capacity.runner import LoadRun
 
     config = load(config_path)
@@ -112,18 +115,20 @@ def run_cmd(
     workdir = config.resolve(config.reports_dir) / "load" / f"{_stamp()}-{chosen.name}"
     progress(f"running '{chosen.name}' against {target.base_url}; locust output in {workdir}")
     env = locust_env(settings, target)
+    analyses = prepare(target, settings.promql)  # every query asked of Prometheus before any load starts
     with LoadRun(chosen, target.base_url, workdir, settings.locustfile, env=env) as running:
-        progress(running.describe())
-        result = running.wait()
+        progress(running.describe() + (f"; {len(analyses)} PromQL threshold(s) measured meanwhile" if analyses else ""))
+        result, promql = judge_while_running(running, analyses)
     stats = result.stats()
     out.print(stats.describe())
     for name, endpoint in stats.endpoints:
         out.print(f"  {name}: {endpoint.requests} requests, p95 {(endpoint.quantile(0.95) or 0) * 1000:.0f} ms")
     verdict = settings.thresholds.verdict([stats])
-    for check in verdict.checks:
-        colour = "green" if check.ok else "red"
-        out.print(f"  [{colour}]{check.describe()}[/{colour}]")
-    sys.exit(exitcodes.OK if verdict.ok else exitcodes.NOT_READY)
+    for line, ok in [(c.describe(), c.ok) for c in verdict.checks] + [(p.describe(), p.ok) for p in promql]:
+        colour = "green" if ok else "red"
+        out.print(f"  [{colour}]{escape(line)}[/{colour}]")
+    held = verdict.ok and all(p.ok for p in promql)
+    sys.exit(exitcodes.OK if held else exitcodes.NOT_READY)
 
 
 @capacity.command("find")

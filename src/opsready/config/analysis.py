@@ -10,6 +10,7 @@ measurements are tolerated, in the style of Argo Rollouts' analysis templates::
           inconclusive_limit: 2        # measurements without data tolerated; one more is inconclusive
           interval: 2s                 # time between measurements
           count: 5                     # measurements at most (default: as many as the soak holds)
+          initial_delay: 0s            # before the first measurement (a rate needs two scrapes of new traffic)
 
 Only the form is checked here; whether Prometheus parses the query is asked of Prometheus (or promtool) before
 anything is deployed (:mod:`opsready.monitoring.analysis`).
@@ -68,6 +69,7 @@ class PromqlCheck:
     count: int | None
     loc: Loc
     query_loc: Loc
+    initial_delay: float = 0.0  # seconds from the start of what is judged to the first measurement
 
 
 def parse_condition(text: object, loc: Loc) -> Condition:
@@ -81,8 +83,8 @@ def parse_condition(text: object, loc: Loc) -> Condition:
     return Condition(op, float(match.group(2)))
 
 
-def _check(item: object, loc: Loc, seen: set[str]) -> PromqlCheck:
-    r = MapReader(item, loc, "rollback_triggers.prometheus item")
+def _check(item: object, loc: Loc, seen: set[str], context: str) -> PromqlCheck:
+    r = MapReader(item, loc, f"{context} item")
     name = r.string("name")
     if not _NAME.match(name):
         raise ValidationError(
@@ -104,6 +106,7 @@ def _check(item: object, loc: Loc, seen: set[str]) -> PromqlCheck:
         count=r.integer("count", None, minimum=1),
         loc=r.loc,
         query_loc=r.loc_of("query"),
+        initial_delay=r.duration("initial_delay", 0.0),
     )
     if check.interval <= 0:
         raise ValidationError("'interval' must be greater than zero", r.loc_of("interval"))
@@ -111,7 +114,10 @@ def _check(item: object, loc: Loc, seen: set[str]) -> PromqlCheck:
     return check
 
 
-def parse_promql_checks(r: MapReader, key: str = "prometheus") -> tuple[PromqlCheck, ...]:
-    """The PromQL triggers listed under ``key`` of a mapping (none when absent)."""
+def parse_promql_checks(
+    r: MapReader, key: str = "prometheus", context: str = "rollback_triggers.prometheus"
+) -> tuple[PromqlCheck, ...]:
+    """The PromQL checks listed under ``key`` of a mapping (none when absent); ``context`` names the list in
+    messages."""
     seen: set[str] = set()
-    return tuple(_check(item, loc, seen) for item, loc in r.items(key, []))
+    return tuple(_check(item, loc, seen, context) for item, loc in r.items(key, []))

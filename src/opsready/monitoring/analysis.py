@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import httpx
-
 from opsready.config.analysis import Condition, PromqlCheck
 from opsready.errors import ConfigError, EnvironmentProblem, ProbeError
 from opsready.monitoring.client import Monitored, PrometheusClient
@@ -79,7 +77,7 @@ class Analysis:
     check: PromqlCheck
     client: PrometheusClient
     measurements: list[Measurement] = field(default_factory=list)
-    _next: float = 0.0
+    _next: float | None = None  # when the next measurement is due (None: not started; see :meth:`begin`)
 
     def count(self, outcome: Outcome) -> int:
         """How many measurements had ``outcome``."""
@@ -101,6 +99,17 @@ class Analysis:
             return "inconclusive"
         return "successful"
 
+    def begin(self, at: float | None = None) -> None:
+        """Start the clock: the first measurement is due ``initial_delay`` after ``at`` (monotonic; default now).
+        A measurement asked for before this starts the clock then."""
+        self._next = (time.monotonic() if at is None else at) + self.check.initial_delay
+
+    def _due(self) -> float:
+        if self._next is None:
+            self.begin()
+        assert self._next is not None
+        return self._next
+
     def step(self) -> Measurement:
         """Take one measurement now."""
         m = measure(self.client, self.check.query, self.check.success)
@@ -113,7 +122,7 @@ class Analysis:
         if self.check.count is None:
             raise ValueError("a standalone analysis needs a count")
         while not self.done():
-            time.sleep(max(0.0, self._next - time.monotonic()))
+            time.sleep(max(0.0, self._due() - time.monotonic()))
             self.step()
         return self.verdict()
 
@@ -128,7 +137,7 @@ class Analysis:
 
     def observe(self) -> Decided | None:
         """Measure when due; ``failed``, or ``inconclusive`` past its limit, once the analysis has decided so."""
-        if not self.done() and time.monotonic() >= self._next:
+        if not self.done() and time.monotonic() >= self._due():
             self.step()
         outcome = self.verdict()
         if outcome == "failed" or (outcome == "inconclusive" and self.done()):
@@ -144,6 +153,8 @@ class Analysis:
 
 def check_queries(checks: tuple[PromqlCheck, ...], prometheus: str, timeout: float = 5.0) -> None:
     """Ask Prometheus to evaluate each query once; one it rejects is a :class:`ConfigError` at the query's line."""
+    import httpx
+
     for check in checks:
         url = f"{prometheus.rstrip('/')}/api/v1/query"
         try:
@@ -170,7 +181,9 @@ def check_queries(checks: tuple[PromqlCheck, ...], prometheus: str, timeout: flo
             )
 
 
-def soak_judges(target: object, checks: tuple[PromqlCheck, ...]) -> list[Analysis]:
+def soak_judges(
+    target: object, checks: tuple[PromqlCheck, ...], what: str = "the PromQL rollback triggers"
+) -> list[Analysis]:
     """The analyses a deploy's soak is judged by, with every query checked by the target's Prometheus.
 
     Without PromQL triggers there is nothing to ask (the default gate needs no Prometheus); with them, a target
@@ -182,7 +195,7 @@ def soak_judges(target: object, checks: tuple[PromqlCheck, ...]) -> list[Analysi
     if endpoints is None:
         why = target.monitoring_off_reason() if isinstance(target, Monitored) else "the platform has no monitoring"
         name = getattr(target, "name", "")
-        raise EnvironmentProblem(f"the PromQL rollback triggers need target '{name}''s Prometheus: {why}")
+        raise EnvironmentProblem(f"{what} need target '{name}''s Prometheus: {why}")
     check_queries(checks, endpoints.prometheus)
     client = PrometheusClient(endpoints.prometheus)
     return [Analysis(check, client) for check in checks]

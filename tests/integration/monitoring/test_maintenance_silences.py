@@ -205,7 +205,9 @@ def test_work_that_overruns_its_window_keeps_its_silence_until_the_new_end(sandb
     made = record.silence
     assert made is not None and made.made and made.removed, made
     extended = timeline.first("silence_extended")
-    assert extended is not None and timeline.first("extended") is not None, [(e.kind, e.detail) for e in timeline.events]
+    assert extended is not None and timeline.first("extended") is not None, [
+        (e.kind, e.detail) for e in timeline.events
+    ]
     before, after = seen["before"], seen["after"]
     assert isinstance(before, list) and isinstance(after, list) and len(before) == len(after) == 1, seen
     assert before[0] < after[0], seen  # RFC 3339 in UTC: later sorts later

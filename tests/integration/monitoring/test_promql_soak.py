@@ -7,6 +7,7 @@ analysis is the judge. Figures (time to detect) are printed with ``-rA``.
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import time
@@ -156,3 +157,85 @@ def test_a_query_prometheus_rejects_stops_the_deploy_at_its_line(
     assert run.returncode == 2, run.stdout + run.stderr
     assert f"{path}:{line}:" in run.stdout + run.stderr
     assert open_target(config).current_release() == before
+
+
+OPSREADY = (sys.executable, "-m", "opsready.cli")
+CAPACITY = """\
+version: 1
+locustfile: {locustfile}
+profiles: {profiles}
+planned_load: steady
+finder: {{profile: steady}}
+thresholds: [error_rate < 50%]   # out of the way: the PromQL thresholds are under test
+prometheus:
+{checks}"""
+PROFILES = "version: 1\nprofiles:\n  steady: {users: 10, spawn_rate: 10, duration: 20s, pacing: 1}\n"
+GOOD = f"""\
+  - name: api-error-ratio
+    query: {ERROR_RATIO}
+    success: result < 0.05
+    initial_delay: 10s           # a rate over 15 s needs two scrapes (5 s apart) of the load first
+    inconclusive_limit: 3        # and the endpoints' series appear at the first scrape after their first request
+    interval: 2s
+"""
+FAILING = f"""\
+  - name: users-rate-floor
+    query: sum(rate(opsready_http_requests_total{{{USERS}}}[15s]))
+    success: result > 1000       # 10 users at 1 task/s never offer it
+    initial_delay: 10s
+    inconclusive_limit: 3
+    interval: 2s
+"""
+NO_DATA = """\
+  - name: no-such-metric
+    query: sum(rate(opsready_no_such_metric_total[15s]))
+    success: result < 1
+    initial_delay: 10s
+    interval: 2s
+"""
+
+
+def _capacity_run(config: Config, tmp_path: Path, name: str, checks: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "profiles.yaml").write_text(PROFILES)
+    capacity = tmp_path / f"{name}.yaml"
+    locustfile = ROOT / "loadtests" / "locustfile.py"
+    capacity.write_text(CAPACITY.format(locustfile=locustfile, profiles=tmp_path / "profiles.yaml", checks=checks))
+    return subprocess.run(
+        [*OPSREADY, "capacity", "run", "--capacity-file", str(capacity), "--config", str(config.path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        cwd=tmp_path,
+    )
+
+
+def test_capacity_thresholds_are_judged_from_prometheus_while_the_load_runs(config: Config, tmp_path: Path) -> None:
+    """`opsready capacity run` with PromQL thresholds: the error ratio of real locust traffic holds; a floor the
+    load never reaches fails; a metric nobody exports is inconclusive (no data is not success): exit 1 naming each.
+    With the error ratio alone, exit 0."""
+    endpoints = open_target(config).monitoring()  # type: ignore[attr-defined]
+    scraped = PrometheusClient(endpoints.prometheus)
+    assert eventually(lambda: any(t.job == "api" and t.health == "up" for t in scraped.targets()), 60)
+    mixed = _capacity_run(config, tmp_path, "mixed", GOOD + FAILING + NO_DATA)
+    said = mixed.stdout + mixed.stderr
+    print(said)
+    assert mixed.returncode == 1, said
+    assert re.search(r"PromQL api-error-ratio: successful after \d+ measurement\(s\).* ok", said), said
+    assert re.search(r"PromQL users-rate-floor: failed after \d+ measurement\(s\).* NOT MET", said), said
+    assert re.search(r"PromQL no-such-metric: inconclusive after \d+ .*no data.* NOT MET", said), said
+    alone = _capacity_run(config, tmp_path, "alone", GOOD)
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    assert "PromQL api-error-ratio: successful" in alone.stdout
+
+
+def test_a_capacity_query_prometheus_rejects_is_an_error_at_its_line_before_any_load(
+    config: Config, tmp_path: Path
+) -> None:
+    """An unclosed parenthesis: exit 2 at the query's line of the capacity file, and no locust was started."""
+    broken = GOOD.replace(ERROR_RATIO, "sum(rate(opsready_http_requests_total[15s])")
+    run = _capacity_run(config, tmp_path, "broken", broken)
+    line = next(i for i, t in enumerate((tmp_path / "broken.yaml").read_text().splitlines(), 1) if "query:" in t)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"{tmp_path / 'broken.yaml'}:{line}:" in run.stdout + run.stderr
+    assert not (tmp_path / "reports" / "load").exists(), "a load was started"

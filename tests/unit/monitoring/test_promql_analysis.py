@@ -245,6 +245,7 @@ def test_config_check_exits_2_at_the_query_line(tmp_path: Path) -> None:
         ("      success: value < 0.05", "'success' must read 'result <op> <number>'"),
         ("      success: result < 0.05\n      failure_limt: 1", "unknown key 'failure_limt'"),
         ("      success: result < 0.05\n      interval: 0s", "'interval' must be greater than zero"),
+        ("      success: result < 0.05\n      initial_delay: soon", "bad duration 'soon'"),
     ],
 )
 def test_the_form_is_checked_with_its_line(tmp_path: Path, line: str, message: str) -> None:
