@@ -117,7 +117,10 @@ class DrillAlerting:
     def start(self, settle: float = STEADY_WAIT) -> None:
         """Start watching (before the fault, so nothing that follows it is missed). A watched alert still active
         from before (an earlier drill's, resolving) is waited out for up to ``settle`` s: it would read as this
-        fault's alert."""
+        fault's alert. Without monitoring the timeline says so (``alerting_not_measured`` and why): a report never
+        leaves the reader to guess whether an alert was measured."""
+        if not self.measured and not self.timeline.has("alerting_not_measured"):
+            self.timeline.mark("alerting_not_measured", self.plan.off)
         if self.measured and self._watch is None:
             assert self.plan.endpoints is not None
             self._settle(PrometheusClient(self.plan.endpoints.prometheus), settle)

@@ -55,9 +55,12 @@ def test_without_monitoring_nothing_is_measured_and_the_note_says_why() -> None:
     endpoints = MonitoringEndpoints("http://127.0.0.1:1", "http://127.0.0.1:2", 3)
     unnamed = plan_alerting(target(Monitoring(endpoints)), "incident-nobody-alerts", ALERTS)
     assert "no alert rule" in unnamed.off and "incident-nobody-alerts" in unnamed.off
-    alerting = DrillAlerting(off, Timeline("t"))
+    timeline = Timeline("t")
+    alerting = DrillAlerting(off, timeline)
     alerting.start()  # nothing to watch: no thread, no port
     assert not alerting.measured
+    said = timeline.first("alerting_not_measured")
+    assert said is not None and said.detail == "prometheus not installed"
     assert alerting.await_alert(120.0, 180.0) is None
     assert alerting.note() == "alerting not measured: prometheus not installed"
 
