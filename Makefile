@@ -29,13 +29,15 @@ gate: venv
 # System tools some tests drive, from Debian's packages, installed when missing and we are root (elsewhere, or when
 # the install fails, those tests skip and say why): headless Chromium opens readiness.html and the runbook export;
 # poppler-utils reads the export's PDF back; tmux plays a person at the game-day console; sshd and HAProxy run the
-# test fleet of hosts (tests/fleet), nft its network faults, sudo its deploy user's privileged steps; Prometheus (with promtool), Alertmanager and the
-# PostgreSQL exporter are the sandbox's monitoring (marker `monitoring`: alert rules, scrapes, pages).
+# test fleet of hosts (tests/fleet), nft its network faults, sudo its deploy user's privileged steps; Prometheus (with
+# promtool), Alertmanager, the PostgreSQL exporter and the blackbox exporter (which probes the users' entry point from
+# outside) are the sandbox's monitoring (marker `monitoring`: alert rules, scrapes, pages).
 SYSTEM_TOOLS := /usr/bin/chromium:chromium /usr/bin/pdftotext:poppler-utils /usr/bin/tmux:tmux \
   /usr/sbin/sshd:openssh-server /usr/sbin/haproxy:haproxy /usr/sbin/nft:nftables /usr/bin/sudo:sudo \
   /usr/bin/prometheus:prometheus /usr/bin/prometheus-alertmanager:prometheus-alertmanager \
-  /usr/bin/prometheus-postgres-exporter:prometheus-postgres-exporter
-# Packaged services (sshd, HAProxy, Prometheus, Alertmanager, the exporter) must not start on install: the test
+  /usr/bin/prometheus-postgres-exporter:prometheus-postgres-exporter \
+  /usr/bin/prometheus-blackbox-exporter:prometheus-blackbox-exporter
+# Packaged services (sshd, HAProxy, Prometheus, Alertmanager, the exporters) must not start on install: the test
 # fleet and the sandbox run their own copies.
 # A policy-rc.d that exits 101 forbids invoke-rc.d to start anything; one we add is removed again, one there is kept.
 system-tools:

@@ -29,6 +29,7 @@ class Ports:
     edge_metrics: int = 18092
     db_proxy_metrics: int = 18093
     postgres_exporter: int = 19187
+    blackbox_exporter: int = 19115  # probes the users' entry point from outside, as a user would
     prometheus: int = 19090
     alertmanager: int = 19093
     alert_receiver: int = 19094  # opsready's webhook receiver, Alertmanager's route (listening only during drills)

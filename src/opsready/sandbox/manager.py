@@ -353,7 +353,7 @@ def _wait_listening(name: str, port: int, timeout: float) -> None:
 def _unused_ports(watch: monitoring.MonitoringState) -> tuple[str, ...]:
     """Ports nobody listens on at ``up``: the alert receiver (a drill's), and the monitoring's when it is off."""
     unused = ("alert_receiver",)
-    return unused if watch.on else (*unused, "prometheus", "alertmanager", "postgres_exporter")
+    return unused if watch.on else (*unused, "prometheus", "alertmanager", "postgres_exporter", "blackbox_exporter")
 
 
 def _clear_metrics(directory: Path) -> None:

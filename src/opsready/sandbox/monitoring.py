@@ -2,7 +2,10 @@
 
 Both listen on loopback at the sandbox's ports, keep their data in ``<state>/monitoring``, and Alertmanager runs
 without its cluster listener. Prometheus scrapes every program (api, worker, edge, db proxy, PostgreSQL through
-prometheus-postgres-exporter when installed, itself and Alertmanager) every :data:`SCRAPE_INTERVAL` and evaluates
+prometheus-postgres-exporter when installed, itself and Alertmanager), and, through prometheus-blackbox-exporter
+when installed, probes the users' entry point from outside (``/healthz`` through the edge, job ``edge_probe``: the
+one measure of latency added in the network, which the service's own metrics never see), every
+:data:`SCRAPE_INTERVAL`, and evaluates
 the suite's alert rules (``runbooks/alerts/*.yaml``); Alertmanager routes every alert to opsready's webhook receiver
 (listening only while a drill or test runs it). Without the packages the sandbox runs without monitoring and its
 status says why: ``monitoring: auto`` (the default) turns it on when installed, ``on`` insists, ``off`` never.
@@ -26,11 +29,13 @@ MODES: tuple[MonitoringMode, ...] = ("auto", "on", "off")
 SCRAPE_INTERVAL = "5s"  # a sandbox's: production scrapes every 15-60 s; rules' windows are production ones
 EVALUATION_INTERVAL = "5s"
 GROUP_WAIT = "10s"  # Alertmanager's wait before the first page of a group (its default is 30 s)
-PROGRAMS = ("postgres_exporter", "alertmanager", "prometheus")
+PROGRAMS = ("postgres_exporter", "blackbox_exporter", "alertmanager", "prometheus")
 # executable names: Debian's first, then upstream's
 _PROMETHEUS = ("prometheus",)
 _ALERTMANAGER = ("prometheus-alertmanager", "alertmanager")
 _PG_EXPORTER = ("prometheus-postgres-exporter", "postgres_exporter")
+_BLACKBOX = ("prometheus-blackbox-exporter", "blackbox_exporter")
+PROBE_JOB = "edge_probe"  # the blackbox exporter's probe of the users' entry point
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class MonitoringState:
     alertmanager: str = ""
     rule_files: tuple[str, ...] = ()
     postgres_exporter: bool = False
+    blackbox_exporter: bool = False
 
     def describe(self) -> str:
         """One line for ``sandbox status``."""
@@ -50,7 +56,8 @@ class MonitoringState:
             return f"off: {self.reason}"
         rules = f"{len(self.rule_files)} rule file(s)" if self.rule_files else "no alert rules"
         pg = "" if self.postgres_exporter else "; PostgreSQL not scraped (no prometheus-postgres-exporter)"
-        return f"on: prometheus {self.prometheus}, alertmanager {self.alertmanager}, {rules}{pg}"
+        probe = "" if self.blackbox_exporter else "; the entry point not probed (no prometheus-blackbox-exporter)"
+        return f"on: prometheus {self.prometheus}, alertmanager {self.alertmanager}, {rules}{pg}{probe}"
 
 
 def _which(names: tuple[str, ...]) -> str | None:
@@ -80,8 +87,40 @@ def _targets(port: int) -> list[dict[str, list[str]]]:
     return [{"targets": [f"{HOST}:{port}"]}]
 
 
-def prometheus_config(ports: Ports, engine: str, rule_files: tuple[str, ...], pg_exporter: bool) -> dict[str, object]:
-    """prometheus.yml (as data): every sandbox program, itself and Alertmanager; the suite's rules."""
+def _probe_job(ports: Ports) -> dict[str, object]:
+    """The blackbox exporter's probe of the edge, the way users come in (the standard relabelling: the URL becomes
+    the probe's ``target`` parameter and its ``instance``, the exporter the address scraped)."""
+    return {
+        "job_name": PROBE_JOB,
+        "metrics_path": "/probe",
+        "params": {"module": ["http_2xx"]},
+        "static_configs": [{"targets": [f"http://{HOST}:{ports.edge}/healthz"]}],
+        "relabel_configs": [
+            {"source_labels": ["__address__"], "target_label": "__param_target"},
+            {"source_labels": ["__param_target"], "target_label": "instance"},
+            {"target_label": "__address__", "replacement": f"{HOST}:{ports.blackbox_exporter}"},
+        ],
+    }
+
+
+def blackbox_config() -> dict[str, object]:
+    """blackbox.yml (as data): one module, an HTTP GET that must answer 200 within the scrape's timeout."""
+    return {
+        "modules": {
+            "http_2xx": {
+                "prober": "http",
+                "timeout": "4s",
+                "http": {"valid_status_codes": [200], "preferred_ip_protocol": "ip4", "method": "GET"},
+            }
+        }
+    }
+
+
+def prometheus_config(
+    ports: Ports, engine: str, rule_files: tuple[str, ...], pg_exporter: bool, blackbox: bool = False
+) -> dict[str, object]:
+    """prometheus.yml (as data): every sandbox program, itself and Alertmanager, the entry point's probe (with the
+    blackbox exporter); the suite's rules."""
     jobs = [("api", ports.api), ("worker", ports.worker_metrics), ("edge", ports.edge_metrics)]
     if engine == "postgresql":
         jobs.append(("db_proxy", ports.db_proxy_metrics))
@@ -96,7 +135,8 @@ def prometheus_config(ports: Ports, engine: str, rule_files: tuple[str, ...], pg
         },
         "rule_files": list(rule_files),
         "alerting": {"alertmanagers": [{"static_configs": _targets(ports.alertmanager)}]},
-        "scrape_configs": [{"job_name": job, "static_configs": _targets(port)} for job, port in jobs],
+        "scrape_configs": [{"job_name": job, "static_configs": _targets(port)} for job, port in jobs]
+        + ([_probe_job(ports)] if blackbox else []),
     }
 
 
@@ -134,16 +174,22 @@ def programs(
     for sub in ("prometheus", "alertmanager"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     exporter = _which(_PG_EXPORTER) if engine == "postgresql" else None
+    blackbox = _which(_BLACKBOX)
     state = MonitoringState(
         True,
         prometheus=f"http://{HOST}:{ports.prometheus}",
         alertmanager=f"http://{HOST}:{ports.alertmanager}",
         rule_files=state.rule_files,
         postgres_exporter=exporter is not None,
+        blackbox_exporter=blackbox is not None,
     )
     # JSON is YAML: both read these files
     prom_conf, am_conf = root / "prometheus.yml", root / "alertmanager.yml"
-    prom_conf.write_text(json.dumps(prometheus_config(ports, engine, state.rule_files, exporter is not None), indent=1))
+    prom_conf.write_text(
+        json.dumps(
+            prometheus_config(ports, engine, state.rule_files, exporter is not None, blackbox is not None), indent=1
+        )
+    )
     am_conf.write_text(json.dumps(alertmanager_config(ports), indent=1))
     result = [
         Program(
@@ -159,6 +205,17 @@ def programs(
             priority=60,
         ),
     ]
+    if blackbox is not None:
+        probe_conf = root / "blackbox.yml"
+        probe_conf.write_text(json.dumps(blackbox_config(), indent=1))
+        result.insert(
+            0,
+            Program(
+                "blackbox_exporter",
+                f"{blackbox} --config.file={probe_conf} --web.listen-address={HOST}:{ports.blackbox_exporter}",
+                priority=25,
+            ),
+        )
     if exporter is not None:
         from opsready.sandbox.database import PG_DB, PG_USER
 

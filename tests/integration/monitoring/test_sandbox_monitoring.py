@@ -10,85 +10,25 @@ runbook's severity, and shown beside them (``-rA``). Firing is seen by polling P
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from opsready.config import Config, load_config
-from opsready.drills.faults import DrillFaults
-from opsready.drills.gameday import GameDay, prepare_gameday, read_gameday
-from opsready.drills.incident import rehearse
-from opsready.drills.plan import incident_runbooks, plan_drill
+from opsready.config import Config
 from opsready.errors import TargetError
-from opsready.incident.drill import DrillResult
-from opsready.incident.files import IncidentFiles, check_all
-from opsready.incident.responder import AutomaticResponder
 from opsready.monitoring.client import PrometheusClient
 from opsready.monitoring.rules import find_rule_files, read_alert_rules
 from opsready.monitoring.silences import SilenceClient
 from opsready.monitoring.watch import POLL
-from opsready.sandbox.adapter import SandboxTarget
-from opsready.sandbox.manager import Sandbox, SandboxOptions
+from opsready.sandbox.manager import Sandbox
 from opsready.sandbox.monitoring import GROUP_WAIT
-from opsready.targets.registry import open_target
-from opsready.timeline import Timeline
 
+from .monitored import drill, prometheus
 from .needs import NEEDS_MONITORING, ROOT
 
-ALERTS = ROOT / "runbooks" / "alerts"
-
 pytestmark = NEEDS_MONITORING
-
-
-@pytest.fixture(scope="module")
-def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repository's suite, except that runbooks/alerts is a copy a test may break (the rest are links)."""
-    root = tmp_path_factory.mktemp("suite")
-    (root / "runbooks").mkdir()
-    for entry in (ROOT / "runbooks").iterdir():
-        if entry.name != "alerts":
-            (root / "runbooks" / entry.name).symlink_to(entry)
-    shutil.copytree(ALERTS, root / "runbooks" / "alerts")
-    (root / "experiments").symlink_to(ROOT / "experiments")
-    return root
-
-
-@pytest.fixture(scope="module")
-def sandbox(suite: Path) -> Iterator[Sandbox]:
-    """A PostgreSQL-backed sandbox with monitoring on, on free ports, evaluating the suite's alert rules."""
-    options = SandboxOptions(
-        state_dir=suite / "state", ports="auto", monitoring="on", alert_rules=suite / "runbooks" / "alerts"
-    )
-    sbx = Sandbox(options)
-    try:
-        sbx.up()
-        yield sbx
-    finally:
-        sbx.down(purge=True)
-
-
-@pytest.fixture
-def config(suite: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Config:
-    """An opsready.yaml for this sandbox in the suite (`make test` points the environment at its own sandbox)."""
-    monkeypatch.delenv("OPSREADY_STATE_DIR", raising=False)
-    monkeypatch.delenv("OPSREADY_PORTS", raising=False)
-    path = suite / "opsready.yaml"
-    path.write_text(
-        f"version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: {sandbox.layout.state}\n"
-        "    ports: auto\n    monitoring: 'on'\n"
-    )
-    return load_config(path)
-
-
-def prometheus(sbx: Sandbox) -> PrometheusClient:
-    state = sbx.status().monitoring
-    assert state is not None and state.on, state
-    return PrometheusClient(state.prometheus)
 
 
 def test_status_says_monitoring_is_on_and_where(sandbox: Sandbox) -> None:
@@ -108,6 +48,8 @@ def test_every_program_is_scraped_and_up(sandbox: Sandbox) -> None:
     state = sandbox.status().monitoring
     if state is not None and state.postgres_exporter:
         expected.add("postgres")
+    if state is not None and state.blackbox_exporter:
+        expected.add("edge_probe")
     deadline = time.monotonic() + 60
     while True:
         health = {t.job: t.health for t in client.targets()}
@@ -118,6 +60,9 @@ def test_every_program_is_scraped_and_up(sandbox: Sandbox) -> None:
     # the exported figures are the programs' own: the worker has run batches, the edge proxy listens
     assert client.query('sum(opsready_worker_batches_total{outcome="ok"})')[0][1] > 0
     assert client.query('opsready_proxy_listening{proxy="edge"}')[0][1] == 1.0
+    if "edge_probe" in expected:  # the probe from outside reached the api through the edge, quickly
+        assert client.query('probe_success{job="edge_probe"}')[0][1] == 1.0
+        assert client.query('probe_duration_seconds{job="edge_probe"}')[0][1] < 0.3
 
 
 def test_alert_limits_read_prometheus_own_scrape_and_evaluation_intervals(sandbox: Sandbox) -> None:
@@ -129,37 +74,6 @@ def test_alert_limits_read_prometheus_own_scrape_and_evaluation_intervals(sandbo
     loaded = dict(cadence.groups)
     assert shipped and shipped <= set(loaded), (shipped, loaded)
     assert {loaded[group] for group in shipped} == {5.0}
-
-
-def drill(
-    config: Config, sandbox: Sandbox, runbook: str, acknowledged: Callable[[], None] = lambda: None
-) -> DrillResult:
-    """The incident drill of ``runbook`` on the sandbox, every stage, its faults reverted whatever happens;
-    ``acknowledged`` is called between the acknowledgement and the mitigation."""
-    sandbox.wait_ready(60.0)  # a test before may just have started a program again
-    files = IncidentFiles.of(config)
-    checked, problems = check_all(files, datetime.now(tz=UTC))
-    assert checked is not None, [p.render() for p in problems]
-    target = SandboxTarget("sandbox", sandbox)
-    planned = plan_drill(config.root, incident_runbooks(files)[runbook], target)
-    timeline = Timeline(runbook)
-    faults = DrillFaults(config, target, timeline, "incident drill")
-    try:
-        rehearsal = rehearse(
-            planned, checked, files, target, timeline, faults=faults, responder=AutomaticResponder(), traffic=None
-        )
-        stages = rehearsal.drill
-        stages.prepare()
-        rehearsal.inject()  # through the chaos guard: journaled, reverted whatever happens
-        stages.detect()
-        stages.classify()
-        stages.acknowledge()
-        acknowledged()
-        stages.mitigate()
-        stages.recover()
-        return rehearsal.finish().result
-    finally:
-        faults.close()
 
 
 def test_an_incident_drill_measures_its_runbooks_alert(config: Config, sandbox: Sandbox) -> None:
@@ -198,58 +112,6 @@ def test_an_incident_drill_measures_its_runbooks_alert(config: Config, sandbox: 
     assert {(m.name, m.value) for m in acks[0].matchers} >= {("alertname", "OrdersServiceDown")}
     assert during and all(a["state"] == "suppressed" and acks[0].id in a["silencedBy"] for a in during), during
     assert acks[0].state == "expired"
-
-
-GAMEDAY = """\
-title: game day with the team's monitoring
-date: 2026-12-03
-target: sandbox
-roles:
-  incident_commander: Alex Morgan
-  scribe: Blake Chen
-  responders: [Casey Diaz]
-load:
-  clients: 2
-  rate: 10
-  max_duration: 4 minutes
-scenarios:
-  - name: the orders api is down
-    experiment: api-stopped
-    runbook: incident-service-down
-    severity: critical
-    time_box: 4 minutes
-"""
-
-
-def test_a_game_day_scenario_records_the_alert_and_acts_on_its_page(
-    config: Config, sandbox: Sandbox, suite: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A game-day scenario (played in-process, unattended) on the monitored sandbox: the responder is shown the page
-    Alertmanager delivered, acknowledges it (a silence of that alert, expired at the end), and the scenario's
-    timeline and measurements carry time to alert and to page beside the probes' detection."""
-    sandbox.wait_ready(60.0)
-    monkeypatch.setenv("OPSREADY_CONFIG", str(config.path))
-    plan_path = suite / "monitored-gameday.yaml"
-    plan_path.write_text(GAMEDAY, encoding="utf-8")
-    inputs = read_gameday(config, plan_path)
-    target = open_target(config, inputs.plan.target)
-    prepared = prepare_gameday(inputs, target)
-    said: list[str] = []
-    played = GameDay(inputs, target, prepared, auto=True, say=said.append).play()
-    scenario = played.run.scenarios[0]
-    assert scenario.outcome == "passed", (scenario.message, said)
-    assert scenario.timeline is not None
-    firsts = {e.kind: e for e in reversed(scenario.timeline.events)}
-    order = ("injected", "detected", "alert_pending", "alert_firing", "alert_delivered", "acknowledged")
-    assert [firsts[k].at for k in order] == sorted(firsts[k].at for k in order), sorted(firsts)
-    assert firsts["page_silenced"].detail.startswith("the acknowledged alert: silenced OrdersServiceDown")
-    measured = {m.name: m for m in scenario.timeline.measurements}
-    assert measured["time to alert"].ok and measured["time to page"].ok, [m.describe() for m in measured.values()]
-    print("; ".join(m.describe() for m in measured.values()))
-    state = sandbox.status().monitoring
-    assert state is not None
-    acks = SilenceClient(state.alertmanager).find("acknowledged by ")
-    assert acks and all(a.state == "expired" for a in acks), acks
 
 
 def test_a_broken_rule_fails_the_drill_with_alert_never_fired(config: Config, sandbox: Sandbox, suite: Path) -> None:

@@ -114,7 +114,7 @@ def test_time_wait_on_the_fixed_ports_is_free_and_a_listener_is_taken(netns: str
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     # the programs' and the monitoring's ports, then the TLS edge's
-    fixed = [18080, 18081, 15432, 15433, 18091, 18092, 18093, 19187, 19090, 19093, 19094, 18443]
+    fixed = [18080, 18081, 15432, 15433, 18091, 18092, 18093, 19187, 19115, 19090, 19093, 19094, 18443]
     assert result["ports"] == fixed
     assert set(result["ports"]) <= set(result["time_wait"]), "the test did not leave TIME_WAIT on every fixed port"
     assert result["after_time_wait"] == [False] * len(fixed)

@@ -55,6 +55,17 @@ def test_prometheus_scrapes_every_program_and_alertmanager_pages_opsready(tmp_pa
     )
     config = yaml.safe_load((layout.monitoring / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    probe = next((job for job in config["scrape_configs"] if job["job_name"] == "edge_probe"), None)
+    assert (probe is not None) == state.blackbox_exporter
+    if probe is not None:  # the blackbox exporter asks the edge, as users come in, for /healthz
+        assert jobs.pop("edge_probe") == [f"http://127.0.0.1:{ports.edge}/healthz"]
+        assert probe["metrics_path"] == "/probe" and probe["params"] == {"module": ["http_2xx"]}
+        assert probe["relabel_configs"][-1]["replacement"] == f"127.0.0.1:{ports.blackbox_exporter}"
+        assert (
+            f"--web.listen-address=127.0.0.1:{ports.blackbox_exporter}"
+            in {p.name: p.command for p in made}["blackbox_exporter"]
+        )
+        assert "http_2xx" in yaml.safe_load((layout.monitoring / "blackbox.yml").read_text())["modules"]
     expected = {"api": ports.api, "worker": ports.worker_metrics, "edge": ports.edge_metrics}
     expected |= {"db_proxy": ports.db_proxy_metrics, "prometheus": ports.prometheus, "alertmanager": ports.alertmanager}
     if state.postgres_exporter:
