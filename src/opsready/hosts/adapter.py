@@ -21,7 +21,7 @@ from opsready.hosts.connection import HostConnection, connect
 from opsready.hosts.faults import catalog as host_faults
 from opsready.hosts.faults.residue import residue as fault_residue
 from opsready.hosts.instances import InstanceState, probe, wait_serving
-from opsready.hosts.lock import LEASE, FleetLock, LockState
+from opsready.hosts.lock import LEASE, FleetLock, HeldForFaults, LockState
 from opsready.hosts.lock import clear as clear_lock_on
 from opsready.hosts.lock import read as read_lock
 from opsready.hosts.maintenance import HostsMaintenanceOps
@@ -64,8 +64,7 @@ class HostsTarget(ConfiguredMonitoring):
         self.state_dir = state_dir or Path(".opsready") / "hosts" / name
         self._connections: dict[str, HostConnection] = {}
         self.lock_lease = LEASE  # seconds the fleet lock outlives its holder's last renewal (see hosts/lock.py)
-        self._held: FleetLock | None = None  # the lock this process holds for its faults, and for whom
-        self._holders: set[str] = set()
+        self._faults_lock = HeldForFaults(self._new_lock)  # the lock this process holds for its faults
 
     @property
     def base_url(self) -> str:
@@ -117,10 +116,7 @@ class HostsTarget(ConfiguredMonitoring):
     def close(self) -> None:
         """Release a fleet lock still held for faults, then close every SSH connection (ends the master
         connections)."""
-        if self._held is not None:
-            self._holders.clear()
-            held, self._held = self._held, None
-            held.release()
+        self._faults_lock.release()
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
@@ -170,29 +166,21 @@ class HostsTarget(ConfiguredMonitoring):
         ``with``): a second run, from this machine or another, is refused (UsageError, exit 2) while it is held; see
         :mod:`hosts.lock`. The database hosts are left out, so one that is down does not block a rollback. While this
         process holds the lock for its faults (:meth:`hold_lock`), its own operations go on under that one."""
-        if self._held is not None:
-            return nullcontext(self._held)
+        held = self._faults_lock.lock
+        return nullcontext(held) if held is not None else self._new_lock(operation, say)
+
+    def _new_lock(self, operation: str, say: Say = quiet) -> FleetLock:
         return FleetLock(
             lambda: [self.connection(e.name) for e in self._app()], self.name, operation, self.lock_lease, say
         )
 
     def hold_lock(self, holder: str) -> None:
         """Hold the fleet lock for this process until every holder has dropped it (a fault, from inject to revert)."""
-        if self._held is None:
-            lock = FleetLock(
-                lambda: [self.connection(e.name) for e in self._app()], self.name, f"fault {holder}", self.lock_lease
-            )
-            lock.acquire()
-            self._held = lock
-        self._holders.add(holder)
+        self._faults_lock.hold(holder)
 
     def drop_lock(self, holder: str) -> None:
-        """``holder`` no longer needs the lock; the last one releases it (a process that holds none, such as a
-        watchdog reverting for a killed run, releases nothing: the next run takes a dead run's lock over)."""
-        self._holders.discard(holder)
-        if not self._holders and self._held is not None:
-            held, self._held = self._held, None
-            held.release()
+        """``holder`` no longer needs the lock; the last one releases it."""
+        self._faults_lock.drop(holder)
 
     def lock_state(self) -> tuple[LockState, ...]:
         """The fleet lock on each app host, read without taking it (free, held, or stale)."""

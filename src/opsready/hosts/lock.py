@@ -246,3 +246,35 @@ class FleetLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+class HeldForFaults:
+    """The fleet lock one process holds on behalf of several holders (each fault, from inject to revert): taken by
+    the first, released by the last; while held, the process's own mutating operations go on under it."""
+
+    def __init__(self, make: Callable[[str], FleetLock]) -> None:
+        self._make = make  # a FleetLock for an operation
+        self.lock: FleetLock | None = None
+        self._holders: set[str] = set()
+
+    def hold(self, holder: str) -> None:
+        """``holder`` needs the lock (taken now if this process does not hold it yet)."""
+        if self.lock is None:
+            lock = self._make(f"fault {holder}")
+            lock.acquire()
+            self.lock = lock
+        self._holders.add(holder)
+
+    def drop(self, holder: str) -> None:
+        """``holder`` no longer needs it; the last one releases it (a process that holds none, such as a watchdog
+        reverting for a killed run, releases nothing: the next run takes a dead run's lock over)."""
+        self._holders.discard(holder)
+        if not self._holders:
+            self.release()
+
+    def release(self) -> None:
+        """Release it whoever still holds it (the target is closing)."""
+        self._holders.clear()
+        if self.lock is not None:
+            held, self.lock = self.lock, None
+            held.release()
