@@ -20,7 +20,7 @@ def test_auto_ports_are_free_and_distinct() -> None:
     """Auto mode picks a different free loopback port for every component (metrics and monitoring included)."""
     ports = choose_ports("auto", None)
     values = [p for _, p in ports.items()]
-    assert len(set(values)) == len(Ports().items()) == 11
+    assert len(set(values)) == len(Ports().items()) == 12  # with the blackbox exporter
     assert not any(port_taken(p) for p in values)
 
 
