@@ -68,7 +68,8 @@ def start_env(root: Path) -> Env:
 def stop_env(env: Env, grace: float = 5.0) -> list[int]:
     """Stop the sandbox and any watchdog of its journals; returns the watchdog pids still running ``grace`` s after
     the last test (a watchdog exits within a poll, 0.5 s, of its fault being settled: a test that settled it just
-    before, with `opsready recover`, must not see it as left behind; make test once caught one mid-poll on a busy machine)."""
+    before, with `opsready recover`, must not see it as left behind; make test once caught one mid-poll on a busy
+    machine)."""
     deadline = time.monotonic() + grace
     while (leftovers := watchdogs(env.journals)) and time.monotonic() < deadline:
         time.sleep(0.1)
