@@ -14,54 +14,30 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from _common import ROOT, summary
 
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # the tests' drill helper
+
 from opsready.config import load_config
-from opsready.drills.faults import DrillFaults
-from opsready.drills.incident import rehearse
-from opsready.drills.plan import incident_runbooks, plan_drill
 from opsready.incident.drill import DrillResult
-from opsready.incident.files import IncidentFiles, check_all
-from opsready.incident.responder import AutomaticResponder
-from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.manager import Sandbox, SandboxOptions
-from opsready.timeline import Timeline
+from tests.integration.monitoring.monitored import drill as monitored_drill
 
 RUNBOOK = "incident-service-down"
 
 
 def drill(suite: Path, sandbox: Sandbox) -> tuple[float, DrillResult]:
-    """One service-down drill, every stage; its wall time and result (the fault reverted whatever happens)."""
+    """One service-down drill, every stage (the tests' own helper); its wall time and result."""
     config = load_config(suite / "opsready.yaml")
-    files = IncidentFiles.of(config)
-    checked, problems = check_all(files, datetime.now(tz=UTC))
-    assert checked is not None, [p.render() for p in problems]
-    target = SandboxTarget("sandbox", sandbox)
     sandbox.wait_ready(60.0)
     started = time.monotonic()
-    planned = plan_drill(config.root, incident_runbooks(files)[RUNBOOK], target)
-    timeline = Timeline(RUNBOOK)
-    faults = DrillFaults(config, target, timeline, "benchmark")
-    try:
-        rehearsal = rehearse(
-            planned, checked, files, target, timeline, faults=faults, responder=AutomaticResponder(), traffic=None
-        )
-        stages = rehearsal.drill
-        stages.prepare()
-        rehearsal.inject()
-        stages.detect()
-        stages.classify()
-        stages.acknowledge()
-        stages.mitigate()
-        stages.recover()
-        result = rehearsal.finish().result
-    finally:
-        faults.close()
+    result = monitored_drill(config, sandbox, RUNBOOK)
     return time.monotonic() - started, result
 
 

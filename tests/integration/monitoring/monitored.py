@@ -18,10 +18,6 @@ from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.manager import Sandbox
 from opsready.timeline import Timeline
 
-from .needs import ROOT
-
-ALERTS = ROOT / "runbooks" / "alerts"
-
 
 def prometheus(sbx: Sandbox) -> PrometheusClient:
     state = sbx.status().monitoring
