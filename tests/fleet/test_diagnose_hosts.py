@@ -121,6 +121,10 @@ def test_a_service_stopped_on_one_host_is_diagnosed_as_that_instance(
     stopped.inject(time.time() + 60)
     try:
         assert wait_for(lambda: http_status(url), "refused")[0] == "refused"
+        # the premise: users are still served, so HAProxy's health check has taken app1 out first (until then a
+        # request through the balancer may land on app1 and fail, and the walk takes the unreachable branch)
+        taken_out = wait_for(lambda: str(fleet.balancer.servers()["app1"].up), "False", timeout=20.0)[0]
+        assert taken_out == "False", fleet.balancer.servers()
         done, seconds = diagnose(suite, "--json")
     finally:
         stopped.revert(30.0)
