@@ -26,6 +26,25 @@ Category = Literal["deployment", "rollback", "incident", "troubleshooting", "cap
 CATEGORIES: tuple[Category, ...] = get_args(Category)
 Verdict = Literal["ready", "not ready"]
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+# How a KPI query the target's monitoring answered came out: as a PromQL analysis' measurement (no data is never met).
+KpiOutcome = Literal["successful", "failed", "inconclusive"]
+
+
+@dataclass(frozen=True)
+class MeasuredKpi:
+    """A KPI the target's own monitoring measured over the run (``kpis:`` in opsready.yaml), not computed by opsready.
+
+    ``value`` is the worst series' value, None when nothing was measured; ``detail`` says what was asked and, when
+    the outcome is inconclusive, why (monitoring off, Prometheus unreachable, no series, NaN).
+    """
+
+    key: str  # 'availability'
+    source: str  # 'prometheus'
+    outcome: KpiOutcome
+    value: float | None
+    condition: str  # 'result >= 0.999'
+    window: float  # seconds of the run the query covered
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -115,6 +134,7 @@ class RunResult:
     artifacts: tuple[Artifact, ...] = ()
     # releases flawed on purpose: deploying one rehearses a rollback, so deployment KPIs leave them out
     training_releases: tuple[str, ...] = ()
+    measured_kpis: tuple[MeasuredKpi, ...] = ()  # read from the target's monitoring at the end of the run
 
     @property
     def unexpected_skips(self) -> tuple[ScenarioResult, ...]:

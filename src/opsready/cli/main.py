@@ -68,13 +68,14 @@ def config_group() -> None:
 def config_check(config_path: object, target_name: str | None) -> None:
     """Validate opsready.yaml (and the target's options) without touching any target.
 
-    PromQL rollback triggers are parsed with promtool when it is installed.
+    PromQL rollback triggers and KPI queries are parsed with promtool when it is installed.
     """
     from opsready.cli.common import open_target
     from opsready.monitoring.analysis import check_queries_offline
 
     config = load(config_path)  # type: ignore[arg-type]
     check_queries_offline(config.triggers.prometheus)
+    check_queries_offline(tuple(q.as_check() for q in config.kpis.queries))
     for target in config.targets:
         if target_name in (None, target.name):
             open_target(config, target.name)

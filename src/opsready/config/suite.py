@@ -12,6 +12,7 @@ from typing import Literal
 
 from opsready.config.analysis import PromqlCheck, parse_promql_checks
 from opsready.config.gate import GateConfig, parse_gate
+from opsready.config.kpis import Kpis, parse_kpis
 from opsready.config.maintenance import MaintenancePolicy, parse_policy
 from opsready.config.monitoring import TargetMonitoring, parse_target_monitoring
 from opsready.errors import ConfigError, Loc, ValidationError
@@ -99,6 +100,7 @@ class Config:
     safety: Safety = field(default_factory=Safety)
     maintenance: MaintenancePolicy = field(default_factory=MaintenancePolicy)
     gate: GateConfig = field(default_factory=GateConfig)
+    kpis: Kpis = field(default_factory=Kpis)  # KPIs also read from the target's Prometheus (opt-in)
     reports_dir: Path = Path("reports")
     profile: Path | None = None  # the service profile (profiles/*.yaml): what users do, the smoke test, data intact
     profile_loc: Loc = field(default_factory=lambda: Loc(""))
@@ -258,6 +260,7 @@ def parse_config(data: object, path: Path) -> Config:
             safety=_safety(r.optional_map("safety")),
             maintenance=parse_policy(r.optional_map("maintenance")),
             gate=parse_gate(r.optional_map("gate")),
+            kpis=parse_kpis(r.optional_map("kpis")),
             reports_dir=Path(r.string("reports_dir", "reports")),
             profile=Path(profile) if (profile := r.string("profile", None)) is not None else None,
             profile_loc=r.loc_of("profile"),

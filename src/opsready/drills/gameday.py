@@ -28,6 +28,7 @@ from opsready.gameday.plan import Catalogue, GameDayPlan, Scenario, load_plan
 from opsready.gameday.results import notes
 from opsready.incident.files import Checked, IncidentFiles, check_all
 from opsready.incident.responder import AutomaticResponder, Responder
+from opsready.monitoring.kpi import measure_kpis
 from opsready.profile import traffic_of
 from opsready.results import Artifact, RunResult, ScenarioResult
 from opsready.runbooks.parse import parse_runbook
@@ -174,6 +175,7 @@ class GameDay:
             stopped = True
         finally:
             self.traffic.stop()
+        measured = measure_kpis(inputs.config.kpis, self.target, time.monotonic() - started)
         finished = datetime.now(tz=UTC)
         run = RunResult(
             started=_iso(started_wall),
@@ -186,6 +188,7 @@ class GameDay:
             kind="gameday",
             run_id=f"{finished:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}",
             artifacts=tuple(artifacts),
+            measured_kpis=measured,
         )
         return GameDayResult(with_runbooks(run, inputs.config.root), stopped)
 

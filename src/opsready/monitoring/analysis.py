@@ -167,7 +167,7 @@ def check_queries(checks: tuple[PromqlCheck, ...], prometheus: str, timeout: flo
             body = {}
         if body.get("errorType") == "bad_data":
             raise ConfigError(
-                f"PromQL trigger '{check.name}': Prometheus rejects the query: {body.get('error', '')}", check.query_loc
+                f"PromQL check '{check.name}': Prometheus rejects the query: {body.get('error', '')}", check.query_loc
             )
         if response.status_code != 200 or body.get("status") != "success":
             raise EnvironmentProblem(
@@ -176,7 +176,7 @@ def check_queries(checks: tuple[PromqlCheck, ...], prometheus: str, timeout: flo
         kind = body.get("data", {}).get("resultType")
         if kind != "vector":
             raise ConfigError(
-                f"PromQL trigger '{check.name}': the query must give an instant vector, it gives a {kind}",
+                f"PromQL check '{check.name}': the query must give an instant vector, it gives a {kind}",
                 check.query_loc,
             )
 
@@ -226,4 +226,4 @@ def check_queries_offline(checks: tuple[PromqlCheck, ...]) -> None:
     for check in checks:
         error = promtool_parse_error(check.query)
         if error is not None:
-            raise ConfigError(f"PromQL trigger '{check.name}': promtool rejects the query: {error}", check.query_loc)
+            raise ConfigError(f"PromQL check '{check.name}': promtool rejects the query: {error}", check.query_loc)

@@ -4,6 +4,7 @@ traffic."""
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from opsready.bdd.common import entry_point
 from opsready.config import Config, TargetConfig, load_config
 from opsready.errors import OpsreadyError
-from opsready.plugin.state import RUN_KEY
+from opsready.plugin.state import RUN_KEY, RunState
 from opsready.profile import traffic_of
 from opsready.safety import check_destructive, ensure_running
 from opsready.targets.protocol import Target
@@ -78,16 +79,46 @@ def target(opsready_config: Config, target_config: TargetConfig, pytestconfig: p
         _fail(exc)
         raise
     try:
+        _check_kpi_queries(opsready_config, tgt)
+    except OpsreadyError as exc:
+        tgt.close()
+        if started:
+            tgt.stop()
+        _fail(exc)
+        raise
+    try:
         pytestconfig.stash[RUN_KEY].target = tgt.describe()
         # known now, while the target is open: reports leave deployments of these out of the deployment KPI (a target
         # that cannot list its releases still runs its drills; every deployment then counts)
         with contextlib.suppress(OpsreadyError):
             pytestconfig.stash[RUN_KEY].training_releases = tuple(r.version for r in tgt.releases() if r.training)
         yield tgt
+        _measure_kpis(opsready_config, tgt, pytestconfig.stash[RUN_KEY])
     finally:
         tgt.close()
         if started:
             tgt.stop()
+
+
+def _check_kpi_queries(config: Config, target: Target) -> None:
+    """Before the first test: the target's Prometheus must parse every KPI query (a rejected one is a ConfigError
+    at its line); without monitoring there is nothing to ask, and the KPIs will say they were not measured."""
+    if not config.kpis.queries:
+        return
+    from opsready.monitoring.analysis import check_queries
+    from opsready.monitoring.client import Monitored
+
+    endpoints = target.monitoring() if isinstance(target, Monitored) else None
+    if endpoints is not None:
+        check_queries(tuple(q.as_check() for q in config.kpis.queries), endpoints.prometheus)
+
+
+def _measure_kpis(config: Config, target: Target, state: RunState) -> None:
+    """The run is over (the last test has finished): ask the target's Prometheus the configured KPI queries."""
+    if config.kpis.queries:
+        from opsready.monitoring.kpi import measure_kpis
+
+        state.measured_kpis = measure_kpis(config.kpis, target, time.monotonic() - state.started)
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from opsready.durations import format_duration
 from opsready.plugin.state import RunState
-from opsready.results import RunResult, ScenarioResult
+from opsready.results import MeasuredKpi, RunResult, ScenarioResult
 
 if TYPE_CHECKING:
     from opsready.config import Config, GateConfig
@@ -42,6 +43,7 @@ def build_result(config: pytest.Config, state: RunState) -> RunResult:
         kind=config.getoption("opsready_kind", "drill") or "drill",
         run_id=f"{finished:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}",
         training_releases=state.training_releases,
+        measured_kpis=state.measured_kpis,
     )
 
 
@@ -114,6 +116,14 @@ def finish_reports(session: pytest.Session, state: RunState, directory: Path) ->
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def kpi_line(measured: MeasuredKpi) -> str:
+    """'availability (prometheus): 99.95 % over 12 min 3 s, result >= 0.999: met' for the terminal summary."""
+    from opsready.report.kpi import measured_kpi
+
+    row = measured_kpi(measured)
+    return f"{row.name}: {row.value} over {format_duration(measured.window)}, {row.target}: {row.status}"
+
+
 def score_lines(published: Published) -> list[str]:
     """The score for the terminal summary: overall (against the minimum) and per category."""
     readiness = published.readiness
@@ -126,4 +136,5 @@ def score_lines(published: Published) -> list[str]:
     result = published.result
     lines += [f"skipped, not expected (the gate is not ready): {s.name}" for s in result.unexpected_skips]
     lines += [f"skipped as expected: {s.name} ({s.expected_skip})" for s in result.scenarios if s.expected_skip]
+    lines += [kpi_line(k) for k in result.measured_kpis]
     return [*lines, f"reports: {published.files[-1]}"]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from opsready.results import ScenarioResult, StepRef, TrafficPoint
+from opsready.results import MeasuredKpi, ScenarioResult, StepRef, TrafficPoint
 from opsready.targets.protocol import TargetDescription
 from opsready.timeline import Timeline
 from opsready.traffic import Traffic
@@ -24,6 +24,7 @@ class RunState:
     traffic: dict[str, list[Traffic]] = field(default_factory=dict)
     target: TargetDescription | None = None
     training_releases: tuple[str, ...] = ()
+    measured_kpis: tuple[MeasuredKpi, ...] = ()  # asked of the target's Prometheus when the run is over
     report_lines: tuple[str, ...] = ()  # the readiness score, for the terminal summary once reports are written
     candidate_lines: list[str] = field(default_factory=list)  # the release-candidate gate: plan, rehearsal, outcome
     refusal: str = ""  # why the release-candidate gate refused to start (nothing was changed)

@@ -147,6 +147,18 @@ def readiness_dict(result: RunResult, readiness: Readiness | None = None) -> dic
         "scenarios": [_scenario(s) for s in clean.scenarios],
         "measurements": measurements,
         "score": score_dict(readiness) if readiness is not None else None,
+        "monitored_kpis": [
+            {
+                "key": k.key,
+                "source": k.source,
+                "outcome": k.outcome,
+                "value": k.value,
+                "condition": k.condition,
+                "window": _seconds(k.window),
+                "detail": k.detail,
+            }
+            for k in clean.measured_kpis
+        ],
     }
 
 

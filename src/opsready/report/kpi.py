@@ -13,6 +13,9 @@ Definitions (docs/reports.md repeats them for readers):
   rehearse a rollback, are left out. Manual rollbacks are drills of the rollback runbook, not failed deployments.
   Target: above 95 %.
 - maintenance duration: the longest "maintenance duration" measurement of the run. Target: under 2 hours.
+- availability (Prometheus), when ``kpis.availability.prometheus`` is configured: the team's own query over the
+  whole run, answered by the target's Prometheus at its end (every user's requests, not only opsready's traffic),
+  held to the configured condition (default ``result >= 0.999``). No data is "no data", never met.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Literal
 
 from opsready.durations import format_duration
 from opsready.report.analysis import Window, deployments, key_durations, windows
-from opsready.results import RunResult, TrafficPoint
+from opsready.results import MeasuredKpi, RunResult, TrafficPoint
 
 AVAILABILITY_TARGET = 0.999
 MTTA_TARGET = 15 * 60.0
@@ -175,7 +178,31 @@ def _maintenance(result: RunResult) -> Kpi:
     )
 
 
+_MEASURED_NAMES = {"availability": "Availability (Prometheus)"}
+_MEASURED_STATUS: dict[str, KpiStatus] = {"successful": MET, "failed": MISSED, "inconclusive": NO_DATA}
+
+
+def measured_kpi(measured: MeasuredKpi) -> Kpi:
+    """A KPI the target's monitoring measured, as a row: its value (a ratio as a percentage), its condition, and the
+    query and window as evidence."""
+    name = _MEASURED_NAMES.get(measured.key, measured.key)
+    value: str = NO_DATA
+    if measured.value is not None:
+        value = percent(measured.value) if measured.key == "availability" else f"{measured.value:g}"
+    evidence = f"{measured.source}, over {format_duration(measured.window)}: {measured.detail}"
+    return Kpi(
+        f"{measured.key}_{measured.source}",
+        name,
+        measured.condition,
+        value,
+        _MEASURED_STATUS[measured.outcome],
+        evidence,
+        measured.value,
+    )
+
+
 def kpis(result: RunResult) -> tuple[Kpi, ...]:
-    """The story's operational KPIs for this run, in the story's order."""
+    """The story's operational KPIs for this run, in the story's order, then those the target's monitoring measured."""
     availability, outside = _availability(result)
-    return (availability, outside, _mtta(result), _deployments(result), _maintenance(result))
+    measured = tuple(measured_kpi(m) for m in result.measured_kpis)
+    return (availability, outside, _mtta(result), _deployments(result), _maintenance(result), *measured)

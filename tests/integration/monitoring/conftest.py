@@ -13,6 +13,7 @@ import pytest
 from opsready.config import Config, load_config
 from opsready.sandbox.manager import Sandbox, SandboxOptions
 
+from .monitored import AVAILABILITY
 from .needs import ROOT
 
 ALERTS = ROOT / "runbooks" / "alerts"
@@ -54,5 +55,6 @@ def config(suite: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Co
     path.write_text(
         f"version: 1\ntargets:\n  sandbox:\n    platform: sandbox\n    state_dir: {sandbox.layout.state}\n"
         "    ports: auto\n    monitoring: 'on'\n"
+        f"kpis:\n  availability:\n    prometheus:\n      query: '{AVAILABILITY}'\n"
     )
     return load_config(path)

@@ -1,5 +1,6 @@
-"""What the monitoring drills share: Prometheus's client of a sandbox, and the incident drill run stage by stage (the
-suite, sandbox and configuration fixtures are in this directory's conftest.py)."""
+"""What the monitoring drills share: Prometheus's client of a sandbox, the availability KPI's query, and the
+incident drill run stage by stage (the suite, sandbox and configuration fixtures are in this directory's
+conftest.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ from opsready.monitoring.client import PrometheusClient
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.manager import Sandbox
 from opsready.timeline import Timeline
+
+USERS = 'endpoint!~"/healthz|/readyz|/metrics"'
+# the users' requests the service answered without a server error, over the run (kpis.availability.prometheus)
+AVAILABILITY = (
+    f'sum(increase(opsready_http_requests_total{{status!~"5..", {USERS}}}[$range]))'
+    f" / sum(increase(opsready_http_requests_total{{{USERS}}}[$range]))"
+)
 
 
 def prometheus(sbx: Sandbox) -> PrometheusClient:

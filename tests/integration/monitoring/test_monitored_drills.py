@@ -71,6 +71,11 @@ def test_a_game_day_scenario_records_the_alert_and_acts_on_its_page(
     assert state is not None
     acks = SilenceClient(state.alertmanager).find("acknowledged by ")
     assert acks and all(a.state == "expired" for a in acks), acks
+    # the availability KPI the configuration asks of Prometheus, over the whole day; the service's own counter
+    # cannot count the requests it never received while it was down, so it is not compared with the traffic's
+    (kpi,) = played.run.measured_kpis
+    assert kpi.key == "availability" and kpi.value is not None and kpi.window >= scenario.duration, kpi.detail
+    print(f"availability by Prometheus {kpi.value:.4f} ({kpi.outcome}) over {kpi.window:.0f} s")
 
 
 def test_latency_in_the_network_is_alerted_by_the_probe_from_outside(config: Config, sandbox: Sandbox) -> None:

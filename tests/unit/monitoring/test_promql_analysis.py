@@ -5,107 +5,39 @@ query with a syntax error reported at its line of opsready.yaml with exit code 2
 from __future__ import annotations
 
 import math
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from opsready.config import load_config
 from opsready.config.analysis import Condition, PromqlCheck
-from opsready.errors import ConfigError, Loc, ProbeError, ValidationError
+from opsready.errors import ConfigError, Loc, ValidationError
 from opsready.monitoring.analysis import Analysis, check_queries, check_queries_offline
 from opsready.monitoring.client import MonitoringEndpoints, PrometheusClient
 from opsready.probes.registry import PROBES, ProbeCall, parse_probe_call
 from opsready.processes import free_port
 
-pytestmark = [
-    pytest.mark.monitoring,
-    pytest.mark.skipif(shutil.which("prometheus") is None, reason="Debian's prometheus package is not installed"),
-]
-SCRAPE = 1.0  # seconds between Prometheus's scrapes of the exporter
+from .demo_prometheus import NEEDS_PROMETHEUS, demo_prometheus, set_gauge
+
+pytestmark = [pytest.mark.monitoring, NEEDS_PROMETHEUS]
 GAUGES: dict[str, float] = {"demo_error_ratio": 0.01, "demo_idle_ratio": math.nan}
-
-
-class _Exporter(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = "".join(f'{k}{{service="api"}} {v}\n' for k, v in GAUGES.items()).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return None
 
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusClient]:
-    """Prometheus on a free loopback port scraping the exporter every second; stopped by its own process group."""
-    exporter = ThreadingHTTPServer(("127.0.0.1", 0), _Exporter)
-    threading.Thread(target=exporter.serve_forever, daemon=True).start()
-    tmp = tmp_path_factory.mktemp("prometheus")
-    config = tmp / "prometheus.yml"
-    config.write_text(
-        f"global: {{scrape_interval: {SCRAPE:g}s, evaluation_interval: {SCRAPE:g}s}}\n"
-        "scrape_configs:\n"
-        f"  - job_name: demo\n    static_configs: [{{targets: ['127.0.0.1:{exporter.server_port}']}}]\n",
-        encoding="utf-8",
-    )
-    port = free_port()
-    log = (tmp / "prometheus.log").open("w")
-    proc = subprocess.Popen(
-        [
-            "prometheus",
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    client = PrometheusClient(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 60
-        while not (client.ready() and _scraped(client, "demo_error_ratio", 0.01)):
-            assert proc.poll() is None, (tmp / "prometheus.log").read_text()
-            assert time.monotonic() < deadline, "Prometheus did not scrape the exporter within 60 s"
-            time.sleep(0.2)
+    """Prometheus on a free loopback port scraping this module's gauges every second."""
+    with demo_prometheus(tmp_path_factory.mktemp("prometheus"), GAUGES, "demo_error_ratio") as client:
         yield client
-    finally:
-        if proc.poll() is None and os.getpgid(proc.pid) == proc.pid:  # the group this fixture started
-            os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
-        exporter.shutdown()
-        exporter.server_close()
-
-
-def _scraped(client: PrometheusClient, metric: str, value: float) -> bool:
-    try:
-        answer = client.query(metric)
-    except ProbeError:  # not ready yet
-        return False
-    return any(v == value for _, v in answer)
 
 
 def _set(client: PrometheusClient, value: float) -> None:
     """Set the exporter's error ratio and wait until Prometheus has scraped it (the wait is not what is measured)."""
-    GAUGES["demo_error_ratio"] = value
-    deadline = time.monotonic() + 30
-    while not _scraped(client, "demo_error_ratio", value):
-        assert time.monotonic() < deadline, f"Prometheus did not scrape demo_error_ratio = {value} within 30 s"
-        time.sleep(0.1)
+    set_gauge(client, GAUGES, "demo_error_ratio", value)
 
 
 def _check(query: str, **kw: object) -> PromqlCheck:
