@@ -32,6 +32,7 @@ SERIAL = (
     ("test_proxy_reconcile.py::", "it restarts proxies and races their start against the reconcile's journal"),
     ("fleet/test_rolling.py::", "it holds 64 requests/s through the fleet's balancer and times a release's decay"),
     ("fleet/test_rolling_failures.py::", "it counts users' failed requests through the fleet's balancer in a rollback"),
+    ("fleet/test_rolling_promql.py::", "it judges batches from users' error ratio through the balancer, under load"),
     ("fleet/test_host_resource_faults.py::", "a fleet host's CPU hog and memory pressure take the machine's own"),
     ("fleet/test_gameday_hosts.py::", "it times detection and recovery under background load through the balancer"),
     ("fleet/test_tutorial.py::", "its gate counts users' failed requests through the balancer; it times a game day"),

@@ -14,11 +14,15 @@ from typing import Literal
 
 BACKEND = "app"
 HTTP_PORT = 8080  # where each app host serves
+METRICS_PORT = (
+    8405  # where HAProxy's own Prometheus exporter answers /metrics (its per-backend and per-server counters)
+)
 AdminState = Literal["ready", "drain", "maint"]
 
 
 def haproxy_config(socket_path: Path, bind: str, servers: dict[str, str]) -> str:
-    """One frontend on ``bind``:80, round robin over ``servers`` (name -> address), health checked."""
+    """One frontend on ``bind``:80, round robin over ``servers`` (name -> address), health checked; HAProxy's built-in
+    Prometheus exporter on ``bind``:8405 (the users' requests as the balancer counts them, for PromQL triggers)."""
     lines = [
         "global",
         f"    stats socket {socket_path} mode 600 level admin",
@@ -31,6 +35,9 @@ def haproxy_config(socket_path: Path, bind: str, servers: dict[str, str]) -> str
         "frontend web",
         f"    bind {bind}:80",
         f"    default_backend {BACKEND}",
+        "frontend metrics",
+        f"    bind {bind}:{METRICS_PORT}",
+        "    http-request use-service prometheus-exporter if { path /metrics }",
         f"backend {BACKEND}",
         "    balance roundrobin",
         "    option httpchk GET /",

@@ -79,7 +79,11 @@ def deploy(  # noqa: PLR0917  # click passes every option
     if rolling is not None:
         if emergency:
             raise UsageError("--emergency is not offered for a rolling deploy through a balancer yet")
-        _finish_rollout(rolling.roll_out(version, timeline, progress), timeline)
+        from opsready.monitoring.analysis import soak_judges
+
+        # opt-in PromQL triggers judge every batch's soak; the target's Prometheus must accept each query first
+        judges = soak_judges(target, config.triggers.prometheus)
+        _finish_rollout(rolling.roll_out(version, timeline, progress, judges), timeline)
         return
     outcome = Procedures(config, target, timeline, progress).deploy(version, emergency, justification)
     _show_checklist(outcome.pre)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
@@ -46,7 +47,7 @@ from opsready.targets.protocol import (
     quiet,
 )
 from opsready.targets.remediation import Remediable
-from opsready.targets.rolling import RollingTarget, RolloutKind, RolloutReport
+from opsready.targets.rolling import BatchJudge, RollingTarget, RolloutKind, RolloutReport
 from opsready.timeline import Timeline
 
 
@@ -231,20 +232,29 @@ class HostsTarget(ConfiguredMonitoring):
         """Whether deploys roll through the balancer (``balancer.kind`` is configured)."""
         return self.options.haproxy is not None
 
-    def roll_out(self, version: str, timeline: Timeline, say: Say = quiet) -> RolloutReport:
-        """Deploy batch by batch through the balancer; a trigger rolls back every switched host, newest first."""
+    def roll_out(
+        self, version: str, timeline: Timeline, say: Say = quiet, judges: Sequence[BatchJudge] = ()
+    ) -> RolloutReport:
+        """Deploy batch by batch through the balancer; a trigger (or a judge, during a batch's soak) rolls back every
+        switched host, newest first."""
         try:
             check_release_name(version, self.options.releases)
         except ValidationError as exc:
             raise UsageError(exc.message) from None
-        return self._roll("deploy", version, "", timeline, say)[0]
+        return self._roll("deploy", version, "", timeline, say, judges)[0]
 
     def roll_back(self, reason: str, timeline: Timeline, say: Say = quiet) -> RolloutReport:
         """Back to the previous release batch by batch through the balancer, the last deployed host first."""
         return self._roll("rollback", "", reason, timeline, say)[0]
 
-    def _roll(
-        self, kind: RolloutKind, version: str, note: str, timeline: Timeline, say: Say
+    def _roll(  # noqa: PLR0917  # called with all of them from two places
+        self,
+        kind: RolloutKind,
+        version: str,
+        note: str,
+        timeline: Timeline,
+        say: Say,
+        judges: Sequence[BatchJudge] = (),
     ) -> tuple[RolloutReport, ReleaseRecord | None]:
         if not self.rolls:
             raise UsageError(f"target '{self.name}' has no balancer to roll through (balancer.kind)")
@@ -253,7 +263,8 @@ class HostsTarget(ConfiguredMonitoring):
         with self.fleet_lock(f"{kind} {version}".strip(), say):
             version = version or self._previous()
             previous = self._prepare(version, order, error)
-            report = RollingDeploy(self.options, self._releases, timeline, say).run(kind, version, previous, order)
+            rollout = RollingDeploy(self.options, self._releases, timeline, say, judges)
+            report = rollout.run(kind, version, previous, order)
             if report.result != "succeeded":
                 return report, None
             return report, self._record(ReleaseRecord(version, previous, kind, _now(), note), order)

@@ -3,9 +3,11 @@
 For each batch: drain every host's server in HAProxy and wait until its requests in flight are done (bounded by
 ``rollout.drain_timeout``), switch the release on each host over SSH, check each instance directly (ready, on the
 new release), put the servers back in rotation, then soak for ``rollout.soak`` while :mod:`opsready.hosts.soak`
-watches the users' errors through the balancer and each switched instance. A trigger switches back every host
-switched so far, newest first, each drained again first; a step that fails does the same and names the host and
-the step. A host whose drain timed out is left drained (its requests still run on the old release) and reported.
+watches the users' errors through the balancer and each switched instance, and the PromQL rollback triggers
+(``rollback_triggers.prometheus``, judged afresh for every batch) ask the team's Prometheus. A trigger switches back
+every host switched so far, newest first, each drained again first; a step that fails does the same and names the
+host and the step. A host whose drain timed out is left drained (its requests still run on the old release) and
+reported.
 
 A host whose drain would leave no server in rotation (every other one is down by the balancer's health checks, or
 drained) is not drained: it is switched in rotation, and the step says so (``draining`` with ``skipped: ...``), so users
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from opsready.errors import BalancerError, DeployError, HostError, RollbackError, TargetError
 from opsready.hosts.gate import SERVING, BalancerGate, DrainTimeout
@@ -29,7 +31,15 @@ from opsready.hosts.options import HostEntry, HostsOptions
 from opsready.hosts.releases import HostReleases
 from opsready.hosts.soak import Watch
 from opsready.targets.protocol import Say
-from opsready.targets.rolling import RolloutKind, RolloutReport, RolloutResult, RolloutStep, StepKind, TriggerHit
+from opsready.targets.rolling import (
+    BatchJudge,
+    RolloutKind,
+    RolloutReport,
+    RolloutResult,
+    RolloutStep,
+    StepKind,
+    TriggerHit,
+)
 from opsready.timeline import Timeline
 
 StepFailure = (HostError, BalancerError, DrainTimeout)
@@ -38,8 +48,13 @@ StepFailure = (HostError, BalancerError, DrainTimeout)
 class RollingDeploy:
     """One rolling deploy or rollback of a hosts target's app hosts."""
 
-    def __init__(
-        self, options: HostsOptions, releases: Callable[[HostEntry], HostReleases], timeline: Timeline, say: Say
+    def __init__(  # the judges are the rollout's, the rest the target's
+        self,
+        options: HostsOptions,
+        releases: Callable[[HostEntry], HostReleases],
+        timeline: Timeline,
+        say: Say,
+        judges: Sequence[BatchJudge] = (),
     ) -> None:
         assert options.haproxy is not None
         self.servers = options.haproxy.servers
@@ -49,6 +64,7 @@ class RollingDeploy:
         self.timeline = timeline
         self.say = say
         self.gate = BalancerGate(options.haproxy, options.http_timeout)
+        self.judges = judges
         self.steps: list[RolloutStep] = []
 
     def _step(self, host: str, step: StepKind, detail: str = "", at: float | None = None) -> None:
@@ -63,7 +79,7 @@ class RollingDeploy:
         tl.mark(f"{kind}_started", f"{previous} -> {version}")
         switched: list[HostEntry] = []
         n = self.rules.batch
-        for batch in (order[i : i + n] for i in range(0, len(order), n)):
+        for number, batch in enumerate((order[i : i + n] for i in range(0, len(order), n)), 1):
             try:
                 self._batch(batch, version, switched, rollback=kind == "rollback")
             except StepFailure as exc:
@@ -77,7 +93,9 @@ class RollingDeploy:
             if kind == "rollback" or self.rules.soak <= 0:
                 continue
             baseline = self.gate.stats()
-            hit = Watch(self.options, self.gate, version, baseline).soak(switched, self.rules.soak)
+            hit = Watch(self.options, self.gate, version, baseline, self.judges).soak(switched, self.rules.soak)
+            for judge in self.judges:
+                tl.mark("analysis", f"batch {number}: {judge.describe()}", source="prometheus")
             if hit is None:
                 for entry in batch:
                     self._step(entry.name, "soaked", f"{self.rules.soak:g} s")

@@ -8,19 +8,24 @@
   own health check marking a switched server DOWN counts as a failure of that instance too (a server still UP after
   one failed check, ``UP 1/2``, does not).
 
+- **The team's Prometheus** (``promql``): the PromQL rollback triggers of opsready.yaml, each a fresh analysis for
+  this batch (its ``initial_delay`` first); one that has failed, or is inconclusive past its limit, rolls back during
+  the soak, and one that has no successful measurement at its end does too (no data is not success).
+
 A ``/metrics`` scraped through the balancer is never used: it would mix the instances behind it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from opsready.hosts.gate import SERVING, BalancerGate
 from opsready.hosts.haproxy import BackendStats
 from opsready.hosts.instances import probe
 from opsready.hosts.options import HostEntry, HostsOptions
-from opsready.targets.rolling import TriggerHit
+from opsready.targets.rolling import BatchJudge, TriggerHit
 
 
 def error_rate(before: BackendStats, after: BackendStats) -> tuple[int, int]:
@@ -37,6 +42,7 @@ class Watch:
     gate: BalancerGate
     version: str
     baseline: BackendStats
+    judges: Sequence[BatchJudge] = ()
     misses: dict[str, int] = field(default_factory=dict)
 
     def check(self, switched: list[HostEntry]) -> TriggerHit | None:
@@ -69,11 +75,27 @@ class Watch:
                 )
         return None
 
+    def judge(self) -> TriggerHit | None:
+        """One look at the PromQL analyses (each measures when due): the first that has decided against the batch."""
+        for judge in self.judges:
+            if judge.observe() is not None:
+                return TriggerHit("promql", judge.describe(), time.monotonic())
+        return None
+
     def soak(self, switched: list[HostEntry], seconds: float) -> TriggerHit | None:
-        """Check every ``check_every`` for ``seconds`` (at least once); the first trigger that fires."""
+        """Check every ``check_every`` for ``seconds`` (at least once); the first trigger that fires, or at the end a
+        PromQL analysis that did not succeed."""
         end = time.monotonic() + seconds
+        for judge in self.judges:
+            judge.restart()
         while True:
-            hit = self.check(switched)
-            if hit is not None or time.monotonic() >= end:
+            hit = self.check(switched) or self.judge()
+            if hit is not None:
                 return hit
+            if time.monotonic() >= end:
+                break
             time.sleep(min(self.options.rollout.check_every, max(0.0, end - time.monotonic())))
+        for judge in self.judges:
+            if judge.conclude() != "successful":
+                return TriggerHit("promql", judge.describe(), time.monotonic())
+        return None

@@ -7,13 +7,14 @@ until healthy on the drill's timeline against the SLOs.
 
 A target that rolls through a load balancer (:func:`~opsready.targets.rolling.rolling_of`) patches as a rolling
 deploy instead: batch by batch, each host drained, switched, checked directly and soaked, its own triggers judging
-from what users see through the balancer and from each instance (a ``/metrics`` behind a balancer mixes instances);
+from what users see through the balancer and from each instance (a ``/metrics`` behind a balancer mixes instances)
+and the PromQL triggers asking the team's Prometheus afresh for each batch;
 a trigger switches back every host already switched, newest first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,7 +24,7 @@ from opsready.monitoring.analysis import soak_judges
 from opsready.probes.readiness import wait_healthy
 from opsready.probes.usage import UsageJudge
 from opsready.targets.protocol import Target
-from opsready.targets.rolling import RollingTarget, rolling_of
+from opsready.targets.rolling import BatchJudge, RollingTarget, rolling_of
 from opsready.targets.rolling import TriggerHit as RolloutHit
 from opsready.timeline import Timeline
 from opsready.triggers import TriggerHit, watch
@@ -55,11 +56,11 @@ def check_patch(target: Target, release: str) -> None:
 def apply_patch(config: Config, target: Target, release: str, timeline: Timeline, progress: Progress) -> PatchOutcome:
     """Switch to ``release``, guard it for the soak, roll back automatically when a trigger fires."""
     check_patch(target, release)
+    judges = soak_judges(target, config.triggers.prometheus)  # opt-in PromQL triggers, each query checked first
     rolling = rolling_of(target)
     if rolling is not None:
-        return _roll_patch(rolling, target, release, timeline, progress)
+        return _roll_patch(rolling, target, release, timeline, progress, judges)
     slos, rules, tl = config.slos, config.triggers, timeline
-    judges = soak_judges(target, rules.prometheus)  # opt-in PromQL triggers, every query checked before any change
     previous = target.current_release()
     with UsageJudge.begin(target) as judge:
         tl.mark("deploy_started", f"patch {previous} -> {release}")
@@ -87,12 +88,18 @@ def apply_patch(config: Config, target: Target, release: str, timeline: Timeline
     return PatchOutcome(release, previous, "rolled_back", target.current_release(), hit)
 
 
-def _roll_patch(
-    rolling: RollingTarget, target: Target, release: str, timeline: Timeline, progress: Progress
+def _roll_patch(  # noqa: PLR0917  # one call site
+    rolling: RollingTarget,
+    target: Target,
+    release: str,
+    timeline: Timeline,
+    progress: Progress,
+    judges: Sequence[BatchJudge],
 ) -> PatchOutcome:
-    """The patch as the target's rolling deploy; its report says whether a trigger rolled it back."""
+    """The patch as the target's rolling deploy (the PromQL triggers judging each batch); its report says whether a
+    trigger rolled it back."""
     progress(f"patching {target.current_release()} -> {release} as a rolling deploy through the balancer")
-    report = rolling.roll_out(release, timeline, progress)
+    report = rolling.roll_out(release, timeline, progress, judges)
     serving = target.current_release()
     if report.result == "succeeded":
         return PatchOutcome(release, report.previous, "succeeded", serving, None, report.switched)

@@ -104,6 +104,11 @@ class Analysis:
         A measurement asked for before this starts the clock then."""
         self._next = (time.monotonic() if at is None else at) + self.check.initial_delay
 
+    def restart(self) -> None:
+        """Forget every measurement and start the clock now (a rolling deploy judges each batch afresh)."""
+        self.measurements.clear()
+        self.begin()
+
     def _due(self) -> float:
         if self._next is None:
             self.begin()

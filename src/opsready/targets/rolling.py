@@ -8,6 +8,7 @@ metrics. What happened comes back as a :class:`RolloutReport` made of what was o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -18,8 +19,30 @@ RolloutKind = Literal["deploy", "rollback"]
 RolloutResult = Literal["succeeded", "rolled_back"]
 # what happens to a host in a batch, in order; "restored" is a host switched back after a trigger or a failed step
 StepKind = Literal["draining", "drained", "switched", "checked", "ready", "soaked", "restored"]
-# what users saw through the balancer; what an instance said when asked directly
-RolloutTrigger = Literal["error_rate", "readiness"]
+# what users saw through the balancer; what an instance said when asked directly; the team's Prometheus
+RolloutTrigger = Literal["error_rate", "readiness", "promql"]
+JudgeOutcome = Literal["successful", "failed", "inconclusive"]
+
+
+class BatchJudge(Protocol):
+    """A rollback trigger judged from outside the target (a PromQL analysis of the team's Prometheus), asked again
+    for every batch's soak: measurements of one batch never judge the next."""
+
+    def restart(self) -> None:
+        """Forget the measurements so far and start the clock for this batch (its initial delay first)."""
+        ...
+
+    def observe(self) -> Literal["failed", "inconclusive"] | None:
+        """Measure when due; the outcome once the judge has decided against the batch, else None."""
+        ...
+
+    def conclude(self) -> JudgeOutcome:
+        """The soak ended: the verdict (measured once more if nothing was measured)."""
+        ...
+
+    def describe(self) -> str:
+        """The verdict and its evidence, for the timeline."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -69,8 +92,11 @@ class RolloutReport:
 class RollingTarget(Protocol):
     """A target whose deploys and rollbacks go through a load balancer, a batch of hosts at a time."""
 
-    def roll_out(self, version: str, timeline: Timeline, say: Say = quiet) -> RolloutReport:
-        """Deploy ``version`` batch by batch; a trigger rolls back every host already switched, newest first."""
+    def roll_out(
+        self, version: str, timeline: Timeline, say: Say = quiet, judges: Sequence[BatchJudge] = ()
+    ) -> RolloutReport:
+        """Deploy ``version`` batch by batch; a trigger (its own, or one of ``judges`` during a batch's soak) rolls
+        back every host already switched, newest first."""
         ...
 
     def roll_back(self, reason: str, timeline: Timeline, say: Say = quiet) -> RolloutReport:

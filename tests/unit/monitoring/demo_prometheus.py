@@ -1,12 +1,9 @@
 """A real Prometheus (Debian's binary on a free loopback port) scraping a tiny exporter of gauges the test sets, every
-second: the PromQL tests' monitoring, one per test module. Stopped by its own process group."""
+second: the PromQL tests' monitoring, one per test module."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +15,7 @@ import pytest
 
 from opsready.errors import ProbeError
 from opsready.monitoring.client import PrometheusClient
-from opsready.processes import free_port
+from tests.prometheus_run import prometheus_scraping, wait_until
 
 SCRAPE = 1.0  # seconds between Prometheus's scrapes of the exporter
 NEEDS_PROMETHEUS = pytest.mark.skipif(
@@ -65,38 +62,11 @@ def demo_prometheus(tmp: Path, gauges: dict[str, float], ready_metric: str) -> I
     """Prometheus scraping ``gauges`` every second, ready once it has scraped ``ready_metric``."""
     exporter = ThreadingHTTPServer(("127.0.0.1", 0), _handler(gauges))
     threading.Thread(target=exporter.serve_forever, daemon=True).start()
-    config = tmp / "prometheus.yml"
-    config.write_text(
-        f"global: {{scrape_interval: {SCRAPE:g}s, evaluation_interval: {SCRAPE:g}s}}\n"
-        "scrape_configs:\n"
-        f"  - job_name: demo\n    static_configs: [{{targets: ['127.0.0.1:{exporter.server_port}']}}]\n",
-        encoding="utf-8",
-    )
-    port = free_port()
-    log = (tmp / "prometheus.log").open("w")
-    proc = subprocess.Popen(
-        [
-            "prometheus",
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    client = PrometheusClient(f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 60
-        while not (client.ready() and scraped(client, ready_metric, gauges[ready_metric])):
-            assert proc.poll() is None, (tmp / "prometheus.log").read_text()
-            assert time.monotonic() < deadline, "Prometheus did not scrape the exporter within 60 s"
-            time.sleep(0.2)
-        yield client
+        target = f"127.0.0.1:{exporter.server_port}"
+        with prometheus_scraping(tmp, {"demo": [target]}, SCRAPE) as client:
+            wait_until(lambda: scraped(client, ready_metric, gauges[ready_metric]), 60, "the exporter scraped")
+            yield client
     finally:
-        if proc.poll() is None and os.getpgid(proc.pid) == proc.pid:  # the group this fixture started
-            os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
         exporter.shutdown()
         exporter.server_close()
