@@ -71,3 +71,20 @@ def test_a_game_day_scenario_records_the_alert_and_acts_on_its_page(
     assert state is not None
     acks = SilenceClient(state.alertmanager).find("acknowledged by ")
     assert acks and all(a.state == "expired" for a in acks), acks
+
+
+def test_latency_in_the_network_is_alerted_by_the_probe_from_outside(config: Config, sandbox: Sandbox) -> None:
+    """The network-degradation drill (the edge adds 1 s): the service's own metrics see nothing, the blackbox
+    exporter's probe through the edge does, and OrdersEntryPointSlow fires and pages within the high severity's
+    targets."""
+    state = sandbox.status().monitoring
+    if state is None or not state.blackbox_exporter:
+        pytest.skip("prometheus-blackbox-exporter is not installed (make installs it as root)")
+    result = drill(config, sandbox, "incident-network-degradation")
+    events = {e.kind: e for e in reversed(result.timeline.events)}
+    assert events["alert_firing"].detail.startswith("OrdersEntryPointSlow firing"), events["alert_firing"]
+    to_alert, to_page = result.measurement("time to alert"), result.measurement("time to page")
+    assert to_alert is not None and to_page is not None
+    print(f"{to_alert.describe()}; {to_page.describe()}")
+    assert to_alert.ok and to_alert.seconds >= 60.0  # never before its `for: 1m`
+    assert to_page.ok and to_page.seconds >= to_alert.seconds
