@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from opsready.adherence import Adherence
+from opsready.config.kpis import KpiKey
 from opsready.targets.protocol import TargetDescription
 from opsready.timeline import TimelineRecord
 
@@ -28,6 +29,7 @@ Verdict = Literal["ready", "not ready"]
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 # How a KPI query the target's monitoring answered came out: as a PromQL analysis' measurement (no data is never met).
 KpiOutcome = Literal["successful", "failed", "inconclusive"]
+KpiSource = Literal["prometheus"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,8 @@ class MeasuredKpi:
     the outcome is inconclusive, why (monitoring off, Prometheus unreachable, no series, NaN).
     """
 
-    key: str  # 'availability'
-    source: str  # 'prometheus'
+    key: KpiKey
+    source: KpiSource
     outcome: KpiOutcome
     value: float | None
     condition: str  # 'result >= 0.999'

@@ -184,10 +184,10 @@ def gate(  # noqa: PLR0917  # click passes every option
 
     config = load(config_path)
     config.target(target_name)
-    if config.kpis.queries:  # a KPI query promtool rejects is a mistake at its line, before anything starts
+    if config.kpis.checks:  # a KPI query promtool rejects is a mistake at its line, before anything starts
         from opsready.monitoring.analysis import check_queries_offline
 
-        check_queries_offline(tuple(q.as_check() for q in config.kpis.queries))
+        check_queries_offline(config.kpis.checks)
     if drills_only and not candidate:
         err.print("error: --drills-only needs --candidate VERSION (the release that already serves)")
         sys.exit(exitcodes.BAD_INPUT)

@@ -75,7 +75,7 @@ def config_check(config_path: object, target_name: str | None) -> None:
 
     config = load(config_path)  # type: ignore[arg-type]
     check_queries_offline(config.triggers.prometheus)
-    check_queries_offline(tuple(q.as_check() for q in config.kpis.queries))
+    check_queries_offline(config.kpis.checks)
     for target in config.targets:
         if target_name in (None, target.name):
             open_target(config, target.name)

@@ -4,7 +4,7 @@ beside the ones opsready computes from what its own traffic saw::
     kpis:
       availability:
         prometheus:                  # opt-in: availability as the team's monitoring saw the run (every user's request)
-          query: |                   # $range is the run's length ('754s'), so the query covers the run and no more
+          query: |                   # $range covers the run and a scrape interval before it ('765s')
             sum(increase(http_requests_total{code!~"5.."}[$range])) / sum(increase(http_requests_total[$range]))
           success: result >= 0.999   # every series must meet it (default: the story's target, 99.9 %)
 
@@ -23,8 +23,8 @@ from opsready.config.analysis import Condition, PromqlCheck, parse_condition
 from opsready.errors import Loc, ValidationError
 from opsready.yamlsrc import MapReader
 
-KpiKey = Literal["availability"]
-RANGE = "$range"  # replaced by the run's length in seconds, e.g. '754s'
+KpiKey = Literal["availability"]  # the KPIs a target's monitoring may measure
+RANGE = "$range"  # replaced by the seconds the query covers, e.g. '765s' (opsready.monitoring.kpi says which)
 AVAILABILITY_SUCCESS = Condition(">=", 0.999)  # the operations story's target
 _VARIABLE = re.compile(r"\$[A-Za-z_]*")
 
@@ -69,6 +69,11 @@ class Kpis:
         """Every configured KPI query."""
         return tuple(q for q in (self.availability,) if q is not None)
 
+    @property
+    def checks(self) -> tuple[PromqlCheck, ...]:
+        """Every query as a PromQL check, for promtool and Prometheus to parse before anything runs."""
+        return tuple(q.as_check() for q in self.queries)
+
 
 def _query(key: KpiKey, r: MapReader, default: Condition) -> KpiQuery:
     query = r.string("query").strip()
@@ -77,7 +82,7 @@ def _query(key: KpiKey, r: MapReader, default: Condition) -> KpiQuery:
     unknown = sorted({v for v in _VARIABLE.findall(query) if v != RANGE})
     if unknown:
         raise ValidationError(
-            f"'query' uses {', '.join(unknown)}: the only variable is {RANGE} (the run's length)", r.loc_of("query")
+            f"'query' uses {', '.join(unknown)}: the only variable is {RANGE} (the run's span)", r.loc_of("query")
         )
     success = parse_condition(r.raw("success"), r.loc_of("success")) if r.has("success") else default
     spec = KpiQuery(key, query, success, r.loc, r.loc_of("query"))

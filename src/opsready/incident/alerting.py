@@ -25,7 +25,7 @@ from pathlib import Path
 from opsready.config.monitoring import Matcher
 from opsready.durations import format_duration
 from opsready.errors import TargetError
-from opsready.monitoring.client import Monitored, MonitoringEndpoints, PrometheusClient
+from opsready.monitoring.client import MonitoringEndpoints, PrometheusClient, monitoring_of
 from opsready.monitoring.receiver import DeliveredAlert
 from opsready.monitoring.rules import AlertRule, find_rule_files, read_alert_rules
 from opsready.monitoring.silence_journal import SilenceOutcome, SilenceSession
@@ -54,11 +54,9 @@ class AlertingPlan:
 def plan_alerting(target: Target, runbook: str, alerts_dir: Path) -> AlertingPlan:
     """What a drill of ``runbook`` on ``target`` can measure of the alerting."""
     alerts = tuple(a for path in find_rule_files(alerts_dir) for a in read_alert_rules(path) if a.runbook == runbook)
-    if not isinstance(target, Monitored):
-        return AlertingPlan(runbook, alerts, None, f"target '{target.name}' has no monitoring")
-    endpoints = target.monitoring()
+    endpoints, why = monitoring_of(target)
     if endpoints is None:
-        return AlertingPlan(runbook, alerts, None, target.monitoring_off_reason() or "monitoring is off")
+        return AlertingPlan(runbook, alerts, None, why)
     if not alerts:
         return AlertingPlan(runbook, alerts, endpoints, f"no alert rule in {alerts_dir} names runbook '{runbook}'")
     return AlertingPlan(runbook, alerts, endpoints)

@@ -29,7 +29,7 @@ from typing import Literal
 
 from opsready.config.analysis import Condition, PromqlCheck
 from opsready.errors import ConfigError, EnvironmentProblem, ProbeError
-from opsready.monitoring.client import Monitored, PrometheusClient
+from opsready.monitoring.client import PrometheusClient, monitoring_of
 from opsready.monitoring.rules import check_rules, promtool
 
 Outcome = Literal["successful", "failed", "inconclusive"]
@@ -196,9 +196,8 @@ def soak_judges(
     """
     if not checks:
         return []
-    endpoints = target.monitoring() if isinstance(target, Monitored) else None
+    endpoints, why = monitoring_of(target)
     if endpoints is None:
-        why = target.monitoring_off_reason() if isinstance(target, Monitored) else "the platform has no monitoring"
         name = getattr(target, "name", "")
         raise EnvironmentProblem(f"{what} need target '{name}''s Prometheus: {why}")
     check_queries(checks, endpoints.prometheus)

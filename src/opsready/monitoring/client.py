@@ -39,6 +39,17 @@ class Monitored(Protocol):
         """Why there is no monitoring ('' when there is)."""
 
 
+def monitoring_of(target: object) -> tuple[MonitoringEndpoints | None, str]:
+    """Where ``target``'s monitoring answers, or None and why it has none."""
+    name = getattr(target, "name", "?")
+    if not isinstance(target, Monitored):
+        return None, f"target '{name}' has no monitoring"
+    endpoints = target.monitoring()
+    if endpoints is None:
+        return None, target.monitoring_off_reason() or f"target '{name}' has no monitoring"
+    return endpoints, ""
+
+
 @dataclass(frozen=True)
 class ScrapeTarget:
     """One scrape target as Prometheus sees it."""

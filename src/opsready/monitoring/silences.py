@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from opsready.config.monitoring import Component, Matcher, TargetMonitoring
 from opsready.errors import ProbeError, UsageError
-from opsready.monitoring.client import Monitored, MonitoringEndpoints
+from opsready.monitoring.client import MonitoringEndpoints, monitoring_of
 
 if TYPE_CHECKING:
     import httpx
@@ -157,11 +157,9 @@ class SilenceClient:
 def silence_access(target: object) -> tuple[MonitoringEndpoints | None, str]:
     """Where silences may be made on ``target``'s Alertmanager, or None and why not (the setting to change)."""
     name = getattr(target, "name", "?")
-    if not isinstance(target, Monitored):
-        return None, f"target '{name}' has no monitoring"
-    endpoints = target.monitoring()
+    endpoints, why = monitoring_of(target)
     if endpoints is None:
-        return None, target.monitoring_off_reason() or f"target '{name}' has no monitoring"
+        return None, why
     if not isinstance(target, Silenceable):
         return None, f"target '{name}' does not say whether opsready may silence its alerts"
     refusal = target.silence_refusal()

@@ -80,13 +80,6 @@ def target(opsready_config: Config, target_config: TargetConfig, pytestconfig: p
         raise
     try:
         _check_kpi_queries(opsready_config, tgt)
-    except OpsreadyError as exc:
-        tgt.close()
-        if started:
-            tgt.stop()
-        _fail(exc)
-        raise
-    try:
         pytestconfig.stash[RUN_KEY].target = tgt.describe()
         # known now, while the target is open: reports leave deployments of these out of the deployment KPI (a target
         # that cannot list its releases still runs its drills; every deployment then counts)
@@ -101,16 +94,23 @@ def target(opsready_config: Config, target_config: TargetConfig, pytestconfig: p
 
 
 def _check_kpi_queries(config: Config, target: Target) -> None:
-    """Before the first test: the target's Prometheus must parse every KPI query (a rejected one is a ConfigError
-    at its line); without monitoring there is nothing to ask, and the KPIs will say they were not measured."""
-    if not config.kpis.queries:
+    """Before the first test: a KPI query the target's Prometheus rejects fails the run at its line. Without
+    monitoring, or with a Prometheus that does not answer, the run goes on and the KPI says it was not measured."""
+    if not config.kpis.checks:
         return
+    from opsready.errors import ConfigError, EnvironmentProblem
     from opsready.monitoring.analysis import check_queries
-    from opsready.monitoring.client import Monitored
+    from opsready.monitoring.client import monitoring_of
 
-    endpoints = target.monitoring() if isinstance(target, Monitored) else None
-    if endpoints is not None:
-        check_queries(tuple(q.as_check() for q in config.kpis.queries), endpoints.prometheus)
+    endpoints, _ = monitoring_of(target)
+    if endpoints is None:
+        return
+    try:
+        check_queries(config.kpis.checks, endpoints.prometheus)
+    except ConfigError as exc:
+        _fail(exc)
+    except EnvironmentProblem:
+        return
 
 
 def _measure_kpis(config: Config, target: Target, state: RunState) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from opsready.config.analysis import Condition
 from opsready.errors import Loc, ValidationError
 from opsready.monitoring.analysis import measure, promtool_parse_error
-from opsready.monitoring.client import Monitored, PrometheusClient
+from opsready.monitoring.client import PrometheusClient, monitoring_of
 from opsready.observation import Observation
 from opsready.targets.protocol import Target
 
@@ -22,9 +22,8 @@ ANSWERS = ("failed", "inconclusive")
 
 def promql(target: Target, query: str, success: Condition) -> Observation:
     """Every series of ``query``'s answer meets ``success`` (no series, NaN or no Prometheus: inconclusive)."""
-    endpoints = target.monitoring() if isinstance(target, Monitored) else None
+    endpoints, why = monitoring_of(target)
     if endpoints is None:
-        why = target.monitoring_off_reason() if isinstance(target, Monitored) else "the platform has no monitoring"
         return Observation("promql", False, "inconclusive", "", f"no Prometheus to ask: {why}")
     m = measure(PrometheusClient(endpoints.prometheus), query, success)
     if m.outcome != "successful":

@@ -23,9 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from opsready.config.kpis import KpiKey
 from opsready.durations import format_duration
 from opsready.report.analysis import Window, deployments, key_durations, windows
-from opsready.results import MeasuredKpi, RunResult, TrafficPoint
+from opsready.results import KpiOutcome, MeasuredKpi, RunResult, TrafficPoint
 
 AVAILABILITY_TARGET = 0.999
 MTTA_TARGET = 15 * 60.0
@@ -178,17 +179,15 @@ def _maintenance(result: RunResult) -> Kpi:
     )
 
 
-_MEASURED_NAMES = {"availability": "Availability (Prometheus)"}
-_MEASURED_STATUS: dict[str, KpiStatus] = {"successful": MET, "failed": MISSED, "inconclusive": NO_DATA}
+_MEASURED_NAMES: dict[KpiKey, str] = {"availability": "Availability (Prometheus)"}
+_MEASURED_STATUS: dict[KpiOutcome, KpiStatus] = {"successful": MET, "failed": MISSED, "inconclusive": NO_DATA}
 
 
 def measured_kpi(measured: MeasuredKpi) -> Kpi:
-    """A KPI the target's monitoring measured, as a row: its value (a ratio as a percentage), its condition, and the
+    """A KPI the target's monitoring measured, as a row: its value (a ratio, as a percentage), its condition, and the
     query and window as evidence."""
-    name = _MEASURED_NAMES.get(measured.key, measured.key)
-    value: str = NO_DATA
-    if measured.value is not None:
-        value = percent(measured.value) if measured.key == "availability" else f"{measured.value:g}"
+    name = _MEASURED_NAMES[measured.key]
+    value = percent(measured.value) if measured.value is not None else NO_DATA
     evidence = f"{measured.source}, over {format_duration(measured.window)}: {measured.detail}"
     return Kpi(
         f"{measured.key}_{measured.source}",
