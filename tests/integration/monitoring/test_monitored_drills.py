@@ -5,6 +5,7 @@ for production alert windows (``for: 1m``)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,13 @@ def test_a_game_day_scenario_records_the_alert_and_acts_on_its_page(
     assert state is not None
     acks = SilenceClient(state.alertmanager).find("acknowledged by ")
     assert acks and all(a.state == "expired" for a in acks), acks
+    # the availability KPI the configuration asks of Prometheus, over the whole day and the scrape before it (its
+    # value is not compared with the traffic's: the service's own counter cannot count what it never received while
+    # it was down; test_promql_soak.py compares them on a release that answers 500)
+    (kpi,) = played.run.measured_kpis
+    assert kpi.key == "availability" and kpi.window >= scenario.duration + 5.0, kpi
+    assert f"[{math.ceil(kpi.window)}s]" in kpi.detail, kpi.detail
+    print(f"availability by Prometheus: {kpi.outcome} {kpi.value} over {kpi.window:.0f} s")
 
 
 def test_latency_in_the_network_is_alerted_by_the_probe_from_outside(config: Config, sandbox: Sandbox) -> None:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from opsready.config import Config, load_config
@@ -30,6 +31,7 @@ from opsready.timeline import Timeline
 from opsready.traffic import Traffic, TrafficReport
 
 from .monitored import AVAILABILITY, USERS
+from .monitored import prometheus as prometheus_of
 from .needs import NEEDS_MONITORING, ROOT
 
 ERROR_RATIO = (
@@ -163,16 +165,24 @@ import httpx
 def test_users_are_served(target):
     for _ in range(30):
         assert httpx.get(target.base_url + "/products", timeout=5).status_code == 200
+    open("served", "w").close()
 """
 
 
 def test_a_run_reports_availability_as_its_targets_prometheus_counted_it(
     config: Config, sandbox: Sandbox, pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
-    """A pytest run with `kpis.availability.prometheus`: asked at the end of the run, over the run, after the last
-    scrape; readiness.json and the terminal carry it. The run's 30 requests all succeeded: 100 %."""
+    """A pytest run with `kpis.availability.prometheus`, shorter than one scrape interval (5 s) of its requests: asked
+    at the end of the run, after the last scrape, over the run and the scrape interval before it (so a sample from
+    before its requests is in the window); readiness.json and the terminal carry it. All 30 requests succeeded:
+    100 %. A query the sandbox's Prometheus rejects fails the run at its line before the test runs."""
+    client = prometheus_of(sandbox)
+    products = f'opsready_http_requests_total{{endpoint="/products", {USERS}}}'
+    httpx.get(f"{sandbox.base_url}/products", timeout=5)  # a service that has served /products before the run
+    assert eventually(lambda: bool(client.query(products)), 30), "Prometheus never scraped a /products request"
+    kpis = f"kpis:\n  availability:\n    prometheus:\n      query: '{AVAILABILITY}'\n"
     path = _config(pytester.path / "opsready.yaml", sandbox, ERROR_RATIO)
-    path.write_text(path.read_text() + f"kpis:\n  availability:\n    prometheus:\n      query: '{AVAILABILITY}'\n")
+    path.write_text(path.read_text() + kpis)
     pytester.makepyfile(test_served=SERVED)
     reports = tmp_path / "reports"
     run = pytester.runpytest_subprocess(
@@ -180,11 +190,18 @@ def test_a_run_reports_availability_as_its_targets_prometheus_counted_it(
     )
     run.assert_outcomes(passed=1)
     (kpi,) = json.loads((reports / "readiness.json").read_text())["monitored_kpis"]
-    # known gap: a run shorter than a scrape interval can leave one sample in the window (no data, never met)
-    assert (kpi["outcome"], kpi["value"]) in (("successful", 1.0), ("inconclusive", None)), kpi
-    assert kpi["key"] == "availability" and (kpi["value"] is not None or "no data" in kpi["detail"]), kpi
-    assert re.search(r"\[\d+s\]", kpi["detail"]) and kpi["window"] > 0
+    assert (kpi["key"], kpi["outcome"], kpi["value"]) == ("availability", "successful", 1.0), kpi
+    assert kpi["window"] >= 5.0 and f"[{math.ceil(kpi['window'])}s]" in kpi["detail"], kpi  # a scrape and the run
     run.stdout.re_match_lines([r"Availability \(Prometheus\): 100\.00 % over .*, result >= 0\.999: met"])
+    path.write_text(path.read_text().replace(kpis, kpis.replace("[$range]))'", "[$range])'")))
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "query: 'sum(increase" in text)
+    (pytester.path / "served").unlink()
+    broken = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", f"--opsready-config={path}", "--start-target=never"
+    )
+    broken.assert_outcomes(errors=1)
+    assert not (pytester.path / "served").exists()  # the test never ran
+    broken.stdout.fnmatch_lines([f"*{path}:{line}: PromQL check 'kpis.availability': Prometheus rejects the query*"])
 
 
 def test_a_query_prometheus_rejects_stops_the_deploy_at_its_line(

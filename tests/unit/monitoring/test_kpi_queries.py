@@ -1,11 +1,13 @@
 """The availability KPI read from the target's Prometheus (``kpis.availability.prometheus``): the configuration's form
-at its lines, the query over the run's length asked of a real Prometheus (successful, failed, no data, not measured
+at its lines, the query over the run's span asked of a real Prometheus (successful, failed, no data, not measured
 without monitoring, unreachable), and the KPI as reports and the terminal show it."""
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -20,7 +22,7 @@ from opsready.config.kpis import AVAILABILITY_SUCCESS, KpiQuery, Kpis
 from opsready.durations import format_duration
 from opsready.errors import ConfigError, Loc
 from opsready.monitoring.client import MonitoringEndpoints, PrometheusClient
-from opsready.monitoring.kpi import measure_kpi, measure_kpis
+from opsready.monitoring.kpi import measure_kpi, measure_kpis, settle
 from opsready.plugin.reporting import kpi_line
 from opsready.processes import free_port
 from opsready.report import load_schema, readiness_dict
@@ -82,16 +84,26 @@ def test_mistakes_are_reported_at_their_line(tmp_path: Path, section: str, line:
 
 @pytest.mark.monitoring
 @NEEDS_PROMETHEUS
-def test_availability_over_the_run_is_asked_after_the_last_scrape(prometheus: PrometheusClient) -> None:
+def test_settling_waits_for_a_scrape_of_every_target_after_the_end(prometheus: PrometheusClient) -> None:
+    ended = time.time()
+    assert settle(prometheus, ended, within=3.0)
+    ((_, last),) = prometheus.query("min(timestamp(up))")
+    assert last >= ended  # the last scrape of every target came after the run ended
+    assert not settle(prometheus, time.time() + 60, within=1.0)  # a scrape that will not come: bounded, and said
+
+
+@pytest.mark.monitoring
+@NEEDS_PROMETHEUS
+def test_availability_over_the_run_reaches_one_scrape_before_it(prometheus: PrometheusClient) -> None:
     set_gauge(prometheus, GAUGES, "demo_failed_ratio", 0.0005)
     asked = time.monotonic()
     measured = measure_kpi(_spec(), _endpoints(prometheus), window=4.0)
     waited = time.monotonic() - asked
     assert measured.outcome == "successful", measured.detail
     assert measured.value is not None and math.isclose(measured.value, 0.9995)
-    assert 4.0 <= measured.window <= 4.0 + waited + 0.1
-    assert f"[{math.ceil(measured.window)}s]" in measured.detail  # the query covered the run and the wait
-    assert waited < 3.5  # at most two scrape intervals (1 s) and a second
+    # the window: one scrape interval (1 s) before the run, the run (4 s), and the wait for the last scrapes
+    assert 5.0 <= measured.window <= 5.0 + waited + 0.1
+    assert f"[{math.ceil(measured.window)}s]" in measured.detail
     row = kpis(RunResult("", "", 4.0, None, (), measured_kpis=(measured,)))[-1]
     assert (row.key, row.name, row.value, row.status, row.target) == (
         "availability_prometheus",
@@ -144,14 +156,17 @@ def test_without_monitoring_the_kpi_says_it_was_not_measured_and_why() -> None:
     assert measured.detail == "not measured: monitoring is off: prometheus is not installed"
     assert measure_kpis(Kpis(), Unmonitored(), 10.0) == ()  # nothing configured: nothing asked
     (other,) = measure_kpis(Kpis(_spec()), object(), 10.0)
-    assert other.detail == "not measured: the platform has no monitoring"
+    assert other.detail == "not measured: target '?' has no monitoring"
 
 
 def test_an_unreachable_prometheus_is_not_measured_without_waiting() -> None:
     asked = time.monotonic()
     measured = measure_kpi(_spec(), MonitoringEndpoints(f"http://127.0.0.1:{free_port()}", ""), window=5.0)
     assert time.monotonic() - asked < 15.0  # no settling wait for scrapes nobody will make (a 5 s timeout per ask)
-    assert measured.outcome == "inconclusive" and "unreachable" in measured.detail
+    assert measured.outcome == "inconclusive" and measured.value is None
+    assert (
+        measured.detail.startswith("not measured: Prometheus at http://127.0.0.1:") and "unreachable" in measured.detail
+    )
 
 
 def test_readiness_json_carries_the_measured_kpi_and_validates() -> None:
@@ -172,15 +187,12 @@ def test_readiness_json_carries_the_measured_kpi_and_validates() -> None:
     jsonschema.Draft202012Validator(load_schema()).validate(data)
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="promtool from Debian's prometheus package")
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
 def test_config_check_and_the_gate_reject_a_query_promtool_rejects_at_its_line(tmp_path: Path) -> None:
-    pytest.importorskip("yaml")
-    import shutil
-
-    if shutil.which("promtool") is None:
-        pytest.skip("promtool is not installed")
     path = tmp_path / "opsready.yaml"
-    path.write_text(HEAD + "kpis:\n  availability:\n    prometheus:\n      query: 'sum(rate(x[$range])'\n")
+    sandbox = "version: 1\ntargets:\n  sandbox: {platform: sandbox, state_dir: st, ports: auto}\n"
+    path.write_text(sandbox + "kpis:\n  availability:\n    prometheus:\n      query: 'sum(rate(x[$range])'\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPSREADY_STATE_DIR"}  # the sandbox's state would be st/
     for command in (["config", "check"], ["gate"]):
         done = subprocess.run(
             [sys.executable, "-m", "opsready.cli", *command, "--config", str(path)],
@@ -188,8 +200,10 @@ def test_config_check_and_the_gate_reject_a_query_promtool_rejects_at_its_line(t
             text=True,
             timeout=60,
             check=False,
+            env=env,
+            cwd=tmp_path,
         )
         assert done.returncode == 2, done.stderr
         assert f"{path}:7: PromQL check 'kpis.availability': promtool rejects the query" in done.stderr
         assert "Traceback" not in done.stderr
-    assert not (tmp_path / "st").exists() and not (tmp_path / "reports").exists()  # nothing started, nothing written
+    assert not (tmp_path / "st").exists() and not (tmp_path / "reports").exists()  # no sandbox started, no report
