@@ -56,8 +56,8 @@ system-tools:
 # Three passes, each of which must pass and run at least one test:
 #   1. pure: the tests that need no running target (unit, CLI, plugin: CPU-bound, private temporary state), on both
 #      cores. Running them alongside the other passes, even at nice 19, made their timing tests flaky.
-#   2. parallel: the scenarios (steps/) and integration tests, which mostly wait on real processes, on three sandboxes
-#      at once: one pytest-xdist worker each, with its own state directory (.opsready-test/parallel/gw0-gw2) and free
+#   2. parallel: the scenarios (steps/) and integration tests, which mostly wait on real processes, on four sandboxes
+#      at once: one pytest-xdist worker each, with its own state directory (.opsready-test/parallel/gw0-gw3) and free
 #      ports; a test file stays on one worker, in order. The scenarios read opsready.tests.yaml: opsready.yaml with a
 #      4 s soak instead of the documented 10 s (the gate keeps 10 s).
 #   3. serial: what would measure or disturb the other sandbox (CPU hog, memory pressure, load and capacity
@@ -74,7 +74,7 @@ test: venv system-tools
 	@export OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto; \
 	PYTEST_ADDOPTS="$(UNUSED_PLUGINS)" $(BIN)/python -m pytest -p no:cacheprovider -n 2 --durations=$(DURATIONS) $(PURE_TESTS); pure=$$?; \
 	export PYTEST_ADDOPTS="$(UNUSED_PLUGINS) -p no:kmock -p no:hypothesispytest"; \
-	$(BIN)/python -m pytest -p no:cacheprovider -n 3 --dist loadfile --durations=$(DURATIONS) --layout-pass=parallel $(TARGET_TESTS); parallel=$$?; \
+	$(BIN)/python -m pytest -p no:cacheprovider -n 4 --dist loadfile --durations=$(DURATIONS) --layout-pass=parallel $(TARGET_TESTS); parallel=$$?; \
 	$(BIN)/python -m pytest -p no:cacheprovider --layout-pass=serial --durations=$(DURATIONS) $(TARGET_TESTS); serial=$$?; \
 	for state in $(CURDIR)/.opsready-test/parallel/gw* $(CURDIR)/.opsready-test/serial; do \
 	  [ -d "$$state" ] && OPSREADY_STATE_DIR=$$state $(BIN)/opsready sandbox down >/dev/null 2>&1; done; \

@@ -2,7 +2,7 @@
 
 It also checks that the run leaves no PostgreSQL data behind in ``/var/tmp`` (see :func:`pytest_sessionfinish`).
 
-Several sandboxes run at once (make test uses three), one per pytest-xdist worker: each worker keeps its state
+Several sandboxes run at once (make test uses four), one per pytest-xdist worker: each worker keeps its state
 under its own directory (``$OPSREADY_STATE_DIR/<worker>``) and its sandboxes take free ports
 (``OPSREADY_PORTS=auto``). A few tests would measure or disturb the other sandboxes' work: they run afterwards, alone
 (``--layout-pass serial``), and the parallel pass leaves them out (``--layout-pass parallel``). Without the option
@@ -38,14 +38,15 @@ SERIAL = (
     ("fleet/test_tutorial.py::", "its gate counts users' failed requests through the balancer; it times a game day"),
 )
 
-# The longest files (a minute or more each, mostly waiting), started first so that at the end neither worker is left
-# alone with one of them (a file stays on one worker: its scenarios share that worker's sandbox, in order)
+# The longest files (a minute or more each, mostly waiting; the monitoring modules, 1.5-3 minutes, the longest),
+# started first so that at the end no worker is left alone with one of them (a file stays on one worker: its scenarios
+# share that worker's sandbox, in order)
 FIRST = (
+    "tests/integration/monitoring/",  # an alert held for its production `for:` (1 minute) before it pages
     "steps/test_troubleshooting.py::",
     "steps/test_incident_response.py::",
     "tests/integration/gameday/",
     "tests/integration/candidate/",
-    "tests/integration/monitoring/",  # an alert held for its production `for:` (1 minute) before it pages
 )
 
 
