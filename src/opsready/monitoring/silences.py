@@ -8,6 +8,7 @@ component's alerts. A silence carries its own ``endsAt``: Alertmanager ends it t
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -80,6 +81,15 @@ class SilenceClient:
         except httpx.HTTPError as exc:
             raise ProbeError(f"Alertmanager at {self.base_url} is unreachable ({type(exc).__name__})") from None
 
+    def _post(self, body: Mapping[str, object], refused: str) -> str:
+        """POST a silence (new, or ``id`` to update); the id Alertmanager answers, else a ProbeError '``refused``'."""
+        response = self._call("POST", "/api/v2/silences", body)
+        if response.status_code != 200:
+            raise ProbeError(
+                f"Alertmanager at {self.base_url} {refused}: HTTP {response.status_code}: {response.text[:200]}"
+            )
+        return str(response.json()["silenceID"])
+
     def create(self, matchers: tuple[Matcher, ...], ends: float, created_by: str, comment: str) -> str:
         """A silence from now until epoch ``ends``; its id."""
         body = {
@@ -89,13 +99,7 @@ class SilenceClient:
             "createdBy": created_by,
             "comment": comment,
         }
-        response = self._call("POST", "/api/v2/silences", body)
-        if response.status_code != 200:
-            raise ProbeError(
-                f"Alertmanager at {self.base_url} refused the silence: HTTP {response.status_code}: "
-                f"{response.text[:200]}"
-            )
-        return str(response.json()["silenceID"])
+        return self._post(body, "refused the silence")
 
     def extend(self, silence_id: str, ends: float) -> str:
         """Move an active silence's end to epoch ``ends``; the id it has afterwards. Alertmanager updates an active
@@ -114,13 +118,7 @@ class SilenceClient:
             "createdBy": current.created_by,
             "comment": current.comment,
         }
-        response = self._call("POST", "/api/v2/silences", body)
-        if response.status_code != 200:
-            raise ProbeError(
-                f"Alertmanager at {self.base_url} refused to extend silence {silence_id}: HTTP {response.status_code}: "
-                f"{response.text[:200]}"
-            )
-        return str(response.json()["silenceID"])
+        return self._post(body, f"refused to extend silence {silence_id}")
 
     def get(self, silence_id: str) -> Silence | None:
         """The silence, or None when Alertmanager does not know it (any more)."""

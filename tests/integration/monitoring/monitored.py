@@ -20,10 +20,12 @@ from opsready.sandbox.manager import Sandbox
 from opsready.timeline import Timeline
 
 USERS = 'endpoint!~"/healthz|/readyz|/metrics"'
-# the users' requests the service answered without a server error, over the run (kpis.availability.prometheus)
+# the users' requests the service answered without a server error, out of those it answered and the connections the
+# edge could not pass on while it was down (kpis.availability.prometheus, as docs/monitoring.md has it)
 AVAILABILITY = (
     f'sum(increase(opsready_http_requests_total{{status!~"5..", {USERS}}}[$range]))'
-    f" / sum(increase(opsready_http_requests_total{{{USERS}}}[$range]))"
+    f" / (sum(increase(opsready_http_requests_total{{{USERS}}}[$range]))"
+    ' + sum(increase(opsready_proxy_upstream_failures_total{proxy="edge"}[$range])))'
 )
 
 

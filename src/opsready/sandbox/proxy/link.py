@@ -28,10 +28,13 @@ Decisions = dict[tuple[Toxic, int], bool]
 
 @dataclass
 class Traffic:
-    """Bytes forwarded by a proxy, counted when written to the other side."""
+    """What a proxy carried: bytes forwarded (counted when written to the other side), client connections
+    accepted, and those it could not pass on because its upstream refused or did not answer in time."""
 
     bytes_up: int = 0
     bytes_down: int = 0
+    accepted: int = 0
+    upstream_failed: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ class Link:
                     async with asyncio.timeout(CONNECT_TIMEOUT_S):
                         opened = await asyncio.open_connection(host, port)
                 except (OSError, TimeoutError):
+                    self.traffic.upstream_failed += 1  # the client saw its connection aborted
                     self.close("abort")
                     return
                 self.upstream = opened

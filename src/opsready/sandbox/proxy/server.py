@@ -193,6 +193,7 @@ class ProxyServer:
             writer.transport.abort()  # accepted just before the listener closed
             return
         self.links.add(link)
+        self.traffic.accepted += 1
         try:
             link.update(self.state.toxics, self._decide)
             await link.run(self.upstream.host, self.upstream.port)

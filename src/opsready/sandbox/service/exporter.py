@@ -49,7 +49,8 @@ class WorkerMetrics:
 
 
 class ProxyCollector:
-    """A proxy's live figures, read from it at each scrape (connections, bytes, whether it listens, its toxics)."""
+    """A proxy's live figures, read from it at each scrape (connections, bytes, whether it listens, its toxics, the
+    connections it could not pass upstream)."""
 
     def __init__(self, proxy: Any) -> None:
         self.proxy = proxy
@@ -73,7 +74,20 @@ class ProxyCollector:
         )
         moved.add_metric([name, "up"], float(status.bytes_up))
         moved.add_metric([name, "down"], float(status.bytes_down))
-        return [listening, connections, toxics, moved]
+        # every client connection, and those aborted because the upstream refused or did not answer: what a user
+        # saw fail while the program behind the proxy was down, which that program's own counters cannot count
+        traffic = self.proxy.traffic
+        accepted = CounterMetricFamily(
+            "opsready_proxy_accepted_connections", "Client connections accepted.", labels=["proxy"]
+        )
+        accepted.add_metric([name], float(traffic.accepted))
+        failed = CounterMetricFamily(
+            "opsready_proxy_upstream_failures",
+            "Client connections aborted because the upstream refused or did not answer in time.",
+            labels=["proxy"],
+        )
+        failed.add_metric([name], float(traffic.upstream_failed))
+        return [listening, connections, toxics, moved, accepted, failed]
 
 
 def proxy_registry(proxy: Any) -> CollectorRegistry:

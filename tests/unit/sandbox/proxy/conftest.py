@@ -56,14 +56,19 @@ def echo_port() -> Iterator[int]:
 class ProxyProcess:
     """A proxy subprocess started the way the sandbox manager starts it."""
 
-    def __init__(self, state_file: Path, upstream: int, seed: int | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, state_file: Path, upstream: int, seed: int | None = None, port: int | None = None, metrics_port: int = 0
+    ) -> None:
         self.state_file = state_file
         self.port = port or free_port()
+        self.metrics_port = metrics_port
         command = [sys.executable, "-m", "opsready.sandbox.proxy", "--name", "edge"]
         command += ["--listen", f"{HOST}:{self.port}", "--upstream", f"{HOST}:{upstream}"]
         command += ["--state-file", str(state_file)]
         if seed is not None:
             command += ["--seed", str(seed)]
+        if metrics_port:
+            command += ["--metrics-port", str(metrics_port)]
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.pid = self.proc.pid
 
@@ -112,10 +117,14 @@ def start_proxy(tmp_path: Path, echo_port: int) -> Iterator[Callable[..., ProxyP
     started: list[ProxyProcess] = []
 
     def start(
-        seed: int | None = None, port: int | None = None, ready: bool = True, upstream: int | None = None
+        seed: int | None = None,
+        port: int | None = None,
+        ready: bool = True,
+        upstream: int | None = None,
+        metrics_port: int = 0,
     ) -> ProxyProcess:
         state_file = tmp_path / "proxies" / f"edge{len(started)}.json"
-        proxy = ProxyProcess(state_file, upstream or echo_port, seed, port)
+        proxy = ProxyProcess(state_file, upstream or echo_port, seed, port, metrics_port)
         started.append(proxy)
         if ready:
             proxy.wait_ready()
