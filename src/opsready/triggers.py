@@ -46,7 +46,8 @@ class SoakJudge(Protocol):
         """The verdict with its evidence."""
 
 
-def _judged(judges: Sequence[SoakJudge], final: bool) -> TriggerHit | None:
+def judged(judges: Sequence[SoakJudge], final: bool = False) -> TriggerHit | None:
+    """The first PromQL analysis that has decided against the release (``final``: its verdict at the soak's end)."""
     for judge in judges:
         outcome = judge.conclude() if final else judge.observe()
         if outcome == "failed":
@@ -101,15 +102,15 @@ def watch(
         if failures >= rules.readiness_failures:
             evidence = f"readiness failed {failures} times in a row ({ready.detail})"
             return TriggerHit("readiness", evidence, ready.at)
-        hit = _metric_hit(rules, judge) or _judged(judges, final=False)
+        hit = _metric_hit(rules, judge) or judged(judges, final=False)
         if hit is not None:
             return hit
         if time.monotonic() >= deadline and failures == 0:
             if not smoke_pending:
-                return _judged(judges, final=True)
+                return judged(judges, final=True)
             smoke_pending = False
             smoke = http.smoke(target)
             if not smoke.ok:
                 return TriggerHit("smoke_test", smoke.detail, smoke.at)
-            return _metric_hit(rules, judge) or _judged(judges, final=True)
+            return _metric_hit(rules, judge) or judged(judges, final=True)
         time.sleep(max(0.0, rules.interval - (time.monotonic() - started)))

@@ -17,12 +17,13 @@ from opsready.checks import CheckRun
 from opsready.config import Config
 from opsready.deploy.checklist import load_checklist, run_checklist
 from opsready.errors import DeployError, UsageError
-from opsready.monitoring.analysis import soak_judges
+from opsready.monitoring.analysis import Analysis, soak_judges
 from opsready.probes.readiness import wait_healthy
 from opsready.probes.usage import UsageJudge, UsageSource
 from opsready.targets.protocol import Target
+from opsready.targets.rolling import judged_deploy_of
 from opsready.timeline import Timeline
-from opsready.triggers import TriggerHit, watch
+from opsready.triggers import TriggerHit, judged, watch
 
 Progress = Callable[[str], None]
 
@@ -104,13 +105,16 @@ class Procedures:
         with UsageJudge.begin(self.target) as judge:
             tl.mark("deploy_started", f"{previous} -> {version}")
             self.progress(f"switching {previous} -> {version}")
-            self.target.deploy(version, kind, justification)
-            tl.mark("deployed", version)
-            tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
-            judged = f"error rate and latency judged from {judge.describe()}"
-            tl.mark("soak_started", f"rollback triggers for {soak:g} s; {judged}")
-            self.progress(f"watching rollback triggers for {soak:.0f} s; {judged}")
-            hit = watch(self.target, rules, judge, soak, judges)
+            hit = self._switch(version, kind, justification, judges)
+            if hit is None:
+                tl.mark("deployed", version)
+                tl.measure("time to deploy", "deploy_started", "deployed", slos.deploy_within)
+                source = f"error rate and latency judged from {judge.describe()}"
+                tl.mark("soak_started", f"rollback triggers for {soak:g} s; {source}")
+                self.progress(f"watching rollback triggers for {soak:.0f} s; {source}")
+                hit = watch(self.target, rules, judge, soak, judges)
+            else:
+                tl.mark("rollout_stopped", hit.evidence, at=hit.at)
         for analysis in judges:
             tl.mark("analysis", analysis.describe(), source="prometheus")
         post: CheckRun | None = None
@@ -119,18 +123,42 @@ class Procedures:
             if not post.ok:
                 hit = TriggerHit("post_deploy_checklist", post.summary(), time.monotonic())
         if hit is not None:
-            self.roll_back_after(hit)
+            self.roll_back_after(hit, since="deployed" if tl.has("deployed") else "deploy_started")
             post = self.checklist("post-deploy")
         review = self._write_review(version, previous, justification, hit) if emergency else None
         tl.mark("finished")
         result: DeployResult = "rolled_back" if hit else "succeeded"
         return DeployOutcome(version, previous, kind, result, pre, post, hit, review, judge.source)
 
-    def roll_back_after(self, hit: TriggerHit) -> None:
-        """The automatic rollback once a trigger fired: detected, rolled back, healthy, each measured."""
+    def _switch(self, version: str, kind: DeployKind, note: str, judges: list[Analysis]) -> TriggerHit | None:
+        """Switch the target to ``version``. A target that rolls out a few instances at a time is judged by the
+        PromQL analyses while it does (their clock starts with the rollout and the soak carries on with them): the
+        trigger that stopped the rollout half-way, or None."""
+        rolling = judged_deploy_of(self.target) if judges else None
+        if rolling is None:
+            self.target.deploy(version, kind, note)
+            return None
+        for analysis in judges:
+            analysis.restart()
+        hits: list[TriggerHit] = []
+
+        def verdict() -> str | None:
+            hit = judged(judges)
+            if hit is not None:
+                hits.append(hit)
+            return hit.evidence if hit is not None else None
+
+        _, stopped = rolling.deploy_judged(version, kind, note, verdict)
+        if stopped is None:
+            return None
+        return TriggerHit(hits[-1].trigger, stopped, hits[-1].at)
+
+    def roll_back_after(self, hit: TriggerHit, since: str = "deployed") -> None:
+        """The automatic rollback once a trigger fired: detected, rolled back, healthy, each measured (from
+        ``since``: the switch, or the start of a rollout a trigger stopped half-way)."""
         tl, slos = self.timeline, self.config.slos
         tl.mark("detected", f"{hit.trigger}: {hit.evidence}", at=hit.at)
-        tl.measure("time to detect", "deployed", "detected", slos.detect_within)
+        tl.measure("time to detect", since, "detected", slos.detect_within)
         self.progress(f"rollback trigger {hit.trigger}: {hit.evidence}; rolling back")
         tl.mark("rollback_started", hit.trigger)
         record = self.target.rollback(f"automatic: {hit.trigger}")
@@ -139,7 +167,7 @@ class Procedures:
         wait_healthy(self.target, slos.healthy_within)
         tl.mark("healthy", record.version)
         tl.measure("time until healthy", "rolled_back", "healthy", slos.healthy_within)
-        tl.measure("time to recover", "deployed", "healthy", slos.rollback_within)
+        tl.measure("time to recover", since, "healthy", slos.rollback_within)
 
     def rollback(self, reason: str) -> RollbackOutcome:
         """Manual rollback to the previous release, then the post-deploy checklist."""

@@ -8,6 +8,7 @@ permissions they need first and send every mutating request as a server-side dry
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -168,6 +169,13 @@ class KubernetesTarget(ConfiguredMonitoring):
 
     def deploy(self, version: str, kind: str = "deploy", note: str = "") -> ReleaseRecord:
         """Set the image of ``version``, wait for the rollout; a failed rollout is undone (unless told to leave it)."""
+        return self.deploy_judged(version, kind, note, lambda: None)[0]
+
+    def deploy_judged(
+        self, version: str, kind: str, note: str, verdict: Callable[[], str | None]
+    ) -> tuple[ReleaseRecord, str | None]:
+        """:meth:`deploy`, asking ``verdict`` at every look at the rollouts while they run (the PromQL rollback
+        triggers): its first reason stops the wait and comes back, the rollout left for the caller's rollback."""
         check_version(version)
         known = [r.version for r in self.options.releases]
         if known and version not in known:
@@ -184,9 +192,14 @@ class KubernetesTarget(ConfiguredMonitoring):
             after = rollout.set_image(self.client, workload, dep, version, notes)
             if after.template != dep.template:
                 changed.append((workload, dep))
+        o = self.options
         try:
             for workload, _ in before:
-                self._wait(workload.deployment, DeployError)
+                _, stopped = rollout.watch_rollout(
+                    self.client, workload.deployment, o.rollout_timeout, o.poll_interval, stop=verdict
+                )
+                if stopped is not None:
+                    return ReleaseRecord(version, previous, kind, at, note), f"{workload.deployment}: {stopped}"
         except DeployError as failure:
             if self.options.on_failed_rollout == "leave" or not changed:
                 raise DeployError(f"release {version} did not roll out: {failure.message} (left as it is)") from None
@@ -194,7 +207,7 @@ class KubernetesTarget(ConfiguredMonitoring):
             raise DeployError(
                 f"release {version} did not roll out: {failure.message}; rolled back to {previous}"
             ) from None
-        return ReleaseRecord(version, previous, kind, at, note)
+        return ReleaseRecord(version, previous, kind, at, note), None
 
     def _restore(self, changed: list[tuple[Workload, Deployment]], previous: str, failed: str, why: str) -> None:
         notes = rollout.stamp("rollback", previous, failed, f"automatic: {why}", rollout.now())

@@ -92,14 +92,32 @@ def wait_rollout(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Deployment:
     """Poll until the rollout finished; a passed progress deadline or our own timeout raises ``error``."""
+    return watch_rollout(client, name, timeout, interval, error=error, sleep=sleep)[0]
+
+
+def watch_rollout(
+    client: KubeClient,
+    name: str,
+    timeout: float,
+    interval: float,
+    *,
+    stop: Callable[[], str | None] = lambda: None,
+    error: type[TargetError] = DeployError,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Deployment, str | None]:
+    """:func:`wait_rollout` that asks ``stop`` at every look while the rollout is under way: the first reason it
+    gives ends the wait at once, the rollout left as it stands (``(deployment, reason)``; no reason: it finished)."""
     deadline = time.monotonic() + timeout
     while True:
         dep = client.deployment(name)
         status = rollout_status(dep)
         if status.done:
-            return dep
+            return dep, None
         if status.failed:
             raise error(status.message)
+        reason = stop()
+        if reason is not None:
+            return dep, f"{reason} (stopped while {status.message})"
         if time.monotonic() >= deadline:
             raise error(f'deployment "{name}" did not finish rolling out within {timeout:.0f} s ({status.message})')
         sleep(interval)

@@ -8,11 +8,11 @@ metrics. What happened comes back as a :class:`RolloutReport` made of what was o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-from opsready.targets.protocol import Say, quiet
+from opsready.targets.protocol import ReleaseRecord, Say, quiet
 from opsready.timeline import Timeline
 
 RolloutKind = Literal["deploy", "rollback"]
@@ -102,6 +102,25 @@ class RollingTarget(Protocol):
     def roll_back(self, reason: str, timeline: Timeline, say: Say = quiet) -> RolloutReport:
         """Back to the release before the current one, batch by batch, the last deployed host first."""
         ...
+
+
+@runtime_checkable
+class JudgedDeploy(Protocol):
+    """A target whose switch to a release takes a while, a few instances at a time (a Kubernetes Deployment's rolling
+    update), and can be judged while it runs, like Argo Rollouts' background analysis."""
+
+    def deploy_judged(
+        self, version: str, kind: str, note: str, verdict: Callable[[], str | None]
+    ) -> tuple[ReleaseRecord, str | None]:
+        """:meth:`~opsready.targets.protocol.Target.deploy`, asking ``verdict`` at every look at the rollout while it
+        runs. The first reason it gives stops the wait at once and comes back beside the record; the rollout is left
+        as it stands, for the caller to roll back (the deployment procedure does, and measures it)."""
+        ...
+
+
+def judged_deploy_of(target: object) -> JudgedDeploy | None:
+    """The target's judged deploys, or None when its deploy is one switch (judged only in the soak after it)."""
+    return target if isinstance(target, JudgedDeploy) else None
 
 
 def rolling_of(target: object) -> RollingTarget | None:
