@@ -3,9 +3,8 @@ Service's endpoints, testinfra host specs, and the database seen through the ser
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import testinfra
@@ -14,6 +13,7 @@ from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.probes import platform
 from opsready.targets.protocol import Target
 from tests.unit.kubernetes.kubefake import IMAGE, PODS, FakeCluster
+from tests.unit.profile.serve import serving
 
 
 def test_instances_are_the_deployment_its_pods_and_the_service(cluster: FakeCluster, target: KubernetesTarget) -> None:
@@ -84,13 +84,8 @@ class _Ready(BaseHTTPRequestHandler):
 @pytest.fixture
 def service() -> Iterator[str]:
     """A stand-in for the Service's URL that answers /readyz."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ready)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(_Ready) as url:
+        yield url
 
 
 def test_the_database_is_checked_through_the_services_readiness(

@@ -4,9 +4,8 @@ gauge the test sets, and a stand-in for the Service that answers every readiness
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,9 @@ from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.monitoring.client import PrometheusClient
 from opsready.targets.registry import open_target
 from opsready.timeline import Timeline
-from tests.unit.kubernetes.kubefake import CANARY_TOKEN, IMAGE, RELEASES, FakeCluster
+from tests.unit.kubernetes.kubefake import CANARY_TOKEN, IMAGE, RELEASES, FakeCluster, write_config
 from tests.unit.monitoring.demo_prometheus import NEEDS_PROMETHEUS, demo_prometheus, set_gauge
+from tests.unit.profile.serve import serving
 
 pytestmark = [pytest.mark.monitoring, NEEDS_PROMETHEUS]
 GAUGES: dict[str, float] = {"orders_error_ratio": 0.0}
@@ -28,6 +28,21 @@ description: the service answers
 items:
   - name: Service is ready
     probe: readiness
+"""
+
+
+TRIGGERS = """\
+rollback_triggers:
+  smoke_test: false
+  soak: 2s
+  prometheus:
+    - name: orders-error-ratio
+      query: orders_error_ratio{service="api"}
+      success: result < 0.05
+      interval: 500ms
+deployment:
+  pre_checklist: ready.yaml
+  post_checklist: ready.yaml
 """
 
 
@@ -65,25 +80,13 @@ def cluster() -> Iterator[FakeCluster]:
 
 @pytest.fixture
 def service() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Service)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(_Service) as url:
+        yield url
 
 
 def _config(tmp_path: Path, cluster: FakeCluster, service: str, prometheus: PrometheusClient) -> Config:
     (tmp_path / "ready.yaml").write_text(CHECKLIST, encoding="utf-8")
-    kubeconfig = cluster.kubeconfig(tmp_path / "kubeconfig")
-    text = f"""\
-version: 1
-default_target: k8s
-targets:
-  k8s:
-    platform: kubernetes
-    kubeconfig: {kubeconfig}
+    options = f"""\
     namespace: orders
     deployment: orders
     container: api
@@ -95,22 +98,9 @@ targets:
     monitoring:
       prometheus: {prometheus.base_url}
       alertmanager: http://127.0.0.1:9
-rollback_triggers:
-  smoke_test: false
-  soak: 2s
-  prometheus:
-    - name: orders-error-ratio
-      query: orders_error_ratio{{service="api"}}
-      success: result < 0.05
-      interval: 500ms
-deployment:
-  pre_checklist: ready.yaml
-  post_checklist: ready.yaml
-safety:
-  kubernetes_namespaces: [orders]
 """
-    path = tmp_path / "opsready.yaml"
-    path.write_text(text, encoding="utf-8")
+    path = write_config(tmp_path, cluster.kubeconfig(tmp_path / "kubeconfig"), options)
+    path.write_text(path.read_text() + TRIGGERS, encoding="utf-8")
     return load_config(path)
 
 
