@@ -193,7 +193,9 @@ def test_a_run_reports_availability_as_its_targets_prometheus_counted_it(
     assert (kpi["key"], kpi["outcome"], kpi["value"]) == ("availability", "successful", 1.0), kpi
     assert kpi["window"] >= 5.0 and f"[{math.ceil(kpi['window'])}s]" in kpi["detail"], kpi  # a scrape and the run
     run.stdout.re_match_lines([r"Availability \(Prometheus\): 100\.00 % over .*, result >= 0\.999: met"])
-    path.write_text(path.read_text().replace(kpis, kpis.replace("[$range]))'", "[$range])'")))
+    unbalanced = kpis.replace(")'\n", "'\n")  # one closing parenthesis short
+    assert unbalanced != kpis
+    path.write_text(path.read_text().replace(kpis, unbalanced))
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "query: 'sum(increase" in text)
     (pytester.path / "served").unlink()
     broken = pytester.runpytest_subprocess(
