@@ -59,7 +59,8 @@ system-tools:
 #   2. parallel: the scenarios (steps/) and integration tests, which mostly wait on real processes, on four sandboxes
 #      at once: one pytest-xdist worker each, with its own state directory (.opsready-test/parallel/gw0-gw3) and free
 #      ports; a test file stays on one worker, in order. The scenarios read opsready.tests.yaml: opsready.yaml with a
-#      4 s soak instead of the documented 10 s (the gate keeps 10 s).
+#      4 s soak instead of the documented 10 s (the gate keeps 10 s). Files go out in tests/layout.py's order
+#      (--no-loadscope-reorder: xdist would otherwise send the files with the most tests first).
 #   3. serial: what would measure or disturb the other sandbox (CPU hog, memory pressure, load and capacity
 #      measurements, latency diagnoses; the list is tests/layout.py), one at a time on a machine of its own.
 PURE_TESTS   := tests/unit tests/cli tests/plugin
@@ -74,7 +75,7 @@ test: venv system-tools
 	@export OPSREADY_STATE_DIR=$(CURDIR)/.opsready-test OPSREADY_PORTS=auto; \
 	PYTEST_ADDOPTS="$(UNUSED_PLUGINS)" $(BIN)/python -m pytest -p no:cacheprovider -n 2 --durations=$(DURATIONS) $(PURE_TESTS); pure=$$?; \
 	export PYTEST_ADDOPTS="$(UNUSED_PLUGINS) -p no:kmock -p no:hypothesispytest"; \
-	$(BIN)/python -m pytest -p no:cacheprovider -n 4 --dist loadfile --durations=$(DURATIONS) --layout-pass=parallel $(TARGET_TESTS); parallel=$$?; \
+	$(BIN)/python -m pytest -p no:cacheprovider -n 4 --dist loadfile --no-loadscope-reorder --durations=$(DURATIONS) --layout-pass=parallel $(TARGET_TESTS); parallel=$$?; \
 	$(BIN)/python -m pytest -p no:cacheprovider --layout-pass=serial --durations=$(DURATIONS) $(TARGET_TESTS); serial=$$?; \
 	for state in $(CURDIR)/.opsready-test/parallel/gw* $(CURDIR)/.opsready-test/serial; do \
 	  [ -d "$$state" ] && OPSREADY_STATE_DIR=$$state $(BIN)/opsready sandbox down >/dev/null 2>&1; done; \

@@ -38,15 +38,21 @@ SERIAL = (
     ("fleet/test_tutorial.py::", "its gate counts users' failed requests through the balancer; it times a game day"),
 )
 
-# The longest files (a minute or more each, mostly waiting; the monitoring modules, 1.5-3 minutes, the longest),
-# started first so that at the end no worker is left alone with one of them (a file stays on one worker: its scenarios
-# share that worker's sandbox, in order)
+# The longest files (a minute or more each), started first so that at the end no worker is left alone with one of
+# them (a file stays on one worker: its scenarios share that worker's sandbox, in order). The monitoring modules (1.5-3
+# minutes each) mostly wait for an alert's production `for:` (1 minute); each is followed by a long file that keeps
+# the CPU busy meanwhile. make test passes --no-loadscope-reorder: without it xdist sends the files with the most
+# tests first whatever this order says (it did, and the monitoring modules, which have few, ran last and alone).
 FIRST = (
-    "tests/integration/monitoring/",  # an alert held for its production `for:` (1 minute) before it pages
+    "tests/integration/monitoring/test_monitored_drills.py::",
     "steps/test_troubleshooting.py::",
+    "tests/integration/monitoring/test_sandbox_monitoring.py::",
     "steps/test_incident_response.py::",
+    "tests/integration/monitoring/test_maintenance_silences.py::",
     "tests/integration/gameday/",
+    "tests/integration/monitoring/test_monitored_scenario.py::",
     "tests/integration/candidate/",
+    "tests/integration/monitoring/",
 )
 
 
