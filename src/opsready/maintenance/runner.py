@@ -160,9 +160,12 @@ class MaintenanceRunner:
             )
         notices: list[Path] = [self._notice("start", procedure, values)]
         timer = threading.Timer(planned, self._overrun, (procedure, values, planned, started, notices))
-        # the silences end at the planned end (so they end even if this process dies): shortly before it, work still
-        # going on extends them to the latest end the KPI allows
-        keeper = threading.Timer(max(0.0, planned - min(30.0, planned / 4)), self._keep_silenced, (started, silences))
+        # the silences end at the planned end (so they end even if this process dies): shortly before they do, work
+        # still going on extends them to the latest end the KPI allows. Timed from the silences' own end, not from
+        # now: the pre-checks took part of the window already (under load, a 1 s window's silence had ended first)
+        margin = min(30.0, planned / 4)
+        ends = silences.result.ends_at if silences.result.made else time.time() + planned
+        keeper = threading.Timer(max(0.0, ends - margin - time.time()), self._keep_silenced, (started, silences))
         for each in (timer, keeper):
             each.daemon = True
             each.start()

@@ -183,8 +183,8 @@ def test_a_maintenance_window_silences_what_it_touches_and_nothing_else(
 
 
 def test_work_that_overruns_its_window_keeps_its_silence_until_the_new_end(sandbox: Sandbox, config: Config) -> None:
-    """Housekeeping planned for 1 s whose work takes 3: at the overrun its silence (which would end at the planned
-    end, mid-work) is extended to the latest end the 2-hour KPI allows, journaled, and still expired at the end."""
+    """Housekeeping planned for 2 s whose work takes 4: shortly before its silence would end (at the planned end,
+    mid-work) it is extended to the latest end the 2-hour KPI allows, journaled, and still expired at the end."""
     _, alertmanager_url = _urls(sandbox)
     silences = SilenceClient(alertmanager_url)
     seen: dict[str, object] = {}
@@ -193,14 +193,14 @@ def test_work_that_overruns_its_window_keeps_its_silence_until_the_new_end(sandb
         if message != "database housekeeping":
             return
         seen["before"] = [s.ends_at for s in silences.find("maintenance housekeeping") if s.state == "active"]
-        time.sleep(3.0)  # the plan's 1 s passes: the overrun timer extends the silence meanwhile
+        time.sleep(4.0)  # the plan's 2 s pass: the silence is extended meanwhile
         seen["after"] = [s.ends_at for s in silences.find("maintenance housekeeping") if s.state == "active"]
 
     timeline = Timeline("overrun")
     target = SandboxTarget("sandbox", sandbox)
     started = time.time()
     record = MaintenanceRunner(config, target, timeline, slow_work).run(
-        MaintenanceRequest("housekeeping", planned=1.0, force_reason="silence overrun test")
+        MaintenanceRequest("housekeeping", planned=2.0, force_reason="silence overrun test")
     )
     made = record.silence
     assert made is not None and made.made and made.removed, made
@@ -211,7 +211,7 @@ def test_work_that_overruns_its_window_keeps_its_silence_until_the_new_end(sandb
     before, after = seen["before"], seen["after"]
     assert isinstance(before, list) and isinstance(after, list) and len(before) == len(after) == 1, seen
     assert before[0] < after[0], seen  # RFC 3339 in UTC: later sorts later
-    assert made.ends_at > started + 3600, made  # the KPI's latest end (2 hours from the start), not the plan's 1 s
+    assert made.ends_at > started + 3600, made  # the KPI's latest end (2 hours from the start), not the plan's 2 s
     records = [json.loads(line)["record"] for line in Path(made.journal).read_text().splitlines()]
     assert "extended" in records and records[-1] == "closed", records
     assert all(s.state == "expired" for s in silences.find("silence overrun test") + silences.find("housekeeping"))
