@@ -140,18 +140,21 @@ class Procedures:
             return None
         for analysis in judges:
             analysis.restart()
-        hits: list[TriggerHit] = []
+        last: TriggerHit | None = None
 
         def verdict() -> str | None:
+            nonlocal last
             hit = judged(judges)
-            if hit is not None:
-                hits.append(hit)
-            return hit.evidence if hit is not None else None
+            if hit is None:
+                return None
+            last = hit
+            return hit.evidence
 
         _, stopped = rolling.deploy_judged(version, kind, note, verdict)
         if stopped is None:
             return None
-        return TriggerHit(hits[-1].trigger, stopped, hits[-1].at)
+        assert last is not None, "a rollout is stopped only on a verdict"
+        return TriggerHit(last.trigger, stopped, last.at)
 
     def roll_back_after(self, hit: TriggerHit, since: str = "deployed") -> None:
         """The automatic rollback once a trigger fired: detected, rolled back, healthy, each measured (from

@@ -4,6 +4,8 @@ gauge the test sets, and a stand-in for the Service that answers every readiness
 
 from __future__ import annotations
 
+import concurrent.futures
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -16,6 +18,7 @@ from opsready.kubernetes.adapter import KubernetesTarget
 from opsready.monitoring.client import PrometheusClient
 from opsready.targets.registry import open_target
 from opsready.timeline import Timeline
+from tests.prometheus_run import wait_until
 from tests.unit.kubernetes.kubefake import CANARY_TOKEN, IMAGE, RELEASES, FakeCluster, write_config
 from tests.unit.monitoring.demo_prometheus import NEEDS_PROMETHEUS, demo_prometheus, set_gauge
 from tests.unit.profile.serve import serving
@@ -104,7 +107,7 @@ def _config(tmp_path: Path, cluster: FakeCluster, service: str, prometheus: Prom
     return load_config(path)
 
 
-def _deploy(config: Config, version: str) -> tuple[object, Timeline, KubernetesTarget]:
+def _deploy(config: Config, version: str) -> tuple[object, Timeline]:
     target = open_target(config, "k8s")
     assert isinstance(target, KubernetesTarget)
     timeline = Timeline(f"deploy {version}")
@@ -112,7 +115,18 @@ def _deploy(config: Config, version: str) -> tuple[object, Timeline, KubernetesT
         outcome = Procedures(config, target, timeline).deploy(version)
     finally:
         target.close()
-    return outcome, timeline, target
+    return outcome, timeline
+
+
+def _queries_answered(prometheus: PrometheusClient) -> float:
+    """How many instant queries Prometheus has answered (its own counter: the analyses are its only askers)."""
+    with urllib.request.urlopen(f"{prometheus.base_url}/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("prometheus_http_requests_total{") and 'handler="/api/v1/query"' in line
+    )
 
 
 def test_a_failing_analysis_stops_the_rollout_half_way_and_rolls_it_back(
@@ -123,7 +137,7 @@ def test_a_failing_analysis_stops_the_rollout_half_way_and_rolls_it_back(
     replaced at most, and undone; the timeline measures detection from the rollout's start, since it never finished."""
     cluster.controller.stuck_images.add(IMAGE.format(version="1.1.0"))
     set_gauge(prometheus, GAUGES, "orders_error_ratio", 0.5)
-    outcome, timeline, _ = _deploy(_config(tmp_path, cluster, service, prometheus), "1.1.0")
+    outcome, timeline = _deploy(_config(tmp_path, cluster, service, prometheus), "1.1.0")
     assert outcome.result == "rolled_back", outcome  # type: ignore[attr-defined]
     hit = outcome.trigger  # type: ignore[attr-defined]
     assert hit.trigger == "promql", hit
@@ -147,9 +161,23 @@ def test_a_good_release_is_judged_through_its_rollout_and_soak(
     tmp_path: Path, cluster: FakeCluster, service: str, prometheus: PrometheusClient
 ) -> None:
     """With the error ratio under the limit the rollout finishes, the same analysis carries on through the soak, and
-    the release stays."""
+    the release stays. The analysis asks Prometheus while the rollout is held (the controller paused), before the
+    release is deployed: it is judged from the rollout's start, not only in the soak."""
     set_gauge(prometheus, GAUGES, "orders_error_ratio", 0.01)
-    outcome, timeline, _ = _deploy(_config(tmp_path, cluster, service, prometheus), "1.2.0")
+    config = _config(tmp_path, cluster, service, prometheus)
+    cluster.call(lambda: setattr(cluster.controller, "paused", True))
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        deploying = pool.submit(_deploy, config, "1.2.0")
+        try:
+            wait_until(lambda: cluster.deployment("orders")["metadata"].get("generation", 1) > 1, 30, "the switch")
+            before = _queries_answered(prometheus)
+            wait_until(lambda: _queries_answered(prometheus) >= before + 2, 30, "two queries while the rollout is held")
+            assert not deploying.done(), "the rollout cannot finish while the controller is paused"
+            held = cluster.deployment("orders")
+            assert held["status"]["observedGeneration"] < held["metadata"]["generation"], held["status"]
+        finally:
+            cluster.call(lambda: setattr(cluster.controller, "paused", False))
+        outcome, timeline = deploying.result(timeout=120)
     assert outcome.result == "succeeded", outcome  # type: ignore[attr-defined]
     (analysis,) = [e for e in timeline.events if e.kind == "analysis"]
     assert analysis.detail.startswith("orders-error-ratio: successful"), analysis.detail
