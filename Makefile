@@ -62,7 +62,7 @@ system-tools:
 #      4 s soak instead of the documented 10 s (the gate keeps 10 s). Files go out in tests/layout.py's order
 #      (--no-loadscope-reorder: xdist would otherwise send the files with the most tests first).
 #   3. serial: what would measure or disturb the other sandbox (CPU hog, memory pressure, load and capacity
-#      measurements, latency diagnoses; the list is tests/layout.py), one at a time on a machine of its own.
+#      measurements, latency and healthy diagnoses; the list is tests/layout.py), one at a time on a machine of its own.
 PURE_TESTS   := tests/unit tests/cli tests/plugin
 TARGET_TESTS := -p tests.layout --opsready-config opsready.tests.yaml steps tests $(addprefix --ignore=,$(PURE_TESTS))
 # pytest plugins the tests do not use, left out of every pytest process a pass starts (each costs CPU at start-up,

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from opsready.probes.http import client
-from opsready.targets.diagnostics import HostDiagnostics, diagnostics_of
+from opsready.targets.diagnostics import HostDiagnostics, HostLoad, diagnostics_of
 from opsready.targets.protocol import Target
 from opsready.troubleshooting.walk import Culprit, Walk, run_bounded
 
 Redact = Callable[[str], str]
 LOG_BYTES = 64 * 1024
 ITEM_TIMEOUT = 5.0
+MIN_HOG_CORES = 1.0  # a CPU culprit wants at least a whole core (ran plus waited) over the search's window
 
 
 def find_culprit(target: Target, what: str) -> Culprit | None:
@@ -35,12 +36,22 @@ def find_culprit(target: Target, what: str) -> Culprit | None:
             return None
         top = holders[0]
         return Culprit(top.pgid, top.command, f"{top.connections} connections to {component or 'postgres'}")
-    load = ops.host_load(1.0 if kind == "cpu" else 0.0)
-    foreign = load.foreign()
+    return blame(ops.host_load(1.0 if kind == "cpu" else 0.0), kind)
+
+
+def blame(load: HostLoad, kind: str) -> Culprit | None:
+    """The group outside the target a CPU (``cpu``) or memory diagnosis blames in ``load``, or None.
+
+    Never the host's init or the kernel's threads (process group 0 or 1: nobody's to stop). A CPU culprit wants at
+    least :data:`MIN_HOG_CORES`: the search measures anew after the check, and when the load the check saw has gone
+    the busiest group left is no hog (under a busy test run, the VM's idle init was once blamed at 0.1 cores)."""
+    foreign = [g for g in load.foreign() if g.pgid > 1]
     if not foreign:
         return None
     if kind == "cpu":
         busiest = max(foreign, key=lambda g: g.cpu_demand)
+        if busiest.cpu_demand < MIN_HOG_CORES:
+            return None
         return Culprit(busiest.pgid, busiest.command, f"wants {busiest.cpu_demand:.1f} of {load.cores} cores")
     largest = max(foreign, key=lambda g: g.rss_bytes)
     return Culprit(largest.pgid, largest.command, f"{largest.rss_bytes // (1024 * 1024)} MB resident")
