@@ -17,12 +17,15 @@ IDS = (ROOT / "tests" / "data" / "collected-ids-2026-12-02.txt").read_text(encod
 
 
 def test_machine_wide_faults_load_and_timed_diagnoses_run_alone() -> None:
-    """Every injected CPU hog or memory pressure, the capacity scenarios and the latency diagnoses are serial."""
+    """Every injected CPU hog or memory pressure, the capacity scenarios, the latency diagnoses and the single-shot
+    healthy diagnoses are serial."""
     serial = {i for i in IDS if serial_reason(i) is not None}
     assert {i for i in IDS if i.startswith("steps/test_capacity.py::")} <= serial
     target = {i for i in IDS if i.startswith(("steps/", "tests/integration/"))}
     assert {i for i in target if "[cpu-hog-" in i or "[memory-pressure-" in i} <= serial
     assert {i for i in IDS if "test_added_latency_" in i} <= serial
+    healthy = {i for i in target if re.search(r"::test_a_healthy_\w+_diagnoses_(as_)?healthy", i)}
+    assert len(healthy) == 2 and healthy <= serial, healthy
     assert all(i.startswith(("steps/", "tests/integration/")) for i in serial)
     unmatched = [text for text, _ in SERIAL if not any(text in i for i in IDS) and not _exists(text)]
     assert not unmatched, f"rules that match no test: {unmatched}"

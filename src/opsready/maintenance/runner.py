@@ -159,14 +159,14 @@ class MaintenanceRunner:
                 procedure=procedure, auth=auth, planned=planned, started=started, pre=pre, post=None, work=work
             )
         notices: list[Path] = [self._notice("start", procedure, values)]
-        timer = threading.Timer(planned, self._overrun, (procedure, values, planned, started, notices))
-        # the silences end at the planned end (so they end even if this process dies): shortly before they do, work
-        # still going on extends them to the latest end the KPI allows. Timed from the silences' own end, not from
-        # now: the pre-checks took part of the window already (under load, a 1 s window's silence had ended first)
-        margin = min(30.0, planned / 4)
-        ends = silences.result.ends_at if silences.result.made else time.time() + planned
-        keeper = threading.Timer(max(0.0, ends - margin - time.time()), self._keep_silenced, (started, silences))
-        for each in (timer, keeper):
+        timers = [threading.Timer(planned, self._overrun, (procedure, values, planned, started, notices))]
+        if silences.result.made:
+            # the silences end at the planned end (so they end even if this process dies): shortly before they do,
+            # work still going on extends them to the latest end the KPI allows. Timed from the silences' own end, not
+            # from now: the pre-checks took part of the window already (under load, a 1 s window's silence had ended)
+            keep_at = silences.result.ends_at - min(30.0, planned / 4)
+            timers.append(threading.Timer(max(0.0, keep_at - time.time()), self._keep_silenced, (started, silences)))
+        for each in timers:
             each.daemon = True
             each.start()
         try:
@@ -177,7 +177,7 @@ class MaintenanceRunner:
             self.progress(f"post-maintenance checks ({procedure.name})")
             post = run_phase("post", policy, self.target, procedure.checks_disk)
         finally:
-            for each in (timer, keeper):
+            for each in timers:
                 each.cancel()
                 each.join()
         tl.mark("finished", work.outcome)
@@ -222,8 +222,6 @@ class MaintenanceRunner:
 
     def _keep_silenced(self, started: dt.datetime, silences: SilenceSession) -> None:
         """The work is about to outlive its plan: keep its alerts silenced until the latest end the KPI allows."""
-        if not silences.result.made:
-            return
         remaining = max(0.0, self.policy.max_duration - (self.clock() - started).total_seconds())
         extended = silences.extend(time.time() + remaining)
         self.timeline.mark("silence_extended" if not extended.why else "silence_not_extended", extended.describe())
