@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from opsready import exitcodes
-from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
+from opsready.cli.common import config_option, err, exit_stopped, handle_errors, load, open_target, out, progress
 
 
 @click.group()
@@ -62,7 +62,7 @@ def run(
         if exc.result is not None:
             _summary(exc.result)
         err.print(f"interrupted by {name}: every fault was reverted")
-        sys.exit(exitcodes.by_signal(exc.signum))
+        exit_stopped(exc.signum)
     _summary(result)
     sys.exit(exitcodes.OK if result.passed else exitcodes.NOT_READY)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -70,6 +71,17 @@ def handle_errors(fn: F) -> F:
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             err.print("interrupted")
-            sys.exit(exitcodes.INTERRUPTED)
+            exit_stopped(signal.SIGINT)
 
     return wrapper  # type: ignore[return-value]
+
+
+def exit_stopped(signum: int) -> NoReturn:
+    """Exit as stopped by ``signum`` (130 for SIGINT, 143 for SIGTERM), whatever signal comes next.
+
+    The run has already stopped and reverted what it did. A second Ctrl-C while the exit unwinds would otherwise
+    reach click, which turns it into "Aborted!" and exit code 1, a code that says nothing of the interruption.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    sys.exit(exitcodes.by_signal(signum))

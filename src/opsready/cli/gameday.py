@@ -6,6 +6,7 @@ this command parses its options, checks safety, shows the live board to people, 
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from opsready import exitcodes
-from opsready.cli.common import config_option, err, handle_errors, load, open_target, out, progress
+from opsready.cli.common import config_option, err, exit_stopped, handle_errors, load, open_target, out, progress
 from opsready.errors import UserError
 
 if TYPE_CHECKING:
@@ -82,5 +83,5 @@ def gameday(  # noqa: PLR0917  # click passes every option
     out.print(f"game day {plan.title}: {published.result.verdict}; reports: {published.files[2]}")
     if played.stopped:
         err.print("stopped: every fault was reverted")
-        sys.exit(exitcodes.INTERRUPTED)
+        exit_stopped(signal.SIGINT)
     sys.exit(exitcodes.OK if published.result.verdict == "ready" else exitcodes.NOT_READY)
