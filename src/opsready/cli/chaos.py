@@ -61,8 +61,7 @@ def run(
         name = signal.Signals(exc.signum).name
         if exc.result is not None:
             _summary(exc.result)
-        err.print(f"interrupted by {name}: every fault was reverted")
-        exit_stopped(exc.signum)
+        exit_stopped(exc.signum, f"interrupted by {name}: every fault was reverted")
     _summary(result)
     sys.exit(exitcodes.OK if result.passed else exitcodes.NOT_READY)
 

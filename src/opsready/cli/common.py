@@ -70,18 +70,20 @@ def handle_errors(fn: F) -> F:
             err.print(f"[bold red]error:[/bold red] {escape(exc.render())}", markup=True, highlight=False)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            err.print("interrupted")
-            exit_stopped(signal.SIGINT)
+            exit_stopped(signal.SIGINT, "interrupted")
 
     return wrapper  # type: ignore[return-value]
 
 
-def exit_stopped(signum: int) -> NoReturn:
-    """Exit as stopped by ``signum`` (130 for SIGINT, 143 for SIGTERM), whatever signal comes next.
+def exit_stopped(signum: int, message: str) -> NoReturn:
+    """Say ``message`` on stderr and exit as stopped by ``signum`` (130 for SIGINT, 143 for SIGTERM), whatever
+    signal comes next.
 
-    The run has already stopped and reverted what it did. A second Ctrl-C while the exit unwinds would otherwise
-    reach click, which turns it into "Aborted!" and exit code 1, a code that says nothing of the interruption.
+    The run has already stopped and reverted what it did. A second Ctrl-C while the message is printed or the exit
+    unwinds would otherwise reach click, which turns it into "Aborted!" and exit code 1, a code that says nothing of
+    the interruption.
     """
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
+    err.print(message)
     sys.exit(exitcodes.by_signal(signum))

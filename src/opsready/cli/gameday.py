@@ -82,6 +82,5 @@ def gameday(  # noqa: PLR0917  # click passes every option
         )
     out.print(f"game day {plan.title}: {published.result.verdict}; reports: {published.files[2]}")
     if played.stopped:
-        err.print("stopped: every fault was reverted")
-        exit_stopped(signal.SIGINT)
+        exit_stopped(signal.SIGINT, "stopped: every fault was reverted")
     sys.exit(exitcodes.OK if published.result.verdict == "ready" else exitcodes.NOT_READY)
