@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from opsready import exitcodes
 from opsready.chaos.recover import RecoverReport, recover
 from opsready.config import Config
-from opsready.monitoring.silence_journal import SilenceRecovery, journal_dir, recover_silences
+from opsready.monitoring.silence_journal import journal_dir
+from opsready.monitoring.silence_recovery import SilenceRecovery, recover_silences
 from opsready.targets.faults import faults_of
 from opsready.targets.protocol import Target
 

@@ -24,14 +24,14 @@ from typing import Any
 from opsready.config import Config
 from opsready.config.monitoring import Component, Matcher
 from opsready.errors import OpsreadyError
-from opsready.monitoring.silences import Silenceable, SilenceClient, silence_access
+from opsready.monitoring.silences import Silenceable, SilenceClient, SilenceEnded, silence_access
 from opsready.processes import ProcessIdentity
 from opsready.targets.faults import FaultInjectable
 
 Say = Callable[[str], None]
 
 
-def _quiet(_: str) -> None:
+def quiet(_: str) -> None:
     return None
 
 
@@ -42,7 +42,7 @@ def journal_dir(config: Config, target: object) -> Path:
     return config.resolve(config.reports_dir) / "silences" / str(getattr(target, "name", "target"))
 
 
-def _append(path: Path, record: dict[str, Any]) -> None:
+def append_record(path: Path, record: dict[str, Any]) -> None:
     line = (json.dumps({"at": time.time(), **record}, sort_keys=True) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -67,6 +67,7 @@ class SilenceOutcome:
     remove_seconds: float | None = None
     removed: bool = False
     journal: str = ""
+    renewed: tuple[str, ...] = ()  # components whose silence had ended before it could be extended: made anew
 
     def until(self) -> str:
         """When the silences end by themselves (their endsAt), UTC."""
@@ -82,9 +83,14 @@ class SilenceOutcome:
             if self.removed and self.remove_seconds is not None
             else f"NOT expired by the run ({self.why or 'it ends at its endsAt'})"
         )
+        renewed = (
+            f"; made anew for {', '.join(self.renewed)} (the first had ended: not silenced in between)"
+            if self.renewed
+            else ""
+        )
         return (
             f"silenced {', '.join(self.components)} ({what}) on {self.alertmanager} until {self.until()}: "
-            f"{len(self.ids)} silence(s) made in {self.create_seconds * 1000:.0f} ms, {removed}"
+            f"{len(self.ids)} silence(s) made in {self.create_seconds * 1000:.0f} ms, {removed}{renewed}"
         )
 
 
@@ -97,12 +103,13 @@ class SilenceSession:
     target: object
     label: str  # e.g. 'maintenance housekeeping'
     components: tuple[Component, ...]
-    say: Say = _quiet
+    say: Say = quiet
     created_by: str = "opsready"  # the silence's author as Alertmanager shows it
     result: SilenceOutcome = field(default_factory=lambda: SilenceOutcome(False, "not asked"))
     _path: Path | None = None
     _client: SilenceClient | None = None
     _tag: str = ""
+    _matchers: dict[str, tuple[Matcher, ...]] = field(default_factory=dict)
 
     def open(self, seconds: float, groups: tuple[tuple[str, tuple[Matcher, ...]], ...] | None = None) -> SilenceOutcome:
         """Silence the components' alerts (or each named matcher group of ``groups``) for ``seconds`` from now,
@@ -117,6 +124,7 @@ class SilenceSession:
         if groups is None:
             groups = tuple((c, self.target.silence_matchers(c)) for c in self.components)
         groups = tuple((c, m) for c, m in groups if m)
+        self._matchers = dict(groups)
         if not groups:
             self.result = SilenceOutcome(False, "the target names no alerts of the components touched")
             return self.result
@@ -125,7 +133,7 @@ class SilenceSession:
         self._tag = f"opsready-run:{run_id}"
         self._path = self.directory / f"{run_id}.jsonl"
         me = ProcessIdentity.of(os.getpid())
-        _append(
+        append_record(
             self._path,
             {
                 "record": "run",
@@ -144,17 +152,17 @@ class SilenceSession:
         started = time.monotonic()
         problem = ""
         for component, matchers in groups:
-            _append(self._path, _intent(component, matchers, ends))
+            append_record(self._path, _intent(component, matchers, ends))
             try:
                 silence_id = self._client.create(matchers, ends, self.created_by, f"{self.label} ({self._tag})")
             except OpsreadyError as exc:
                 problem = exc.message
                 break
-            _append(self._path, {"record": "created", "component": component, "id": silence_id})
+            append_record(self._path, {"record": "created", "component": component, "id": silence_id})
             ids.append(silence_id)
         took = time.monotonic() - started
         if not ids:
-            _append(self._path, {"record": "closed", "why": problem})
+            append_record(self._path, {"record": "closed", "why": problem})
             self.result = SilenceOutcome(False, f"Alertmanager did not make it: {problem}")
             return self.result
         self.result = SilenceOutcome(
@@ -174,31 +182,62 @@ class SilenceSession:
     def extend(self, ends: float) -> SilenceOutcome:
         """Move every silence made to end at epoch ``ends`` (the work overran its window), journaled: ``extended``
         with the id before and after (Alertmanager may replace a silence: then the old one is journaled expired and
-        the new one created, so ``close`` and ``recover`` end the one that is active)."""
+        the new one created, so ``close`` and ``recover`` end the one that is active). A silence that has already
+        ended is made anew until ``ends`` (journaled ``renewed``), and the outcome names its component: its alerts
+        were not silenced between its end and now."""
         r = self.result
         if not r.made or self._client is None or self._path is None:
             return r
         ids: list[str] = []
         problems: list[str] = []
+        renewed: list[str] = []
         for component, old in zip(r.components, r.ids, strict=True):
             try:
-                new = self._client.extend(old, ends)
+                new, made_anew = self._extend_one(self._client, self._path, component=component, old=old, ends=ends)
             except OpsreadyError as exc:
                 problems.append(f"{old}: {exc.message}")
                 ids.append(old)
                 continue
-            _append(self._path, {"record": "extended", "id": old, "new_id": new, "ends": ends})
-            if new != old:
-                _append(self._path, {"record": "created", "component": component, "id": new})
-                _append(self._path, {"record": "expired", "id": old, "by": "extend"})
             ids.append(new)
-        self.result = replace(r, ids=tuple(ids), ends_at=ends if not problems else r.ends_at, why="; ".join(problems))
-        self.say(
-            f"silences extended until {self.result.until()}"
-            if not problems
-            else f"silences NOT extended: {self.result.why}"
+            if made_anew:
+                renewed.append(component)
+        self.result = replace(
+            r,
+            ids=tuple(ids),
+            ends_at=ends if not problems else r.ends_at,
+            why="; ".join(problems),
+            renewed=(*r.renewed, *renewed),
         )
+        if problems:
+            self.say(f"silences NOT extended: {self.result.why}")
+        elif renewed:
+            self.say(
+                f"the silence of {', '.join(renewed)} had ended before it could be extended: made anew until "
+                f"{self.result.until()} (its alerts were not silenced in between)"
+            )
+        else:
+            self.say(f"silences extended until {self.result.until()}")
         return self.result
+
+    def _extend_one(
+        self, client: SilenceClient, path: Path, *, component: str, old: str, ends: float
+    ) -> tuple[str, bool]:
+        """Extend one silence, or make it anew when it has ended; the id active afterwards, and whether it is new."""
+        try:
+            new = client.extend(old, ends)
+        except SilenceEnded:
+            matchers = self._matchers[component]
+            append_record(path, {"record": "ended", "id": old, "by": "endsAt"})
+            append_record(path, _intent(component, matchers, ends))
+            new = client.create(matchers, ends, self.created_by, f"{self.label} ({self._tag})")
+            append_record(path, {"record": "created", "component": component, "id": new})
+            append_record(path, {"record": "renewed", "id": old, "new_id": new, "ends": ends})
+            return new, True
+        append_record(path, {"record": "extended", "id": old, "new_id": new, "ends": ends})
+        if new != old:
+            append_record(path, {"record": "created", "component": component, "id": new})
+            append_record(path, {"record": "expired", "id": old, "by": "extend"})
+        return new, False
 
     def close(self) -> SilenceOutcome:
         """Expire every silence made (the work is done, whatever its outcome); closes the journal when all are."""
@@ -213,99 +252,17 @@ class SilenceSession:
             except OpsreadyError as exc:
                 left.append(f"{silence_id}: {exc.message}")
                 continue
-            _append(self._path, {"record": "ended" if ended else "expired", "id": silence_id, "by": "run"})
+            append_record(self._path, {"record": "ended" if ended else "expired", "id": silence_id, "by": "run"})
         took = time.monotonic() - started
         if not left:
-            _append(self._path, {"record": "closed"})
+            append_record(self._path, {"record": "closed"})
         why = "; ".join(left) + ("; `opsready recover` expires them" if left else "")
         self.result = SilenceOutcome(
             True, why, r.components, r.matchers, r.ids, r.alertmanager, r.ends_at, r.create_seconds, took, not left,
-            r.journal,
+            r.journal, r.renewed,
         )  # fmt: skip
         return self.result
 
 
 def _intent(component: str, matchers: tuple[Matcher, ...], ends: float) -> dict[str, Any]:
     return {"record": "intent", "component": component, "matchers": [m.to_api() for m in matchers], "ends": ends}
-
-
-@dataclass(frozen=True)
-class SilenceLeftover:
-    """A journal not closed: its run, whether that run still lives, its silences not yet ended."""
-
-    path: Path
-    alive: bool
-    alertmanager: str
-    tag: str
-    open_ids: tuple[str, ...]
-    intents: int
-
-
-def read_leftover(path: Path) -> SilenceLeftover | None:
-    """The journal's leftover, or None when it is closed (unreadable lines are skipped: the tag finds the rest)."""
-    records = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            continue
-    if any(r.get("record") == "closed" for r in records):
-        return None
-    run: dict[str, Any] = next((r for r in records if r.get("record") == "run"), {})
-    created = [r["id"] for r in records if r.get("record") == "created"]
-    done = {r["id"] for r in records if r.get("record") in ("expired", "ended")}
-    identity = ProcessIdentity.of(int(run.get("pid", 0))) if run.get("pid") else None
-    alive = (
-        identity is not None
-        and identity.started == run.get("pid_start")
-        and (not run.get("pid_cmdline") or list(identity.cmdline) == run.get("pid_cmdline"))
-    )
-    return SilenceLeftover(
-        path,
-        alive,
-        str(run.get("alertmanager", "")),
-        str(run.get("tag", "")),
-        tuple(i for i in created if i not in done),
-        sum(1 for r in records if r.get("record") == "intent"),
-    )
-
-
-@dataclass(frozen=True)
-class SilenceRecovery:
-    """What recover did about silences."""
-
-    expired: tuple[tuple[str, str], ...]  # (journal name, silence id)
-    ended: tuple[tuple[str, str], ...]  # already ended by Alertmanager at their endsAt
-    manual: tuple[tuple[str, str], ...]  # (journal path, what a person must do)
-    skipped: tuple[str, ...]
-
-
-def recover_silences(directory: Path, *, force: bool = False, say: Say = _quiet) -> SilenceRecovery:
-    """Expire the silences of every run that is gone and left its journal open (``DELETE /api/v2/silence/{id}``)."""
-    expired: list[tuple[str, str]] = []
-    ended: list[tuple[str, str]] = []
-    manual: list[tuple[str, str]] = []
-    skipped: list[str] = []
-    for path in sorted(directory.glob("*.jsonl")) if directory.is_dir() else ():
-        leftover = read_leftover(path)
-        if leftover is None:
-            continue
-        if leftover.alive and not force:
-            skipped.append(f"{path.name} (its maintenance is still running)")
-            continue
-        client = SilenceClient(leftover.alertmanager)
-        try:
-            ids = set(leftover.open_ids)
-            if leftover.intents > len(leftover.open_ids) and leftover.tag:
-                # asked for, but the id never reached the journal: the comment carries the run's tag
-                ids |= {s.id for s in client.find(leftover.tag) if s.state != "expired"}
-            for silence_id in sorted(ids):
-                say(f"expiring silence {silence_id} left by {path.name}")
-                was_active = client.expire(silence_id)
-                (expired if was_active else ended).append((path.name, silence_id))
-                _append(path, {"record": "expired" if was_active else "ended", "id": silence_id, "by": "recover"})
-        except OpsreadyError as exc:
-            manual.append((str(path), f"{exc.message}: expire its silences by hand (amtool silence expire)"))
-            continue
-        _append(path, {"record": "closed", "by": "recover"})
-    return SilenceRecovery(tuple(expired), tuple(ended), tuple(manual), tuple(skipped))

@@ -45,6 +45,10 @@ class Silence:
     comment: str
 
 
+class SilenceEnded(ProbeError):
+    """The silence has ended (its endsAt passed, or someone expired it): it cannot be extended, only made anew."""
+
+
 def iso(epoch: float) -> str:
     """Epoch seconds as Alertmanager's RFC 3339 (UTC, milliseconds)."""
     return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -107,7 +111,7 @@ class SilenceClient:
         a new one: the answer's id says which."""
         current = self.get(silence_id)
         if current is None or current.state == "expired":
-            raise ProbeError(
+            raise SilenceEnded(
                 f"Alertmanager at {self.base_url}: silence {silence_id} has ended, so it cannot be extended"
             )
         body = {

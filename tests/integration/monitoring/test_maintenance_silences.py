@@ -222,6 +222,35 @@ def test_work_that_overruns_its_window_keeps_its_silence_until_the_new_end(sandb
     assert all(s.state == "expired" for s in silences.find("silence overrun test") + silences.find("housekeeping"))
 
 
+def test_a_silence_that_ended_before_its_extension_is_made_anew(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A silence that ended before the keeper could extend it (a window too short, a machine too busy) is made anew
+    until the new end: journaled `renewed` (the old one `ended`), the outcome names the component whose alerts went
+    unsilenced in between, and closing expires the new silence."""
+    _, alertmanager_url = _urls(sandbox)
+    silences = SilenceClient(alertmanager_url)
+    session = SilenceSession(tmp_path / "journals", SandboxTarget("sandbox", sandbox), "renew test", ("database",))
+    made = session.open(1.0)
+    assert made.made and len(made.ids) == 1, made
+    deadline = time.monotonic() + 30
+    while (old := silences.get(made.ids[0])) is None or old.state != "expired":
+        assert time.monotonic() < deadline, f"the 1 s silence never ended: {old}"
+        time.sleep(0.2)
+    ends = time.time() + 120
+    renewed = session.extend(ends)
+    assert renewed.renewed == ("database",) and not renewed.why and renewed.ends_at == ends, renewed
+    assert renewed.ids != made.ids and "made anew for database" in renewed.describe(), renewed
+    new = silences.get(renewed.ids[0])
+    assert new is not None and new.state == "active" and new.matchers == old.matchers, new
+    assert new.comment == old.comment, (new.comment, old.comment)  # the run's tag: recover finds it by that too
+    records = [json.loads(line) for line in Path(made.journal).read_text().splitlines()]
+    assert {"record": "ended", "id": made.ids[0], "by": "endsAt"}.items() <= records[-4].items(), records
+    assert records[-1]["record"] == "renewed" and records[-1]["new_id"] == new.id, records
+    done = session.close()
+    assert done.removed and done.renewed == ("database",), done
+    assert (gone := silences.get(new.id)) is not None and gone.state == "expired", gone
+    assert json.loads(Path(made.journal).read_text().splitlines()[-1])["record"] == "closed"
+
+
 def _cli(config_path: Path, *args: str, **kwargs: object) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("OPSREADY_STATE_DIR", "OPSREADY_PORTS")}
     env["OPSREADY_CONFIG"] = str(config_path)

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from opsready.maintenance.procedures import PROCEDURES
-from opsready.monitoring.silence_journal import SilenceSession, read_leftover, recover_silences
+from opsready.monitoring.silence_journal import SilenceSession
+from opsready.monitoring.silence_recovery import read_leftover, recover_silences
 from opsready.processes import ProcessIdentity
 
 
