@@ -7,6 +7,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -69,8 +70,8 @@ def handle_errors(fn: F) -> F:
             # escaped: a message may hold brackets (pip install 'opsready[kubernetes]') that are not markup
             err.print(f"[bold red]error:[/bold red] {escape(exc.render())}", markup=True, highlight=False)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            exit_stopped(signal.SIGINT, "interrupted")
+        except KeyboardInterrupt as exc:
+            exit_stopped(_signal_of(exc), "interrupted")
 
     return wrapper  # type: ignore[return-value]
 
@@ -84,6 +85,18 @@ def exit_stopped(signum: int, message: str) -> NoReturn:
     the interruption.
     """
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)
+        # a Python handler, not SIG_IGN: a program started while we exit (ssh -O exit, say) gets the default back
+        signal.signal(sig, _already_stopping)
     err.print(message)
     sys.exit(exitcodes.by_signal(signum))
+
+
+def _already_stopping(_signum: int, _frame: FrameType | None) -> None:
+    """A further signal once the exit is decided: nothing more to stop."""
+
+
+def _signal_of(exc: KeyboardInterrupt) -> int:
+    """The signal a KeyboardInterrupt stands for: SIGTERM as the shield or the load runs deliver it, else SIGINT."""
+    from opsready.chaos.shield import Terminated
+
+    return signal.SIGTERM if isinstance(exc, Terminated) or exc.args == ("SIGTERM",) else signal.SIGINT

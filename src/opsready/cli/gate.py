@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import click
 from rich.markup import escape
 
 from opsready import exitcodes
-from opsready.cli.common import err, handle_errors, load, out
+from opsready.cli.common import err, exit_stopped, handle_errors, load, out
 from opsready.cli.runbooks import run_lint
 
 CANDIDATE_SELECTION = "candidate or neutral"  # the candidate's own scenarios and the platform-neutral drills
@@ -230,4 +231,7 @@ def gate(  # noqa: PLR0917  # click passes every option
     _job_summary(directory / "readiness.md")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         err.print("no gate scenario was selected: not ready")
-    sys.exit(exit_code(code, report))
+    final = exit_code(code, report)
+    if final == exitcodes.INTERRUPTED:
+        exit_stopped(signal.SIGINT, "interrupted")
+    sys.exit(final)
