@@ -224,8 +224,12 @@ class MaintenanceRunner:
         """The work is about to outlive its plan: keep its alerts silenced until the latest end the KPI allows."""
         remaining = max(0.0, self.policy.max_duration - (self.clock() - started).total_seconds())
         extended = silences.extend(time.time() + remaining)
-        kind = "silence_not_extended" if extended.why else "silence_renewed" if extended.renewed else "silence_extended"
-        self.timeline.mark(kind, extended.describe())
+        if extended.why:
+            self.timeline.mark("silence_not_extended", extended.describe())
+        elif extended.renewed:
+            self.timeline.mark("silence_renewed", extended.describe())
+        else:
+            self.timeline.mark("silence_extended", extended.describe())
 
     def _record(
         self,

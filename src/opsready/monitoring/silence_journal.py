@@ -5,8 +5,9 @@ expired when its run is done (on every outcome) or by ``opsready recover``.
 The silence's ``endsAt`` bounds it, so Alertmanager ends it even if opsready dies. The journal (one JSON-lines file
 per run, each record fsync'd) holds the run (pid, start time, command line), an ``intent`` before each silence is
 asked for (matchers, end, Alertmanager, the run's tag, which the silence's comment carries, so a silence whose id
-never reached the journal is still found), ``created`` with its id, ``expired`` or ``ended``, and ``closed``. A
-journal not closed whose process is gone is a leftover: :func:`recover_silences` expires its silences. Without
+never reached the journal is still found), ``created`` with its id, ``extended`` (old and new id) or ``renewed`` (a
+silence that had ended, made anew), ``expired`` or ``ended``, and ``closed``. A journal not closed whose process is
+gone is a leftover: :func:`opsready.monitoring.silence_recovery.recover_silences` expires its silences. Without
 monitoring, or where the target does not allow silences, the run goes on without one and says why.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,16 +25,13 @@ from typing import Any
 
 from opsready.config import Config
 from opsready.config.monitoring import Component, Matcher
-from opsready.errors import OpsreadyError
+from opsready.errors import OpsreadyError, ProbeError
 from opsready.monitoring.silences import Silenceable, SilenceClient, SilenceEnded, silence_access
 from opsready.processes import ProcessIdentity
 from opsready.targets.faults import FaultInjectable
+from opsready.targets.protocol import quiet
 
 Say = Callable[[str], None]
-
-
-def quiet(_: str) -> None:
-    return None
 
 
 def journal_dir(config: Config, target: object) -> Path:
@@ -43,6 +42,7 @@ def journal_dir(config: Config, target: object) -> Path:
 
 
 def append_record(path: Path, record: dict[str, Any]) -> None:
+    """Append one record (with the time) to a silence journal and fsync it before going on."""
     line = (json.dumps({"at": time.time(), **record}, sort_keys=True) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -110,6 +110,9 @@ class SilenceSession:
     _client: SilenceClient | None = None
     _tag: str = ""
     _matchers: dict[str, tuple[Matcher, ...]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # the keeper's timer thread extends, the run closes
+    _closed: bool = False
+    _unconfirmed: bool = False  # a silence was asked for whose answer never came: close looks for it by the tag
 
     def open(self, seconds: float, groups: tuple[tuple[str, tuple[Matcher, ...]], ...] | None = None) -> SilenceOutcome:
         """Silence the components' alerts (or each named matcher group of ``groups``) for ``seconds`` from now,
@@ -185,6 +188,12 @@ class SilenceSession:
         the new one created, so ``close`` and ``recover`` end the one that is active). A silence that has already
         ended is made anew until ``ends`` (journaled ``renewed``), and the outcome names its component: its alerts
         were not silenced between its end and now."""
+        with self._lock:
+            if self._closed:
+                return self.result
+            return self._extend(ends)
+
+    def _extend(self, ends: float) -> SilenceOutcome:
         r = self.result
         if not r.made or self._client is None or self._path is None:
             return r
@@ -225,11 +234,21 @@ class SilenceSession:
         """Extend one silence, or make it anew when it has ended; the id active afterwards, and whether it is new."""
         try:
             new = client.extend(old, ends)
-        except SilenceEnded:
+        except SilenceEnded as ended:
+            planned = self.result.ends_at
+            if ended.ends_at is not None and ended.ends_at < planned - 1.0:
+                # someone expired it before its end, on purpose: they want its alerts back, so it is not made anew
+                raise ProbeError(
+                    f"expired by someone at {_utc(ended.ends_at)}, before its end at {_utc(planned)}: not made anew"
+                ) from None
             matchers = self._matchers[component]
             append_record(path, {"record": "ended", "id": old, "by": "endsAt"})
             append_record(path, _intent(component, matchers, ends))
-            new = client.create(matchers, ends, self.created_by, f"{self.label} ({self._tag})")
+            try:
+                new = client.create(matchers, ends, self.created_by, f"{self.label} ({self._tag})")
+            except OpsreadyError as exc:
+                self._unconfirmed = True
+                raise ProbeError(f"it had ended, and making it anew failed: {exc.message}") from None
             append_record(path, {"record": "created", "component": component, "id": new})
             append_record(path, {"record": "renewed", "id": old, "new_id": new, "ends": ends})
             return new, True
@@ -240,13 +259,25 @@ class SilenceSession:
         return new, False
 
     def close(self) -> SilenceOutcome:
-        """Expire every silence made (the work is done, whatever its outcome); closes the journal when all are."""
+        """Expire every silence made (the work is done, whatever its outcome); closes the journal when all are.
+        Waits for an extension under way, and no extension starts afterwards."""
+        with self._lock:
+            self._closed = True
+            return self._close()
+
+    def _close(self) -> SilenceOutcome:
         r = self.result
         if not r.made or self._client is None or self._path is None:
             return r
         started = time.monotonic()
         left: list[str] = []
-        for silence_id in r.ids:
+        ids = list(r.ids)
+        if self._unconfirmed:  # asked for, answer lost: Alertmanager may hold it, the comment carries our tag
+            try:
+                ids += [s.id for s in self._client.find(self._tag) if s.state != "expired" and s.id not in ids]
+            except OpsreadyError as exc:
+                left.append(f"silences tagged {self._tag}: {exc.message}")
+        for silence_id in ids:
             try:
                 ended = not self._client.expire(silence_id)
             except OpsreadyError as exc:
@@ -266,3 +297,7 @@ class SilenceSession:
 
 def _intent(component: str, matchers: tuple[Matcher, ...], ends: float) -> dict[str, Any]:
     return {"record": "intent", "component": component, "matchers": [m.to_api() for m in matchers], "ends": ends}
+
+
+def _utc(epoch: float) -> str:
+    return time.strftime("%H:%M:%S UTC", time.gmtime(epoch))

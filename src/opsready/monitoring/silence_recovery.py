@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from opsready.errors import OpsreadyError
-from opsready.monitoring.silence_journal import Say, append_record, quiet
+from opsready.monitoring.silence_journal import Say, append_record
 from opsready.monitoring.silences import SilenceClient
 from opsready.processes import ProcessIdentity
+from opsready.targets.protocol import quiet
 
 
 @dataclass(frozen=True)

@@ -48,10 +48,24 @@ class Silence:
 class SilenceEnded(ProbeError):
     """The silence has ended (its endsAt passed, or someone expired it): it cannot be extended, only made anew."""
 
+    def __init__(self, message: str, ends_at: float | None) -> None:
+        super().__init__(message)
+        self.ends_at = (
+            ends_at  # when it ended (epoch): an expiry moves endsAt to that moment; None: Alertmanager forgot it
+        )
 
-def iso(epoch: float) -> str:
+
+def iso(seconds: float) -> str:
     """Epoch seconds as Alertmanager's RFC 3339 (UTC, milliseconds)."""
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def epoch(text: str) -> float | None:
+    """Alertmanager's RFC 3339 time as epoch seconds; None when it is not one."""
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
 
 
 def _silence(data: dict[str, Any]) -> Silence:
@@ -112,7 +126,8 @@ class SilenceClient:
         current = self.get(silence_id)
         if current is None or current.state == "expired":
             raise SilenceEnded(
-                f"Alertmanager at {self.base_url}: silence {silence_id} has ended, so it cannot be extended"
+                f"Alertmanager at {self.base_url}: silence {silence_id} has ended, so it cannot be extended",
+                None if current is None else epoch(current.ends_at),
             )
         body = {
             "id": silence_id,

@@ -26,6 +26,7 @@ from opsready.maintenance.runner import MaintenanceRunner
 from opsready.monitoring.client import AlertmanagerClient, PrometheusClient
 from opsready.monitoring.receiver import AlertReceiver
 from opsready.monitoring.silence_journal import SilenceSession
+from opsready.monitoring.silence_recovery import read_leftover
 from opsready.monitoring.silences import SilenceClient, silence_access
 from opsready.sandbox.adapter import SandboxTarget
 from opsready.sandbox.manager import Sandbox, SandboxOptions
@@ -245,10 +246,53 @@ def test_a_silence_that_ended_before_its_extension_is_made_anew(sandbox: Sandbox
     records = [json.loads(line) for line in Path(made.journal).read_text().splitlines()]
     assert {"record": "ended", "id": made.ids[0], "by": "endsAt"}.items() <= records[-4].items(), records
     assert records[-1]["record"] == "renewed" and records[-1]["new_id"] == new.id, records
+    leftover = read_leftover(Path(made.journal))  # what recover would end if this run died now: the new one only
+    assert leftover is not None and leftover.open_ids == (new.id,), leftover
     done = session.close()
     assert done.removed and done.renewed == ("database",), done
     assert (gone := silences.get(new.id)) is not None and gone.state == "expired", gone
     assert json.loads(Path(made.journal).read_text().splitlines()[-1])["record"] == "closed"
+
+
+def test_a_silence_someone_expired_is_not_made_anew(sandbox: Sandbox, tmp_path: Path) -> None:
+    """An operator who expires the maintenance's silence wants its alerts back: the extension says so and leaves it
+    ended (no new silence), and the run still closes its journal."""
+    _, alertmanager_url = _urls(sandbox)
+    silences = SilenceClient(alertmanager_url)
+    session = SilenceSession(tmp_path / "journals", SandboxTarget("sandbox", sandbox), "expired test", ("database",))
+    made = session.open(60.0)
+    assert made.made, made
+    assert silences.expire(made.ids[0])  # by hand, as `amtool silence expire` would
+    kept = session.extend(time.time() + 120)
+    assert not kept.renewed and "expired by someone" in kept.why and kept.ids == made.ids, kept
+    assert [s.state for s in silences.find("expired test")] == ["expired"], silences.find("expired test")
+    assert session.close().removed is True
+    assert json.loads(Path(made.journal).read_text().splitlines()[-1])["record"] == "closed"
+
+
+def test_pre_checks_that_outlast_the_window_get_their_silence_made_anew(sandbox: Sandbox, config: Config) -> None:
+    """Housekeeping planned for 1 s whose pre-checks take 1.5 s more: its silence has ended before the work starts,
+    so the keeper makes it anew at once; the timeline says `silence_renewed` and the run still expires it."""
+    _, alertmanager_url = _urls(sandbox)
+    silences = SilenceClient(alertmanager_url)
+
+    def slow_pre_checks(message: str) -> None:
+        if message.startswith("pre-maintenance checks"):
+            time.sleep(1.5)
+
+    timeline = Timeline("renewed")
+    record = MaintenanceRunner(config, SandboxTarget("sandbox", sandbox), timeline, slow_pre_checks).run(
+        MaintenanceRequest("housekeeping", planned=1.0, force_reason="silence renewal test")
+    )
+    made = record.silence
+    assert made is not None and made.made and made.removed and made.renewed, made
+    renewed = timeline.first("silence_renewed")
+    assert renewed is not None and "not silenced in between" in renewed.detail, [
+        (e.kind, e.detail) for e in timeline.events
+    ]
+    records = [json.loads(line)["record"] for line in Path(made.journal).read_text().splitlines()]
+    assert "renewed" in records and records[-1] == "closed", records
+    assert all(s.state == "expired" for s in silences.find("silence renewal test") + silences.find("housekeeping"))
 
 
 def _cli(config_path: Path, *args: str, **kwargs: object) -> subprocess.Popen[str]:

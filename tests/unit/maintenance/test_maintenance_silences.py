@@ -75,6 +75,22 @@ def test_an_open_journal_of_a_gone_run_lists_its_silences_not_ended(tmp_path: Pa
     assert leftover.tag == "opsready-run:test"
 
 
+def test_a_renewed_silence_leaves_only_the_new_one_to_recover(tmp_path: Path) -> None:
+    """The journal of a silence made anew (the old one ended at its endsAt): recover ends the new one only."""
+    path = _journal(
+        tmp_path / "a.jsonl",
+        _gone_pid(),
+        {"record": "intent"},
+        {"record": "created", "id": "s1"},
+        {"record": "ended", "id": "s1", "by": "endsAt"},
+        {"record": "intent"},
+        {"record": "created", "id": "s2"},
+        {"record": "renewed", "id": "s1", "new_id": "s2"},
+    )
+    leftover = read_leftover(path)
+    assert leftover is not None and (leftover.open_ids, leftover.intents) == (("s2",), 2), leftover
+
+
 def test_a_live_run_is_left_alone_unless_forced(tmp_path: Path) -> None:
     """This very process wrote it: recover skips it (the run expires its own silences)."""
     _journal(tmp_path / "a.jsonl", os.getpid(), {"record": "intent"}, {"record": "created", "id": "s1"})
