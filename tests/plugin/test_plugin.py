@@ -33,6 +33,9 @@ Feature: Drill
     Given a drill started
 """
 
+# pytest-asyncio warns in a run whose configuration leaves its loop scope unset, as a bare pytester directory does
+QUIET_ASYNCIO = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
 STEPS = """\
 import time
 from pytest_bdd import given, when, then, scenarios
@@ -40,6 +43,7 @@ from pytest_bdd import given, when, then, scenarios
 scenarios("drill.feature")
 
 @given("a drill started")
+
 def started(timeline):
     timeline.mark("deployed")
 
@@ -67,6 +71,7 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def test_markers_are_registered_with_descriptions(pytester: pytest.Pytester) -> None:
     """`pytest --markers` documents every opsready marker."""
+    pytester.makeini(QUIET_ASYNCIO)
     result = pytester.runpytest("--markers")
     for marker in ("gate:", "rollback:", "destructive:", "chaos:", "cluster:", "runbook(id):"):
         result.stdout.fnmatch_lines([f"@pytest.mark.{marker}*"])
@@ -74,6 +79,7 @@ def test_markers_are_registered_with_descriptions(pytester: pytest.Pytester) -> 
 
 def test_options_live_in_one_group(pytester: pytest.Pytester) -> None:
     """All options are in the 'operational readiness (opsready)' group of --help."""
+    pytester.makeini(QUIET_ASYNCIO)
     result = pytester.runpytest("--help")
     result.stdout.fnmatch_lines(["operational readiness (opsready):", "*--target=NAME*", "*--allow-destructive*"])
 
