@@ -50,9 +50,8 @@ class SilenceEnded(ProbeError):
 
     def __init__(self, message: str, ends_at: float | None) -> None:
         super().__init__(message)
-        self.ends_at = (
-            ends_at  # when it ended (epoch): an expiry moves endsAt to that moment; None: Alertmanager forgot it
-        )
+        # when it ended (epoch): expiring a silence moves its endsAt to that moment; None: Alertmanager forgot it
+        self.ends_at = ends_at
 
 
 def iso(seconds: float) -> str:
